@@ -1,0 +1,46 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace AigneHub.Data.Identity;
+
+/// <summary>
+/// An API credential. The secret is shown once at creation and stored only as its SHA-256 hash (keys are long
+/// random strings, so a fast hash is the right one); <see cref="Prefix"/> is the public part kept for display.
+/// </summary>
+public sealed class AccessKey
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+
+    public Guid UserId { get; set; }
+
+    public User? User { get; set; }
+
+    public string? Name { get; set; }
+
+    public required string Prefix { get; set; }
+
+    /// <summary>SHA-256 of the whole key; the lookup index.</summary>
+    public required byte[] Hash { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    public DateTimeOffset? RevokedAt { get; set; }
+
+    public DateTimeOffset? LastUsedAt { get; set; }
+}
+
+internal sealed class AccessKeyConfiguration : IEntityTypeConfiguration<AccessKey>
+{
+    public void Configure(EntityTypeBuilder<AccessKey> builder)
+    {
+        builder.ToTable("access_keys");
+        builder.HasKey(k => k.Id);
+        builder.Property(k => k.Name).HasMaxLength(200);
+        builder.Property(k => k.Prefix).HasMaxLength(32);
+        builder.Property(k => k.Hash).HasMaxLength(32);
+        builder.HasIndex(k => k.Hash).IsUnique();
+        builder.HasOne(k => k.User).WithMany(u => u.AccessKeys).HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,16 @@
+using AigneHub.Data;
+
+// The Worker runs the background jobs (meter delivery, stale-call cleanup, rollups). It is a web host too, so
+// that orchestrators can probe /health like any other service.
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddAigneHubDatabase();
+builder.AddRedisClient("redis");
+builder.Services.AddHealthChecks().AddCheck<SchemaHealthCheck>("database-schema");
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+
+app.Run();
