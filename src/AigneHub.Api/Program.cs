@@ -12,6 +12,3 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 
 app.Run();
-
-/// <summary>Entry point, visible to <c>WebApplicationFactory</c> in tests.</summary>
-public partial class Program;

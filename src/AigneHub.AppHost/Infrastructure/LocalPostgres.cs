@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -14,7 +13,6 @@ internal sealed class LocalPostgresServerResource(string name, string command, s
     : ExecutableResource(name, command, dataDirectory), IResourceWithConnectionString
 {
     public const string EndpointName = "tcp";
-    public const string UserName = "postgres";
 
     public string DataDirectory { get; } = dataDirectory;
 
@@ -25,7 +23,7 @@ internal sealed class LocalPostgresServerResource(string name, string command, s
     public Dictionary<string, string> Databases { get; } = new(StringComparer.Ordinal);
 
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Host={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};Username={UserName};Password={Password}");
+        $"Host={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};Username={PostgresProcess.UserName};Password={Password}");
 }
 
 internal sealed class LocalPostgresDatabaseResource(string name, string databaseName, LocalPostgresServerResource parent)
@@ -44,23 +42,21 @@ internal static class LocalPostgresExtensions
     public static IResourceBuilder<LocalPostgresServerResource> AddLocalPostgres(
         this IDistributedApplicationBuilder builder, string name, DataRoot dataRoot)
     {
-        var binDirectory = PostgresBinaries.Find(builder.Configuration["postgres-bin"]);
+        var binDirectory = PostgresProcess.FindBinDirectory(builder.Configuration["postgres-bin"]);
         var asRoot = DataRoot.RunningAsRoot;
         var dataDirectory = dataRoot.Combine("postgres");
         var password = builder.AddParameter($"{name}-password", dataRoot.ReadOrCreateSecret("postgres.password").Value, secret: true);
         var fsync = builder.Configuration.GetValue("postgres-fsync", true);
 
-        // Postgres refuses to run as root; as root, drop to the postgres OS user (setpriv execs, so DCP still
-        // tracks and stops the server process itself).
         var postgres = Path.Combine(binDirectory, "postgres");
-        var server = new LocalPostgresServerResource(name, asRoot ? "setpriv" : postgres, dataDirectory, password.Resource);
+        var server = new LocalPostgresServerResource(name, PostgresProcess.Command(postgres, asRoot), dataDirectory, password.Resource);
 
         string? connectionString = null;
         builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(server, async (_, ct) =>
             connectionString = await server.ConnectionStringExpression.GetValueAsync(ct));
 
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(server, async (e, ct) =>
-            await InitializeDataDirectoryAsync(binDirectory, dataDirectory, await password.Resource.GetValueAsync(ct) ?? "", asRoot,
+            await PostgresProcess.InitializeDataDirectoryAsync(binDirectory, dataDirectory, await password.Resource.GetValueAsync(ct) ?? "", asRoot,
                 e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server), ct));
 
         builder.Eventing.Subscribe<ResourceReadyEvent>(server, async (_, ct) =>
@@ -88,25 +84,10 @@ internal static class LocalPostgresExtensions
             .WithEndpoint(name: LocalPostgresServerResource.EndpointName, scheme: "tcp", isProxied: false)
             .WithArgs(context =>
             {
-                if (asRoot)
+                foreach (var arg in PostgresProcess.ServerArguments(postgres, dataDirectory, server.PrimaryEndpoint.Property(EndpointProperty.TargetPort), fsync, asRoot))
                 {
-                    context.Args.Add("--reuid=postgres");
-                    context.Args.Add("--regid=postgres");
-                    context.Args.Add("--init-groups");
-                    context.Args.Add("--");
-                    context.Args.Add(postgres);
+                    context.Args.Add(arg);
                 }
-                context.Args.Add("-D");
-                context.Args.Add(dataDirectory);
-                context.Args.Add("-p");
-                context.Args.Add(server.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
-                context.Args.Add("-c");
-                context.Args.Add("listen_addresses=localhost");
-                // No Unix socket: no clash with a system cluster's /var/run/postgresql.
-                context.Args.Add("-c");
-                context.Args.Add("unix_socket_directories=");
-                context.Args.Add("-c");
-                context.Args.Add($"fsync={(fsync ? "on" : "off")}");
             })
             .WithIconName("DatabaseMultiple")
             .WithHealthCheck(healthCheckKey);
@@ -162,94 +143,6 @@ internal static class LocalPostgresExtensions
         catch (OperationCanceledException)
         {
             // the AppHost is stopping
-        }
-    }
-
-    private static async Task InitializeDataDirectoryAsync(string binDirectory, string dataDirectory, string password, bool asRoot,
-        Microsoft.Extensions.Logging.ILogger logger, CancellationToken ct)
-    {
-        if (File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
-        {
-            return;
-        }
-
-        Directory.CreateDirectory(dataDirectory);
-        DataRoot.SetUnixMode(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var passwordFile = Path.Combine(dataDirectory, "..", ".initdb-password");
-        await File.WriteAllTextAsync(passwordFile, password, ct);
-        try
-        {
-            if (asRoot)
-            {
-                await RunAsync("chown", ["-R", "postgres:postgres", dataDirectory], ct);
-                await RunAsync("chown", ["postgres:postgres", passwordFile], ct);
-            }
-            string[] initdb = [Path.Combine(binDirectory, "initdb"), "-D", dataDirectory, "-U", LocalPostgresServerResource.UserName,
-                $"--pwfile={passwordFile}", "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"];
-            Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logger, "Initialising a new PostgreSQL data folder at {DataDirectory}", dataDirectory);
-            await (asRoot
-                ? RunAsync("setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", .. initdb], ct)
-                : RunAsync(initdb[0], initdb[1..], ct));
-        }
-        finally
-        {
-            File.Delete(passwordFile);
-        }
-    }
-
-    private static async Task RunAsync(string command, string[] args, CancellationToken ct)
-    {
-        using var process = Process.Start(new ProcessStartInfo(command, args)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        }) ?? throw new DistributedApplicationException($"Could not start '{command}'.");
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        await process.WaitForExitAsync(ct);
-        if (process.ExitCode != 0)
-        {
-            throw new DistributedApplicationException(
-                $"'{command} {string.Join(' ', args)}' failed with exit code {process.ExitCode}: {await stderr}{await stdout}");
-        }
-    }
-}
-
-/// <summary>Finds the PostgreSQL server binaries (Debian keeps them off PATH, under /usr/lib/postgresql/N/bin).</summary>
-internal static class PostgresBinaries
-{
-    public static string Find(string? configured)
-    {
-        IEnumerable<string> candidates = configured is { Length: > 0 } ? [configured] : Candidates();
-        foreach (var dir in candidates)
-        {
-            if (File.Exists(Path.Combine(dir, "postgres")) && File.Exists(Path.Combine(dir, "initdb")))
-            {
-                return dir;
-            }
-        }
-        throw new DistributedApplicationException(
-            "No container runtime answered and the PostgreSQL server binaries (postgres, initdb) were not found. Either start " +
-            "Docker/Podman, or install the servers (Debian/Ubuntu: sudo apt-get install -y postgresql redis-server; ./run.sh does " +
-            "this for you), or point --postgres-bin at the folder that holds them.");
-    }
-
-    private static IEnumerable<string> Candidates()
-    {
-        const string debianRoot = "/usr/lib/postgresql";
-        if (Directory.Exists(debianRoot))
-        {
-            foreach (var dir in Directory.GetDirectories(debianRoot)
-                .Select(d => (Dir: d, Version: int.TryParse(Path.GetFileName(d), out var v) ? v : 0))
-                .OrderByDescending(d => d.Version))
-            {
-                yield return Path.Combine(dir.Dir, "bin");
-            }
-        }
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            yield return dir;
         }
     }
 }

@@ -41,22 +41,20 @@ internal static class LocalRedisExtensions
             .WithEndpoint(name: LocalRedisResource.EndpointName, scheme: "tcp", isProxied: false)
             .WithArgs(context =>
             {
-                context.Args.Add("--port");
-                context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
-                context.Args.Add("--bind");
-                context.Args.Add("127.0.0.1");
-                context.Args.Add("--save");
-                context.Args.Add("");
-                context.Args.Add("--appendonly");
-                context.Args.Add("no");
-                context.Args.Add("--requirepass");
-                context.Args.Add(password.Resource);
+                foreach (var arg in ServerArguments(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort), password.Resource))
+                {
+                    context.Args.Add(arg);
+                }
             })
             .WithIconName("Memory")
             .WithHealthCheck(healthCheckKey);
     }
 
-    private static string FindRedisServer(string? configured)
+    /// <summary>Loopback only, nothing on disk, a password. Shared with the test fixtures.</summary>
+    public static List<object> ServerArguments(object port, object password) =>
+        ["--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", password];
+
+    public static string FindRedisServer(string? configured)
     {
         if (configured is { Length: > 0 } && File.Exists(configured))
         {

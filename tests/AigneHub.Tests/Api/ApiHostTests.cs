@@ -1,0 +1,30 @@
+using System.Net;
+using AigneHub.Data;
+using AigneHub.Data.Identity;
+using AigneHub.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AigneHub.Tests.Api;
+
+public sealed class ApiHostTests
+{
+    [Fact]
+    public async Task Api_alone_migrates_its_database_and_seeds_the_owner_once_across_two_instances()
+    {
+        await using var first = await ApiFactory.StartAsync();
+        // A second replica on the same database: migrations and the owner seeding must be idempotent.
+        await using var second = await ApiFactory.StartAsync(first.DatabaseConnectionString);
+
+        using var client = second.CreateClient(bearer: null);
+        var health = await client.GetAsync("/health");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+
+        await using var scope = first.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
+        var owners = await db.Users.Where(u => u.Role == UserRole.Owner).Include(u => u.AccessKeys).ToListAsync();
+        var owner = Assert.Single(owners);
+        Assert.Single(owner.AccessKeys);
+        Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+    }
+}

@@ -1,0 +1,63 @@
+using AigneHub.Api.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AigneHub.Tests.Infrastructure;
+
+/// <summary>
+/// The Api on real Kestrel (loopback, a free port) against the shared test Postgres (a database of its own) and
+/// Redis. Extra configuration goes in through <see cref="Settings"/> before the first use.
+/// </summary>
+public class ApiFactory : WebApplicationFactory<AigneHub.Api.ApiAssembly>
+{
+    public const string OwnerKey = "ahk_test_owner_key_0123456789abcdef";
+
+    private static int _redisDatabase;
+
+    public Dictionary<string, string?> Settings { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Starts an Api with its own fresh database (or the given one, to share it with another instance).</summary>
+    public static async Task<T> StartAsync<T>(string? databaseConnectionString = null, Action<T>? configure = null) where T : ApiFactory, new()
+    {
+        var servers = await TestServers.GetAsync();
+        var factory = new T();
+        factory.Settings["ConnectionStrings:aignehub"] = databaseConnectionString ?? await servers.CreateDatabaseAsync("api");
+        factory.Settings["ConnectionStrings:redis"] =
+            $"{servers.RedisConnectionString},defaultDatabase={Interlocked.Increment(ref _redisDatabase) % 16}";
+        factory.Settings["AigneHub:Bootstrap:OwnerKey"] = OwnerKey;
+        configure?.Invoke(factory);
+        factory.UseKestrel(0);
+        factory.StartServer();
+        await factory.Services.GetRequiredService<DatabaseMigrationState>().WhenReady.WaitAsync(TimeSpan.FromSeconds(60));
+        return factory;
+    }
+
+    public static Task<ApiFactory> StartAsync(string? databaseConnectionString = null, Action<ApiFactory>? configure = null) =>
+        StartAsync<ApiFactory>(databaseConnectionString, configure);
+
+    public string DatabaseConnectionString => Settings["ConnectionStrings:aignehub"]!;
+
+    /// <summary>A client for the real server, authenticated as the bootstrap owner unless told otherwise.</summary>
+    public HttpClient CreateClient(string? bearer)
+    {
+        var client = CreateClient();
+        if (bearer is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new("Bearer", bearer);
+        }
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+    }
+}

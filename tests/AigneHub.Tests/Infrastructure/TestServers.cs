@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using AigneHub.AppHost.Infrastructure;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace AigneHub.Tests.Infrastructure;
+
+/// <summary>
+/// One real PostgreSQL and one real Redis server for the whole test run, started as local processes the same way
+/// the AppHost's local mode starts them (<see cref="PostgresProcess"/>), and killed when the test process exits.
+/// Each test host gets a database of its own (<see cref="CreateDatabaseAsync"/>) and a Redis key prefix of its own.
+/// </summary>
+public sealed class TestServers
+{
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static TestServers? _instance;
+
+    private readonly List<Process> _processes = [];
+
+    private TestServers(string postgresAdmin, string redis)
+    {
+        PostgresAdminConnectionString = postgresAdmin;
+        RedisConnectionString = redis;
+    }
+
+    /// <summary>Superuser connection string to the server, without a database.</summary>
+    public string PostgresAdminConnectionString { get; }
+
+    public string RedisConnectionString { get; }
+
+    public static async Task<TestServers> GetAsync()
+    {
+        if (_instance is not null)
+        {
+            return _instance;
+        }
+        await Gate.WaitAsync();
+        try
+        {
+            return _instance ??= await StartAsync();
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    /// <summary>A fresh, empty database; returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string prefix = "t")
+    {
+        var name = $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(40, prefix.Length + 33)];
+        await using var connection = new NpgsqlConnection(PostgresAdminConnectionString + ";Database=postgres");
+        await connection.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await create.ExecuteNonQueryAsync();
+        return $"{PostgresAdminConnectionString};Database={name}";
+    }
+
+    private static async Task<TestServers> StartAsync()
+    {
+        var root = RepositoryPaths.NewTempFolder("aignehub-test-servers");
+        DataRoot.SetUnixMode(root, (UnixFileMode)0b111_001_001); // rwx--x--x: the postgres user traverses it
+        var asRoot = DataRoot.RunningAsRoot;
+        const string password = "aignehub-test";
+
+        var bin = PostgresProcess.FindBinDirectory(null);
+        var dataDir = Path.Combine(root, "postgres");
+        await PostgresProcess.InitializeDataDirectoryAsync(bin, dataDir, password, asRoot, null, CancellationToken.None);
+        var pgPort = FreePort();
+        var postgres = Path.Combine(bin, "postgres");
+        var pgArgs = PostgresProcess.ServerArguments(postgres, dataDir, pgPort, fsync: false, asRoot).Select(a => a.ToString()!);
+
+        var redisPort = FreePort();
+        var redisArgs = LocalRedisExtensions.ServerArguments(redisPort, password).Select(a => a.ToString()!);
+
+        var servers = new TestServers(
+            $"Host=127.0.0.1;Port={pgPort};Username={PostgresProcess.UserName};Password={password};Maximum Pool Size=40",
+            $"127.0.0.1:{redisPort},password={password}");
+        servers._processes.Add(Start(PostgresProcess.Command(postgres, asRoot), pgArgs));
+        servers._processes.Add(Start(LocalRedisExtensions.FindRedisServer(null), redisArgs));
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => servers.Stop();
+
+        await WaitUntilAsync(async () =>
+        {
+            await using var c = new NpgsqlConnection(servers.PostgresAdminConnectionString + ";Database=postgres;Timeout=2");
+            await c.OpenAsync();
+        });
+        await WaitUntilAsync(async () =>
+        {
+            await using var r = await ConnectionMultiplexer.ConnectAsync(servers.RedisConnectionString + ",connectTimeout=1000");
+            await r.GetDatabase().PingAsync();
+        });
+        return servers;
+    }
+
+    private static Process Start(string command, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo(command, args) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {command}");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private void Stop()
+    {
+        foreach (var p in _processes)
+        {
+            try
+            {
+                // SIGINT is Postgres's "fast" shutdown; Redis exits on it too.
+                Process.Start("kill", ["-INT", p.Id.ToString()])?.WaitForExit(2000);
+                if (!p.WaitForExit(5000))
+                {
+                    p.Kill(entireProcessTree: true);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // already gone
+            }
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<Task> probe)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await probe();
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
