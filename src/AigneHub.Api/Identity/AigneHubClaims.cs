@@ -1,0 +1,36 @@
+using System.Security.Claims;
+using AigneHub.Data.Identity;
+
+namespace AigneHub.Api.Identity;
+
+/// <summary>The claims every authenticated AigneHub principal carries, whatever the scheme.</summary>
+public static class AigneHubClaims
+{
+    public const string UserId = "sub";
+    public const string Role = "role";
+    public const string AccessKeyId = "aignehub:key";
+    /// <summary>v1 component calls: the registered app's id.</summary>
+    public const string AppId = "aignehub:app";
+
+    public static Guid? GetUserId(this ClaimsPrincipal principal) =>
+        Guid.TryParse(principal.FindFirstValue(UserId), out var id) ? id : null;
+
+    public static Guid? GetAccessKeyId(this ClaimsPrincipal principal) =>
+        Guid.TryParse(principal.FindFirstValue(AccessKeyId), out var id) ? id : null;
+
+    public static UserRole? GetRole(this ClaimsPrincipal principal) =>
+        Enum.TryParse<UserRole>(principal.FindFirstValue(Role), ignoreCase: true, out var role) ? role : null;
+}
+
+/// <summary>Every route names one of these (a test enumerates the endpoints to make sure).</summary>
+public static class AuthorizationPolicies
+{
+    /// <summary>Owners and admins: everything under <c>/api/admin</c>.</summary>
+    public const string Admin = "admin";
+    /// <summary>Owners only (e.g. changing roles).</summary>
+    public const string Owner = "owner";
+    /// <summary>Any signed-in user or access key of a member, admin or owner (not a guest).</summary>
+    public const string Member = "member";
+    /// <summary>A signed v1 component call.</summary>
+    public const string App = "app";
+}

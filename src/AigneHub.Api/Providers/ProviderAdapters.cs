@@ -1,0 +1,77 @@
+namespace AigneHub.Api.Providers;
+
+/// <summary>
+/// Where and how one call reaches a provider: its base URL, the secret of the credential chosen for this call,
+/// and the shared provider <see cref="HttpClient"/> (long idle timeout, no retries, no redirects — see
+/// <see cref="ProviderHttp"/>). Adapters never pick credentials or retry; the gateway does.
+/// </summary>
+public sealed record ProviderEndpoint(string Provider, Uri BaseUrl, string? ApiKey, HttpClient Http);
+
+/// <summary>
+/// A provider's chat protocol. Errors (any non-2xx answer, a transport failure, an idle timeout) are thrown as
+/// <see cref="ProviderException"/>; a stream throws <em>before</em> its first update when the provider refuses
+/// the call, so the gateway can still fail over.
+/// </summary>
+public interface IChatAdapter
+{
+    Task<ChatResponse> CompleteAsync(ProviderEndpoint endpoint, ChatRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Streams the answer; adapters ask the provider for usage in the stream and yield it.</summary>
+    IAsyncEnumerable<ChatStreamUpdate> StreamAsync(ProviderEndpoint endpoint, ChatRequest request, CancellationToken cancellationToken);
+}
+
+public interface IEmbeddingAdapter
+{
+    Task<EmbeddingResponse> EmbedAsync(ProviderEndpoint endpoint, EmbeddingRequest request, CancellationToken cancellationToken);
+}
+
+public interface IImageAdapter
+{
+    Task<ImageResponse> GenerateAsync(ProviderEndpoint endpoint, ImageRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>Why a provider call failed, in the classes the model-health records and failover decisions use.</summary>
+public enum ProviderErrorClass
+{
+    /// <summary>401/403: the credential is bad. Deactivate it.</summary>
+    InvalidCredential,
+    /// <summary>429: slow down. Lower the credential's weight, cool the provider down.</summary>
+    RateLimited,
+    /// <summary>404 for the model, or the provider says the model does not exist.</summary>
+    ModelNotFound,
+    /// <summary>400/422: the provider rejected the request itself (the caller's fault, not the provider's).</summary>
+    BadRequest,
+    /// <summary>5xx, connection refused, reset.</summary>
+    Unavailable,
+    /// <summary>No byte for longer than the idle timeout.</summary>
+    Timeout,
+}
+
+public sealed class ProviderException(
+    string provider,
+    ProviderErrorClass errorClass,
+    int? providerStatus,
+    string message,
+    Exception? inner = null) : Exception(message, inner)
+{
+    public string Provider { get; } = provider;
+
+    public ProviderErrorClass ErrorClass { get; } = errorClass;
+
+    /// <summary>The provider's HTTP status, when it answered.</summary>
+    public int? ProviderStatus { get; } = providerStatus;
+
+    /// <summary>Worth trying the next provider/credential for (never after a byte reached the caller).</summary>
+    public bool IsRetryable => ErrorClass is ProviderErrorClass.InvalidCredential or ProviderErrorClass.RateLimited
+        or ProviderErrorClass.Unavailable or ProviderErrorClass.Timeout;
+
+    public static ProviderErrorClass Classify(int status) => status switch
+    {
+        401 or 403 => ProviderErrorClass.InvalidCredential,
+        429 => ProviderErrorClass.RateLimited,
+        404 => ProviderErrorClass.ModelNotFound,
+        408 or 504 => ProviderErrorClass.Timeout,
+        >= 500 => ProviderErrorClass.Unavailable,
+        _ => ProviderErrorClass.BadRequest,
+    };
+}

@@ -1,0 +1,10 @@
+namespace AigneHub.Data;
+
+/// <summary>What kind of model call: the reference's chat/embedding/image/video.</summary>
+public enum ModelType
+{
+    Chat,
+    Embedding,
+    Image,
+    Video,
+}
