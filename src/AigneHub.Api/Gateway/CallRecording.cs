@@ -1,0 +1,117 @@
+using System.Text.Json.Nodes;
+using AigneHub.Api.Providers;
+using AigneHub.Data;
+
+namespace AigneHub.Api.Gateway;
+
+/// <summary>Which front door a call came through: v1 (signed component, subscription) or v2 (user, credits).</summary>
+public enum ApiSurface
+{
+    V1,
+    V2,
+}
+
+/// <summary>Who is calling and for what, fixed when the request is authenticated and parsed.</summary>
+public sealed record CallContext
+{
+    public Guid? UserId { get; init; }
+
+    public Guid? AccessKeyId { get; init; }
+
+    /// <summary>The calling app: the v1 app id, else the <c>x-aigne-hub-client-did</c> header, else null.</summary>
+    public string? AppId { get; init; }
+
+    public required ApiSurface Surface { get; init; }
+
+    /// <summary>The model name as the caller wrote it (<c>provider/model</c> or unprefixed).</summary>
+    public required string RequestedModel { get; init; }
+
+    public required ModelType Type { get; init; }
+
+    /// <summary><c>x-request-id</c> if the caller sent one, else the server's trace identifier.</summary>
+    public required string RequestId { get; init; }
+
+    public string? TraceId { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public bool Streaming { get; init; }
+}
+
+/// <summary>What the call may cost at most, known before the provider is called (for the credit reservation).</summary>
+public sealed record CallEstimate
+{
+    /// <summary>Estimated prompt tokens (from the request's text; see <see cref="TokenEstimator"/>).</summary>
+    public int PromptTokens { get; init; }
+
+    /// <summary>The caller's max output tokens, if it set one (else billing applies its configured cap).</summary>
+    public int? MaxOutputTokens { get; init; }
+
+    public int Images { get; init; }
+
+    public string? ImageSize { get; init; }
+
+    public string? ImageQuality { get; init; }
+
+    /// <summary>Model parameters to keep on the call record (temperature, max_tokens, size, ...).</summary>
+    public JsonObject? Parameters { get; init; }
+}
+
+/// <summary>
+/// Returned by <see cref="ICallRecorder.StartAsync"/>: the durable call id, and the candidates the caller may be
+/// served by (billing removes the ones without a rate), in the resolver's order.
+/// </summary>
+public sealed record CallTicket(Guid CallId, IReadOnlyList<ModelTarget> Targets);
+
+/// <summary>How the call ended. Exactly one per ticket.</summary>
+public sealed record CallResult
+{
+    public required bool Success { get; init; }
+
+    /// <summary>The target that finally served (or last failed) the call.</summary>
+    public ModelTarget? Target { get; init; }
+
+    public Guid? CredentialId { get; init; }
+
+    public TokenUsage? Usage { get; init; }
+
+    public int Images { get; init; }
+
+    public double? VideoSeconds { get; init; }
+
+    /// <summary>Usage was estimated by the gateway (the provider reported none, e.g. the stream was cut).</summary>
+    public bool UsageEstimated { get; init; }
+
+    public string? ErrorReason { get; init; }
+
+    /// <summary>The HTTP status the caller received (or would have, had it stayed).</summary>
+    public int StatusCode { get; init; }
+
+    public bool CallerDisconnected { get; init; }
+
+    public required TimeSpan Duration { get; init; }
+
+    /// <summary>Time to the first byte sent to the caller.</summary>
+    public TimeSpan? GatewayTimeToFirstByte { get; init; }
+
+    /// <summary>Time to the provider's first byte (headers, for a stream the first event).</summary>
+    public TimeSpan? ProviderTimeToFirstByte { get; init; }
+
+    /// <summary>Provider attempts made (failover); the call is still one record.</summary>
+    public int Attempts { get; init; } = 1;
+}
+
+/// <summary>
+/// The billing boundary of the request pipeline. <see cref="StartAsync"/> runs after authentication and model
+/// resolution and before any provider call: it makes the call durable as <c>processing</c> and, where credit
+/// billing applies, reserves the worst-case cost or refuses (<see cref="GatewayException"/> 402 / 400
+/// "Unsupported model"). <see cref="CompleteAsync"/> settles it exactly once, success or failure.
+/// </summary>
+public interface ICallRecorder
+{
+    ValueTask<CallTicket> StartAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate, CancellationToken cancellationToken);
+
+    /// <summary>Settles the call. Implementations must not lose the settlement if <paramref name="cancellationToken"/>
+    /// fires (the gateway passes a token that outlives the caller's connection).</summary>
+    ValueTask CompleteAsync(CallTicket ticket, CallResult result, CancellationToken cancellationToken);
+}
