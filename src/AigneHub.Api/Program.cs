@@ -1,3 +1,4 @@
+using AigneHub.Api.Gateway;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 
@@ -7,6 +8,7 @@ builder.AddServiceDefaults();
 builder.AddDataServices();
 builder.AddBootstrap();
 builder.AddIdentityServices();
+builder.AddGateway();
 
 var app = builder.Build();
 
@@ -14,5 +16,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints();
+app.MapHubDiscovery().AllowAnonymous();
+app.MapOpenAiApi("/api/v2", ApiSurface.V2).RequireAuthorization(AuthorizationPolicies.Member);
+app.MapAigneApi().RequireAuthorization(AuthorizationPolicies.Member);
 
 app.Run();
