@@ -9,6 +9,7 @@ builder.AddDataServices();
 builder.AddBootstrap();
 builder.AddIdentityServices();
 builder.AddGateway();
+builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
@@ -16,6 +17,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints();
+app.MapOpenApi().AllowAnonymous();
 app.MapHubDiscovery().AllowAnonymous();
 app.MapOpenAiApi("/api/v2", ApiSurface.V2).RequireAuthorization(AuthorizationPolicies.Member);
 app.MapAigneApi().RequireAuthorization(AuthorizationPolicies.Member);
