@@ -81,8 +81,8 @@ public sealed class FakeProviderHost : IAsyncDisposable
 
     /// <summary>
     /// Streams <paramref name="events"/> as server-sent events, applying the reply's pacing and faults: the delay
-    /// between events, the delay before the last one, an in-stream provider error or an aborted connection after
-    /// N events. Signals <see cref="FakeReply.LastEventSent"/> once the last event is flushed.
+    /// between events, the delay before the last one, an in-stream provider error, a clean early end or an aborted
+    /// connection after N events. Signals <see cref="FakeReply.LastEventSent"/> once the last event is flushed.
     /// </summary>
     public static async Task StreamAsync(HttpContext context, FakeReply reply, IReadOnlyList<SseEvent> events, SseEvent errorEvent)
     {
@@ -98,6 +98,10 @@ public sealed class FakeProviderHost : IAsyncDisposable
                 // events before the cut really arrive, as they would before a real mid-answer failure.
                 await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
                 context.Abort();
+                return;
+            }
+            if (reply.EndAfterEvents == i)
+            {
                 return;
             }
             if (reply.ErrorAfterEvents == i)
@@ -186,6 +190,9 @@ public sealed class FakeReply
 
     /// <summary>Aborts the connection before stream event number N (0-based): a cut, not a clean end.</summary>
     public int? CutAfterEvents { get; init; }
+
+    /// <summary>Ends the response cleanly before stream event number N: a truncation that looks like a normal end.</summary>
+    public int? EndAfterEvents { get; init; }
 
     /// <summary>Sends the provider's in-stream error event in place of stream event number N and ends the stream.</summary>
     public int? ErrorAfterEvents { get; init; }

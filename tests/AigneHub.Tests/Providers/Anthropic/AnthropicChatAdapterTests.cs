@@ -294,6 +294,17 @@ public sealed class AnthropicChatAdapterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stream_that_ends_early_without_its_end_marker_throws()
+    {
+        _fake.Enqueue(new FakeReply { Text = "This answer will end early.", EndAfterEvents = 5 });
+
+        var error = await Assert.ThrowsAsync<ProviderException>(() =>
+            AnthropicChatAdapterTests.CollectAsync(_adapter.StreamAsync(Endpoint(), new ChatRequest { Model = "claude-sonnet-4-5", Messages = [Msg(ChatRole.User, "Hi")] }, CancellationToken.None)));
+
+        Assert.Equal(ProviderErrorClass.Unavailable, error.ErrorClass);
+    }
+
+    [Fact]
     public async Task An_error_event_mid_stream_throws_with_its_message()
     {
         _fake.Enqueue(new FakeReply { Text = "Starting fine then failing.", ErrorAfterEvents = 4 });

@@ -317,6 +317,17 @@ public sealed class GeminiChatAdapterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stream_that_ends_early_without_its_end_marker_throws()
+    {
+        _fake.Enqueue(new FakeReply { Text = "This answer will end early.", EndAfterEvents = 2 });
+
+        var error = await Assert.ThrowsAsync<ProviderException>(() =>
+            AnthropicChatAdapterTests.CollectAsync(_adapter.StreamAsync(Endpoint(), Simple(), CancellationToken.None)));
+
+        Assert.Equal(ProviderErrorClass.Unavailable, error.ErrorClass);
+    }
+
+    [Fact]
     public async Task An_error_chunk_mid_stream_throws_with_its_message()
     {
         _fake.Enqueue(new FakeReply { Text = "Starting fine then failing.", ErrorAfterEvents = 2 });
