@@ -1,4 +1,6 @@
 using AigneHub.Api.Providers;
+using AigneHub.Api.Providers.Anthropic;
+using AigneHub.Api.Providers.Gemini;
 using AigneHub.Api.Providers.Demo;
 using AigneHub.Api.Providers.OpenAI;
 
@@ -19,6 +21,8 @@ public static class GatewayExtensions
         services.AddKeyedSingleton<IEmbeddingAdapter, OpenAiEmbeddingAdapter>(ProviderProtocol.OpenAI);
         services.AddKeyedSingleton<IImageAdapter, OpenAiImageAdapter>(ProviderProtocol.OpenAI);
         services.AddKeyedSingleton<IChatAdapter, DemoChatAdapter>(ProviderProtocol.Demo);
+        services.AddAnthropicAdapter();
+        services.AddGeminiAdapter();
         return builder;
     }
 }

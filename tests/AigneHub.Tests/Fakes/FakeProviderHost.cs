@@ -124,7 +124,7 @@ public sealed class FakeProviderHost : IAsyncDisposable
 
     private static async Task WriteEventAsync(HttpContext context, SseEvent sse, CancellationToken ct)
     {
-        var text = (sse.Event is null ? "" : $"event: {sse.Event}\n") + $"data: {sse.Data.ToJsonString()}\n\n";
+        var text = (sse.Event is null ? "" : $"event: {sse.Event}\n") + $"data: {sse.RawData ?? sse.Data!.ToJsonString()}\n\n";
         await context.Response.WriteAsync(text, ct);
         await context.Response.Body.FlushAsync(ct);
     }
@@ -136,8 +136,9 @@ public sealed class FakeProviderHost : IAsyncDisposable
     }
 }
 
-/// <summary>One server-sent event; <see cref="Event"/> is the <c>event:</c> line (Anthropic names events, Gemini does not).</summary>
-public sealed record SseEvent(string? Event, JsonNode Data);
+/// <summary>One server-sent event; <see cref="Event"/> is the <c>event:</c> line (Anthropic names events, Gemini does not);
+/// <see cref="RawData"/> is sent as is instead of JSON (OpenAI's <c>[DONE]</c>).</summary>
+public sealed record SseEvent(string? Event, JsonNode? Data, string? RawData = null);
 
 /// <summary>A request a fake received.</summary>
 public sealed record RecordedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, JsonNode? Body, string RawBody)
