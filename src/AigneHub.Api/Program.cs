@@ -1,5 +1,6 @@
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Api.Providers.Management;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -7,6 +8,7 @@ builder.AddServiceDefaults();
 builder.AddDataServices();
 builder.AddBootstrap();
 builder.AddIdentityServices();
+builder.AddProviderManagement();
 
 var app = builder.Build();
 
@@ -14,5 +16,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints();
+app.MapProviderAdminApi();
+app.MapModelStatusApi();
 
 app.Run();
