@@ -18,7 +18,7 @@ public interface ICredentialTester
 /// Tests a credential with a one-token "ping" chat through the provider's chat adapter, resolved from DI by
 /// protocol (the adapters are keyed services: <c>AddKeyedSingleton&lt;IChatAdapter, X&gt;(ProviderProtocol.OpenAI)</c>).
 /// </summary>
-public sealed class ChatCredentialTester(IServiceProvider services, ProviderHttp http, TimeProvider time) : ICredentialTester
+public sealed class ChatCredentialTester(IServiceProvider services, ProviderHttp http) : ICredentialTester
 {
     /// <summary>A test is a tiny call; a provider that does not answer within this is as good as failed.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
@@ -57,7 +57,8 @@ public sealed class ChatCredentialTester(IServiceProvider services, ProviderHttp
             return new CredentialTestResult(false, Elapsed(started), $"{kind.Name} is unreachable: {ex.Message}", ProviderErrorClass.Unavailable);
         }
 
-        long Elapsed(long start) => (long)time.GetElapsedTime(start, Stopwatch.GetTimestamp()).TotalMilliseconds;
+        // Real latency, whatever clock the rest of the app runs on.
+        static long Elapsed(long start) => (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 }
 
