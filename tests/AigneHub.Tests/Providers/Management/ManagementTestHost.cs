@@ -14,7 +14,8 @@ namespace AigneHub.Tests.Providers.Management;
 /// <summary>The Api with a clock the test drives and a credential tester whose answers the test decides.</summary>
 public sealed class ManagementApiFactory : ApiFactory
 {
-    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+    /// <summary>Starts now, on a whole second (Postgres keeps microseconds, so exact comparisons stay exact).</summary>
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
 
     public FakeCredentialTester Tester { get; } = new();
 
