@@ -37,7 +37,16 @@ public sealed partial class ModelHealthTracker(
         {
             return;
         }
-        var states = await StatesAsync(cancellationToken);
+        ConcurrentDictionary<(string, string, ModelType), ModelHealthStatus> states;
+        try
+        {
+            states = await StatesAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            Log.WriteFailed(logger, ex, target.Kind.Name, target.Model);
+            return;
+        }
         var key = (target.Kind.Name, target.Model, target.Type);
         var errorClass = error?.ErrorClass.ToString();
         if (states.TryGetValue(key, out var known) && known.Available == (error is null) && known.ErrorClass == errorClass)

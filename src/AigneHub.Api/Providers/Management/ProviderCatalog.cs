@@ -84,6 +84,8 @@ public sealed partial class ProviderCatalog(
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(60);
 
+    private static readonly TimeSpan StaleRetry = TimeSpan.FromSeconds(5);
+
     private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile ProviderSnapshot _current = ProviderSnapshot.Empty;
     private long _generation;
@@ -119,7 +121,19 @@ public sealed partial class ProviderCatalog(
             // Read the generation before the database: an invalidation during the load leaves this snapshot stale.
             var generation = Interlocked.Read(ref _generation);
             var startedAt = time.GetUtcNow();
-            var snapshot = await LoadAsync(generation, startedAt, cancellationToken);
+            ProviderSnapshot snapshot;
+            try
+            {
+                snapshot = await LoadAsync(generation, startedAt, cancellationToken);
+            }
+            catch (Exception ex) when (_current != ProviderSnapshot.Empty && !cancellationToken.IsCancellationRequested)
+            {
+                // Postgres is unreachable: keep serving what we know rather than failing every call, and try again
+                // in a few seconds rather than on every request.
+                Log.ReloadFailed(logger, ex);
+                var stale = _current;
+                snapshot = new ProviderSnapshot(stale.Providers, stale.Models, startedAt - MaxAge + StaleRetry, generation);
+            }
             _current = snapshot;
             return snapshot;
         }
@@ -195,5 +209,8 @@ public sealed partial class ProviderCatalog(
 
         [LoggerMessage(2, LogLevel.Error, "Credential {CredentialId} cannot be decrypted with the configured master key (AigneHub:Secrets:MasterKey); it is not used.")]
         public static partial void UndecryptableCredential(ILogger logger, Guid credentialId);
+
+        [LoggerMessage(3, LogLevel.Warning, "Could not reload the provider configuration; serving the previous one for now.")]
+        public static partial void ReloadFailed(ILogger logger, Exception exception);
     }
 }
