@@ -1,6 +1,7 @@
 using AigneHub.Api.Gateway;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Api.Providers.Management;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,6 +9,7 @@ builder.AddServiceDefaults();
 builder.AddDataServices();
 builder.AddBootstrap();
 builder.AddIdentityServices();
+builder.AddProviderManagement();
 builder.AddGateway();
 builder.Services.AddOpenApi();
 
@@ -21,5 +23,7 @@ app.MapOpenApi().AllowAnonymous();
 app.MapHubDiscovery().AllowAnonymous();
 app.MapOpenAiApi("/api/v2", ApiSurface.V2).RequireAuthorization(AuthorizationPolicies.Member);
 app.MapAigneApi().RequireAuthorization(AuthorizationPolicies.Member);
+app.MapProviderAdminApi();
+app.MapModelStatusApi();
 
 app.Run();

@@ -16,6 +16,7 @@ public static class GatewayExtensions
         services.AddSingleton<ProviderHttp>();
         services.AddSingleton<GatewayTelemetry>();
         services.AddSingleton<GatewayPipeline>();
+        services.AddSingleton<GatewayServices>();
 
         services.AddKeyedSingleton<IChatAdapter, OpenAiChatAdapter>(ProviderProtocol.OpenAI);
         services.AddKeyedSingleton<IEmbeddingAdapter, OpenAiEmbeddingAdapter>(ProviderProtocol.OpenAI);
