@@ -14,5 +14,6 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints();
+app.MapIdentityApi();
 
 app.Run();

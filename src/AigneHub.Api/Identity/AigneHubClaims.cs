@@ -31,6 +31,8 @@ public static class AuthorizationPolicies
     public const string Owner = "owner";
     /// <summary>Any signed-in user or access key of a member, admin or owner (not a guest).</summary>
     public const string Member = "member";
-    /// <summary>A signed v1 component call.</summary>
+    /// <summary>A signed v1 component call whose app has a current subscription.</summary>
     public const string App = "app";
+    /// <summary>Any signed-in person or key, guests included (e.g. signing out).</summary>
+    public const string SignedIn = "signed-in";
 }

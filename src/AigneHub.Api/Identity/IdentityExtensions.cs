@@ -1,25 +1,49 @@
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
 
 namespace AigneHub.Api.Identity;
 
 public static class IdentityExtensions
 {
+    /// <summary>
+    /// Authentication (access keys and sessions as Bearer; signed v1 component calls), the authorization policies,
+    /// the key cache with its cross-replica revocation, and the identity routes' services.
+    /// </summary>
     public static IHostApplicationBuilder AddIdentityServices(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddMemoryCache();
-        builder.Services.AddAuthentication(AccessKeyAuthenticationHandler.SchemeName)
+        var services = builder.Services;
+        services.AddMemoryCache();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(IdentityJsonContext.Default));
+
+        services.AddSingleton<AccessKeyCache>();
+        services.AddSingleton<AccessKeyRevocations>();
+        services.AddHostedService(sp => sp.GetRequiredService<AccessKeyRevocations>());
+        services.AddSingleton<AccessKeyUsageRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<AccessKeyUsageRecorder>());
+        services.AddSingleton<AccessKeyIssuer>();
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+
+        services.AddAuthentication(AccessKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, AccessKeyAuthenticationHandler>(AccessKeyAuthenticationHandler.SchemeName, null);
 
-        builder.Services.AddAuthorizationBuilder()
+        services.AddAuthorizationBuilder()
             .AddPolicy(AuthorizationPolicies.Admin, p => p.RequireAuthenticatedUser()
-                .RequireRole(Role(UserRole.Owner), Role(UserRole.Admin)))
+                .RequireRole(RoleNames.Owner, RoleNames.Admin))
             .AddPolicy(AuthorizationPolicies.Owner, p => p.RequireAuthenticatedUser()
-                .RequireRole(Role(UserRole.Owner)))
+                .RequireRole(RoleNames.Owner))
             .AddPolicy(AuthorizationPolicies.Member, p => p.RequireAuthenticatedUser()
-                .RequireRole(Role(UserRole.Owner), Role(UserRole.Admin), Role(UserRole.Member)));
+                .RequireRole(RoleNames.Owner, RoleNames.Admin, RoleNames.Member))
+            .AddPolicy(AuthorizationPolicies.SignedIn, p => p.RequireAuthenticatedUser()
+                .AddAuthenticationSchemes(AccessKeyAuthenticationHandler.SchemeName));
         return builder;
     }
 
-    private static string Role(UserRole role) => role.ToString().ToLowerInvariant();
+    /// <summary>All identity routes; each declares its own policy.</summary>
+    public static IEndpointRouteBuilder MapIdentityApi(this IEndpointRouteBuilder app)
+    {
+        app.MapUsersApi();
+        app.MapAccessKeysApi();
+        return app;
+    }
 }

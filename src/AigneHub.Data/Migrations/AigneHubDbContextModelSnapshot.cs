@@ -40,6 +40,11 @@ namespace AigneHub.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("bytea");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<DateTimeOffset?>("LastUsedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -66,6 +71,54 @@ namespace AigneHub.Data.Migrations
                     b.HasIndex("UserId");
 
                     b.ToTable("access_keys", "aignehub");
+                });
+
+            modelBuilder.Entity("AigneHub.Data.Identity.App", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<byte[]>("PublicKey")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PublicKey")
+                        .IsUnique();
+
+                    b.ToTable("apps", "aignehub");
+                });
+
+            modelBuilder.Entity("AigneHub.Data.Identity.AppSubscription", b =>
+                {
+                    b.Property<Guid>("AppId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CurrentPeriodEnd")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("AppId");
+
+                    b.ToTable("app_subscriptions", "aignehub");
                 });
 
             modelBuilder.Entity("AigneHub.Data.Identity.User", b =>
@@ -96,6 +149,10 @@ namespace AigneHub.Data.Migrations
                     b.Property<DateTimeOffset?>("LastSeenAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("PasswordHash")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<string>("Role")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -122,6 +179,20 @@ namespace AigneHub.Data.Migrations
                         .IsRequired();
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("AigneHub.Data.Identity.AppSubscription", b =>
+                {
+                    b.HasOne("AigneHub.Data.Identity.App", null)
+                        .WithOne("Subscription")
+                        .HasForeignKey("AigneHub.Data.Identity.AppSubscription", "AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("AigneHub.Data.Identity.App", b =>
+                {
+                    b.Navigation("Subscription");
                 });
 
             modelBuilder.Entity("AigneHub.Data.Identity.User", b =>
