@@ -11,6 +11,8 @@ public static class AigneHubClaims
     public const string AccessKeyId = "aignehub:key";
     /// <summary>v1 component calls: the registered app's id.</summary>
     public const string AppId = "aignehub:app";
+    /// <summary>v1 component calls: the end user the app acts for (<c>x-app-user-did</c>), when given.</summary>
+    public const string AppUserDid = "aignehub:app-user-did";
 
     public static Guid? GetUserId(this ClaimsPrincipal principal) =>
         Guid.TryParse(principal.FindFirstValue(UserId), out var id) ? id : null;

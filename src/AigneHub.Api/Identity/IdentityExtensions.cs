@@ -1,5 +1,6 @@
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 
 namespace AigneHub.Api.Identity;
@@ -10,6 +11,9 @@ public static class IdentityExtensions
     /// Authentication (access keys and sessions as Bearer; signed v1 component calls), the authorization policies,
     /// the key cache with its cross-replica revocation, and the identity routes' services.
     /// </summary>
+    /// <summary>The scheme the v1 routes authenticate with (policy <see cref="AuthorizationPolicies.App"/> uses it).</summary>
+    public const string AppSignatureScheme = AppSignatureAuthenticationHandler.SchemeName;
+
     public static IHostApplicationBuilder AddIdentityServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -23,9 +27,14 @@ public static class IdentityExtensions
         services.AddHostedService(sp => sp.GetRequiredService<AccessKeyUsageRecorder>());
         services.AddSingleton<AccessKeyIssuer>();
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddSingleton<AppRegistry>();
+        services.AddHostedService(sp => sp.GetRequiredService<AppRegistry>());
+        services.AddSingleton<IAuthorizationHandler, CurrentSubscriptionHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, IdentityAuthorizationResultHandler>();
 
         services.AddAuthentication(AccessKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, AccessKeyAuthenticationHandler>(AccessKeyAuthenticationHandler.SchemeName, null);
+            .AddScheme<AuthenticationSchemeOptions, AccessKeyAuthenticationHandler>(AccessKeyAuthenticationHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, AppSignatureAuthenticationHandler>(AppSignatureAuthenticationHandler.SchemeName, null);
 
         services.AddAuthorizationBuilder()
             .AddPolicy(AuthorizationPolicies.Admin, p => p.RequireAuthenticatedUser()
@@ -35,7 +44,12 @@ public static class IdentityExtensions
             .AddPolicy(AuthorizationPolicies.Member, p => p.RequireAuthenticatedUser()
                 .RequireRole(RoleNames.Owner, RoleNames.Admin, RoleNames.Member))
             .AddPolicy(AuthorizationPolicies.SignedIn, p => p.RequireAuthenticatedUser()
-                .AddAuthenticationSchemes(AccessKeyAuthenticationHandler.SchemeName));
+                .AddAuthenticationSchemes(AccessKeyAuthenticationHandler.SchemeName))
+            // v1: only the component signature counts (never an access key), and the subscription must be current.
+            .AddPolicy(AuthorizationPolicies.App, p => p.AddAuthenticationSchemes(AppSignatureAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser()
+                .RequireClaim(AigneHubClaims.AppId)
+                .AddRequirements(new CurrentSubscriptionRequirement()));
         return builder;
     }
 
@@ -44,6 +58,7 @@ public static class IdentityExtensions
     {
         app.MapUsersApi();
         app.MapAccessKeysApi();
+        app.MapAppsApi();
         return app;
     }
 }

@@ -80,4 +80,10 @@ public static class IdentityErrors
 [JsonSerializable(typeof(CreatedAccessKeyResponse))]
 [JsonSerializable(typeof(AccessKeyResponse))]
 [JsonSerializable(typeof(List<AccessKeyResponse>))]
+[JsonSerializable(typeof(CreateAppRequest))]
+[JsonSerializable(typeof(CreatedAppResponse))]
+[JsonSerializable(typeof(SetSubscriptionRequest))]
+[JsonSerializable(typeof(SubscriptionResponse))]
+[JsonSerializable(typeof(List<AppResponse>))]
+[JsonSerializable(typeof(WhoAmIResponse))]
 public sealed partial class IdentityJsonContext : JsonSerializerContext;
