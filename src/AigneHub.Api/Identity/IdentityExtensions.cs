@@ -2,6 +2,7 @@ using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 
 namespace AigneHub.Api.Identity;
 
@@ -18,6 +19,8 @@ public static class IdentityExtensions
     {
         var services = builder.Services;
         services.AddMemoryCache();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, ValidateAuthOptions>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(IdentityJsonContext.Default));
 
         services.AddSingleton<AccessKeyCache>();
@@ -26,6 +29,7 @@ public static class IdentityExtensions
         services.AddSingleton<AccessKeyUsageRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<AccessKeyUsageRecorder>());
         services.AddSingleton<AccessKeyIssuer>();
+        services.AddScoped<AuthServices>();
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.AddSingleton<AppRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<AppRegistry>());
@@ -59,6 +63,8 @@ public static class IdentityExtensions
         app.MapUsersApi();
         app.MapAccessKeysApi();
         app.MapAppsApi();
+        app.MapAuthApi();
+        app.MapConnectApi();
         return app;
     }
 }

@@ -86,4 +86,12 @@ public static class IdentityErrors
 [JsonSerializable(typeof(SubscriptionResponse))]
 [JsonSerializable(typeof(List<AppResponse>))]
 [JsonSerializable(typeof(WhoAmIResponse))]
+[JsonSerializable(typeof(LoginRequest))]
+[JsonSerializable(typeof(SessionResponse))]
+[JsonSerializable(typeof(WalletChallengeRequest))]
+[JsonSerializable(typeof(WalletChallengeResponse))]
+[JsonSerializable(typeof(WalletVerifyRequest))]
+[JsonSerializable(typeof(ConnectSessionResponse))]
+[JsonSerializable(typeof(ConnectStatusResponse))]
+[JsonSerializable(typeof(ConnectApprovedResponse))]
 public sealed partial class IdentityJsonContext : JsonSerializerContext;
