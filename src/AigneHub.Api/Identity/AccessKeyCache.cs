@@ -94,14 +94,24 @@ public sealed partial class AccessKeyRevocations(
         }
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken) =>
-        await redis.GetSubscriber().SubscribeAsync(RedisChannelName, (_, message) =>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
         {
-            if (message.HasValue)
+            await redis.GetSubscriber().SubscribeAsync(RedisChannelName, (_, message) =>
             {
-                cache.Evict(message!);
-            }
-        });
+                if (message.HasValue)
+                {
+                    cache.Evict(message!);
+                }
+            });
+        }
+        catch (RedisException ex)
+        {
+            // Starting without Redis beats not starting: the TTL still bounds how long a revoked key lives here.
+            Log.SubscribeFailed(logger, ex);
+        }
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) =>
         redis.GetSubscriber().UnsubscribeAsync(RedisChannelName);
@@ -110,6 +120,9 @@ public sealed partial class AccessKeyRevocations(
     {
         [LoggerMessage(1, LogLevel.Warning, "Publishing an access-key revocation failed; other replicas drop the key when their cache entry expires.")]
         public static partial void PublishFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(2, LogLevel.Error, "Subscribing to access-key revocations failed; revocations by other replicas reach this one only by cache expiry (30 s).")]
+        public static partial void SubscribeFailed(ILogger logger, Exception exception);
     }
 }
 

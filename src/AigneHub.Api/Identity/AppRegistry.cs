@@ -53,8 +53,17 @@ public sealed partial class AppRegistry(
         }
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken) =>
-        await redis.GetSubscriber().SubscribeAsync(RedisChannelName, (_, message) => cache.Remove("app:" + message));
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await redis.GetSubscriber().SubscribeAsync(RedisChannelName, (_, message) => cache.Remove("app:" + message));
+        }
+        catch (RedisException ex)
+        {
+            Log.SubscribeFailed(logger, ex);
+        }
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => redis.GetSubscriber().UnsubscribeAsync(RedisChannelName);
 
@@ -62,6 +71,9 @@ public sealed partial class AppRegistry(
     {
         [LoggerMessage(1, LogLevel.Warning, "Publishing an app change failed; other replicas pick it up when their cache entry expires.")]
         public static partial void PublishFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(2, LogLevel.Error, "Subscribing to app changes failed; changes by other replicas reach this one only by cache expiry (30 s).")]
+        public static partial void SubscribeFailed(ILogger logger, Exception exception);
     }
 }
 

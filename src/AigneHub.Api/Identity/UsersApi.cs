@@ -231,18 +231,31 @@ public static class UsersApi
     }
 
     internal static async Task<Results<Created<CreatedAccessKeyResponse>, JsonHttpResult<ErrorResponse>>> CreateUserKey(
-        Guid id, HttpRequest request, [AsParameters] IdentityServices s, CancellationToken ct)
+        Guid id, HttpRequest request, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct)
     {
-        if (!await s.Db.Users.AnyAsync(u => u.Id == id, ct))
+        var role = await s.Db.Users.Where(u => u.Id == id).Select(u => (UserRole?)u.Role).FirstOrDefaultAsync(ct);
+        if (role is null)
         {
             return IdentityErrors.NotFound($"User '{id}' not found.");
+        }
+        // A key for an owner is the owner's power: an admin minting one would be an escalation.
+        if (role == UserRole.Owner && caller.GetRole() != UserRole.Owner)
+        {
+            return IdentityErrors.Forbidden("Only an owner can create an access key for an owner.");
         }
         return await AccessKeysApi.CreateKeyAsync(request, id, s, ct);
     }
 
     internal static async Task<Results<NoContent, JsonHttpResult<ErrorResponse>>> RevokeUserKey(
-        Guid id, Guid keyId, [AsParameters] IdentityServices s, CancellationToken ct) =>
-        await AccessKeysApi.RevokeKeyAsync(id, keyId, s, ct);
+        Guid id, Guid keyId, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct)
+    {
+        var role = await s.Db.Users.Where(u => u.Id == id).Select(u => (UserRole?)u.Role).FirstOrDefaultAsync(ct);
+        if (role == UserRole.Owner && caller.GetRole() != UserRole.Owner)
+        {
+            return IdentityErrors.Forbidden("Only an owner can revoke an owner's access key.");
+        }
+        return await AccessKeysApi.RevokeKeyAsync(id, keyId, s, ct);
+    }
 
     internal static bool IsEmail(string? email) =>
         email is { Length: >= 3 and <= 320 } && email.IndexOf('@') is > 0 and var at && at < email.Length - 1 && !email.Any(char.IsWhiteSpace);

@@ -58,7 +58,10 @@ public sealed class UsersApiTests
             await admin.PostAsJsonAsync("/api/admin/users", new { email = NewEmail(), role = "owner" }), HttpStatusCode.Forbidden, "permission_error"));
         Assert.Contains("Only an owner", await AssertErrorAsync(
             await admin.PatchAsJsonAsync($"/api/admin/users/{ownerId}", new { disabled = true }), HttpStatusCode.Forbidden, "permission_error"));
-        // An admin may still disable a member.
+        Assert.Contains("Only an owner", await AssertErrorAsync(
+            await admin.PostAsJsonAsync($"/api/admin/users/{ownerId}/access-keys", new { name = "escalation" }), HttpStatusCode.Forbidden, "permission_error"));
+        // An admin may still disable a member and give them keys.
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync($"/api/admin/users/{memberId}/access-keys", new { })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsJsonAsync($"/api/admin/users/{memberId}", new { disabled = true })).StatusCode);
 
         Assert.Contains("last enabled owner", await AssertErrorAsync(
