@@ -58,7 +58,7 @@ public static class AuthApi
 
     public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/auth").WithTags("Sign-in");
+        var group = app.MapGroup("/api/auth").WithTags("Sign-in").WithRedisUnavailableAs503();
         group.MapPost("/login", Login).AllowAnonymous().WithName("Login")
             .WithSummary("Email + password sign-in; returns a session token. Throttled per email across replicas.");
         group.MapPost("/logout", Logout).RequireAuthorization(AuthorizationPolicies.SignedIn).WithName("Logout")

@@ -28,7 +28,7 @@ public static class ConnectApi
 
     public static RouteGroupBuilder MapConnectApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v2/access-key/session").WithTags("Connect");
+        var group = app.MapGroup("/api/v2/access-key/session").WithTags("Connect").WithRedisUnavailableAs503();
         group.MapPost("/", Create).AllowAnonymous().WithName("CreateConnectSession")
             .WithSummary("Starts a CLI connect: returns the session id and the URL to approve it in a browser.");
         group.MapPost("/{id}/approve", Approve).RequireAuthorization(AuthorizationPolicies.Member).WithName("ApproveConnectSession")

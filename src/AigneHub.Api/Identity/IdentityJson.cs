@@ -20,6 +20,7 @@ public static class ErrorTypes
     public const string Conflict = "conflict_error";
     public const string RateLimit = "rate_limit_error";
     public const string Subscription = "subscription_error";
+    public const string Unavailable = "service_unavailable_error";
 }
 
 public static class IdentityErrors
@@ -36,6 +37,27 @@ public static class IdentityErrors
     public static JsonHttpResult<ErrorResponse> Forbidden(string message) => Result(StatusCodes.Status403Forbidden, message, ErrorTypes.Permission);
 
     public static JsonHttpResult<ErrorResponse> Unauthorized(string message) => Result(StatusCodes.Status401Unauthorized, message, ErrorTypes.Authentication);
+
+    /// <summary>
+    /// For routes whose state lives in Redis (sign-in throttling, wallet nonces, connect sessions): Redis being
+    /// unreachable is a 503 saying so, not a 500.
+    /// </summary>
+    public static RouteGroupBuilder WithRedisUnavailableAs503(this RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter(async (context, next) =>
+        {
+            try
+            {
+                return await next(context);
+            }
+            catch (StackExchange.Redis.RedisException)
+            {
+                return Result(StatusCodes.Status503ServiceUnavailable,
+                    "Sign-in state is temporarily unavailable (Redis cannot be reached); retry shortly.", ErrorTypes.Unavailable);
+            }
+        });
+        return group;
+    }
 
     /// <summary>For authentication handlers and authorization results, which write the response themselves.</summary>
     public static Task WriteAsync(HttpResponse response, int status, string message, string type)
