@@ -19,10 +19,12 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints();
+app.MapIdentityApi();
 app.MapOpenApi().AllowAnonymous();
 app.MapHubDiscovery().AllowAnonymous();
 app.MapOpenAiApi("/api/v2", ApiSurface.V2).RequireAuthorization(AuthorizationPolicies.Member);
 app.MapAigneApi().RequireAuthorization(AuthorizationPolicies.Member);
+app.MapOpenAiApi("/api/v1", ApiSurface.V1).RequireAuthorization(AuthorizationPolicies.App);
 app.MapProviderAdminApi();
 app.MapModelStatusApi();
 

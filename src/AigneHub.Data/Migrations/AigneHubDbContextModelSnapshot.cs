@@ -222,6 +222,11 @@ namespace AigneHub.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("bytea");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<DateTimeOffset?>("LastUsedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -248,6 +253,54 @@ namespace AigneHub.Data.Migrations
                     b.HasIndex("UserId");
 
                     b.ToTable("access_keys", "aignehub");
+                });
+
+            modelBuilder.Entity("AigneHub.Data.Identity.App", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<byte[]>("PublicKey")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PublicKey")
+                        .IsUnique();
+
+                    b.ToTable("apps", "aignehub");
+                });
+
+            modelBuilder.Entity("AigneHub.Data.Identity.AppSubscription", b =>
+                {
+                    b.Property<Guid>("AppId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CurrentPeriodEnd")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("AppId");
+
+                    b.ToTable("app_subscriptions", "aignehub");
                 });
 
             modelBuilder.Entity("AigneHub.Data.Identity.User", b =>
@@ -277,6 +330,10 @@ namespace AigneHub.Data.Migrations
 
                     b.Property<DateTimeOffset?>("LastSeenAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("PasswordHash")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
 
                     b.Property<string>("Role")
                         .IsRequired()
@@ -328,11 +385,25 @@ namespace AigneHub.Data.Migrations
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("AigneHub.Data.Identity.AppSubscription", b =>
+                {
+                    b.HasOne("AigneHub.Data.Identity.App", null)
+                        .WithOne("Subscription")
+                        .HasForeignKey("AigneHub.Data.Identity.AppSubscription", "AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("AigneHub.Data.Gateway.Provider", b =>
                 {
                     b.Navigation("Credentials");
 
                     b.Navigation("Models");
+                });
+
+            modelBuilder.Entity("AigneHub.Data.Identity.App", b =>
+                {
+                    b.Navigation("Subscription");
                 });
 
             modelBuilder.Entity("AigneHub.Data.Identity.User", b =>

@@ -48,6 +48,10 @@ public class ApiFactory : WebApplicationFactory<AigneHub.Api.ApiAssembly>
 
     public string DatabaseConnectionString => Settings["ConnectionStrings:aignehub"]!;
 
+    /// <summary>Pass to a second instance (<c>f.Settings["ConnectionStrings:redis"] = first.RedisConnectionString</c>)
+    /// so that the two replicas share Redis state (throttles, replay marks) and not only the database.</summary>
+    public string RedisConnectionString => Settings["ConnectionStrings:redis"]!;
+
     /// <summary>A client for the real server, authenticated as the bootstrap owner unless told otherwise.</summary>
     public HttpClient CreateClient(string? bearer)
     {

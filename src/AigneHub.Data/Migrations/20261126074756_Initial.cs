@@ -6,11 +6,29 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace AigneHub.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class ProviderManagement : Migration
+    public partial class Initial : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.EnsureSchema(
+                name: "aignehub");
+
+            migrationBuilder.CreateTable(
+                name: "apps",
+                schema: "aignehub",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    PublicKey = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_apps", x => x.Id);
+                });
+
             migrationBuilder.CreateTable(
                 name: "model_health",
                 schema: "aignehub",
@@ -47,6 +65,48 @@ namespace AigneHub.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_providers", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "users",
+                schema: "aignehub",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Email = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    DisplayName = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    Did = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    Role = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Disabled = table.Column<bool>(type: "boolean", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    LastSeenAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    PasswordHash = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_users", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "app_subscriptions",
+                schema: "aignehub",
+                columns: table => new
+                {
+                    AppId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    CurrentPeriodEnd = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_app_subscriptions", x => x.AppId);
+                    table.ForeignKey(
+                        name: "FK_app_subscriptions_apps_AppId",
+                        column: x => x.AppId,
+                        principalSchema: "aignehub",
+                        principalTable: "apps",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -108,6 +168,47 @@ namespace AigneHub.Data.Migrations
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "access_keys",
+                schema: "aignehub",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    UserId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Prefix = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Hash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    RevokedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    LastUsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_access_keys", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_access_keys_users_UserId",
+                        column: x => x.UserId,
+                        principalSchema: "aignehub",
+                        principalTable: "users",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_access_keys_Hash",
+                schema: "aignehub",
+                table: "access_keys",
+                column: "Hash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_access_keys_UserId",
+                schema: "aignehub",
+                table: "access_keys",
+                column: "UserId");
+
             migrationBuilder.CreateIndex(
                 name: "IX_ai_models_Model_Type",
                 schema: "aignehub",
@@ -119,6 +220,13 @@ namespace AigneHub.Data.Migrations
                 schema: "aignehub",
                 table: "ai_models",
                 columns: new[] { "ProviderId", "Model", "Type" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_apps_PublicKey",
+                schema: "aignehub",
+                table: "apps",
+                column: "PublicKey",
                 unique: true);
 
             migrationBuilder.CreateIndex(
@@ -140,13 +248,36 @@ namespace AigneHub.Data.Migrations
                 table: "providers",
                 column: "Name",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_users_Did",
+                schema: "aignehub",
+                table: "users",
+                column: "Did",
+                unique: true,
+                filter: "\"Did\" IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_users_Email",
+                schema: "aignehub",
+                table: "users",
+                column: "Email",
+                unique: true);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "access_keys",
+                schema: "aignehub");
+
+            migrationBuilder.DropTable(
                 name: "ai_models",
+                schema: "aignehub");
+
+            migrationBuilder.DropTable(
+                name: "app_subscriptions",
                 schema: "aignehub");
 
             migrationBuilder.DropTable(
@@ -155,6 +286,14 @@ namespace AigneHub.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "provider_credentials",
+                schema: "aignehub");
+
+            migrationBuilder.DropTable(
+                name: "users",
+                schema: "aignehub");
+
+            migrationBuilder.DropTable(
+                name: "apps",
                 schema: "aignehub");
 
             migrationBuilder.DropTable(
