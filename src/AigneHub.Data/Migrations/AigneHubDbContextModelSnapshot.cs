@@ -276,7 +276,9 @@ namespace AigneHub.Data.Migrations
                         .HasColumnName("error_reason");
 
                     b.Property<bool>("Estimated")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("boolean")
+                        .HasDefaultValue(false)
                         .HasColumnName("estimated");
 
                     b.Property<int?>("GatewayTtfbMs")

@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AigneHub.Data.Migrations
 {
     [DbContext(typeof(AigneHubDbContext))]
-    [Migration("20261126072916_Billing")]
+    [Migration("20261126072952_Billing")]
     partial class Billing
     {
         /// <inheritdoc />
@@ -279,7 +279,9 @@ namespace AigneHub.Data.Migrations
                         .HasColumnName("error_reason");
 
                     b.Property<bool>("Estimated")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("boolean")
+                        .HasDefaultValue(false)
                         .HasColumnName("estimated");
 
                     b.Property<int?>("GatewayTtfbMs")

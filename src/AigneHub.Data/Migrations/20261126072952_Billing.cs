@@ -101,7 +101,7 @@ namespace AigneHub.Data.Migrations
                     credits = table.Column<decimal>(type: "numeric(30,10)", nullable: false, defaultValue: 0m),
                     reserved_credits = table.Column<decimal>(type: "numeric(30,10)", nullable: false, defaultValue: 0m),
                     billed = table.Column<bool>(type: "boolean", nullable: false),
-                    estimated = table.Column<bool>(type: "boolean", nullable: false),
+                    estimated = table.Column<bool>(type: "boolean", nullable: false, defaultValue: false),
                     duration_ms = table.Column<int>(type: "integer", nullable: true),
                     gateway_ttfb_ms = table.Column<int>(type: "integer", nullable: true),
                     provider_ttfb_ms = table.Column<int>(type: "integer", nullable: true),
