@@ -1,3 +1,4 @@
+using AigneHub.Api.Billing;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 
@@ -7,6 +8,7 @@ builder.AddServiceDefaults();
 builder.AddDataServices();
 builder.AddBootstrap();
 builder.AddIdentityServices();
+builder.AddBilling();
 
 var app = builder.Build();
 
@@ -14,5 +16,6 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints();
+app.MapBillingApi();
 
 app.Run();

@@ -9,10 +9,11 @@ public sealed record RateCard(
     decimal InputRate,
     decimal OutputRate,
     decimal? CacheWriteRate,
-    decimal? CacheReadRate)
+    decimal? CacheReadRate,
+    bool Deprecated = false)
 {
     public static RateCard Of(ModelRate rate) =>
-        new(rate.Id, rate.Provider, rate.Model, rate.Type, rate.InputRate, rate.OutputRate, rate.CacheWriteRate, rate.CacheReadRate);
+        new(rate.Id, rate.Provider, rate.Model, rate.Type, rate.InputRate, rate.OutputRate, rate.CacheWriteRate, rate.CacheReadRate, rate.Deprecated);
 }
 
 /// <summary>What a call used, in the units its rate is priced in.</summary>
