@@ -94,7 +94,7 @@ internal sealed class BillingHost : IAsyncDisposable
             cmd.Parameters.AddWithValue(name, value);
         }
         var result = await cmd.ExecuteScalarAsync();
-        return result is DBNull or null ? default! : (T)Convert.ChangeType(result, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+        return result is DBNull or null ? default! : result is T typed ? typed : (T)Convert.ChangeType(result, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public async Task<CreditAccount> AccountAsync(Guid userId)
