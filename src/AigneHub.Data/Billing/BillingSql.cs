@@ -128,15 +128,17 @@ public static class BillingSql
         SELECT count(*)::int FROM c
         """;
 
+    // The batch is picked in a MATERIALIZED CTE: as an IN (subquery) the planner may rescan a LIMIT … SKIP LOCKED
+    // subquery per outer row and take far more than the batch (a test caught exactly that).
     private static readonly string ExpireStaleSql = $"""
-        WITH stale AS (
+        WITH picked AS MATERIALIZED (
+            SELECT id FROM {S}.model_calls
+            WHERE status = 'processing' AND created_at < @cutoff
+            ORDER BY created_at LIMIT @limit
+            FOR UPDATE SKIP LOCKED),
+        stale AS (
             UPDATE {S}.model_calls m SET status = 'failed', error_reason = @reason, completed_at = @now
-            WHERE m.id IN (
-                SELECT id FROM {S}.model_calls
-                WHERE status = 'processing' AND created_at < @cutoff
-                ORDER BY created_at LIMIT @limit
-                FOR UPDATE SKIP LOCKED)
-              AND m.status = 'processing'
+            FROM picked WHERE m.id = picked.id AND m.status = 'processing'
             RETURNING m.user_id, m.reserved_credits),
         released AS (
             SELECT user_id, sum(reserved_credits) AS amount FROM stale
@@ -149,13 +151,14 @@ public static class BillingSql
         """;
 
     private static readonly string ClaimMeterSql = $"""
-        UPDATE {S}.meter_events SET next_attempt_at = @lease_until, attempts = attempts + 1
-        WHERE model_call_id IN (
+        WITH picked AS MATERIALIZED (
             SELECT model_call_id FROM {S}.meter_events
             WHERE delivered_at IS NULL AND next_attempt_at <= @now
             ORDER BY next_attempt_at LIMIT @limit
             FOR UPDATE SKIP LOCKED)
-        RETURNING model_call_id, user_id, credits, created_at, attempts
+        UPDATE {S}.meter_events e SET next_attempt_at = @lease_until, attempts = e.attempts + 1
+        FROM picked WHERE e.model_call_id = picked.model_call_id
+        RETURNING e.model_call_id, e.user_id, e.credits, e.created_at, e.attempts
         """;
 
     private static readonly string MeterDeliveredSql =
@@ -184,8 +187,9 @@ public static class BillingSql
         """;
 
     private static readonly string RetentionSql = $"""
-        DELETE FROM {S}.model_calls WHERE id IN (
+        WITH picked AS MATERIALIZED (
             SELECT id FROM {S}.model_calls WHERE created_at < @cutoff AND status <> 'processing' LIMIT @limit)
+        DELETE FROM {S}.model_calls m USING picked WHERE m.id = picked.id
         """;
 
     /// <summary>Creates the account on first use, with the welcome grant and its ledger entry — once per user,

@@ -181,19 +181,29 @@ public sealed class CallRecorderTests(ITestOutputHelper output)
 
         var database = host.Api.Services.GetRequiredService<BillingDatabase>();
         var future = DateTimeOffset.UtcNow.AddHours(1);
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Small cleanup batches interleave with the settlements instead of sweeping everything at once.
         var cleanup = Task.Run(async () =>
         {
+            await go.Task;
             var closed = 0;
-            for (var i = 0; i < 20; i++)
+            for (var i = 0; i < 40; i++)
             {
                 // A cutoff in the future: every processing call counts as stale.
-                closed += await BillingSql.ExpireStaleCallsAsync(database.DataSource, future, "Timeout: processing exceeded 30 minutes", DateTimeOffset.UtcNow, 7, CancellationToken.None);
+                closed += await BillingSql.ExpireStaleCallsAsync(database.DataSource, future, "Timeout: processing exceeded 30 minutes", DateTimeOffset.UtcNow, 1, CancellationToken.None);
             }
             return closed;
         });
-        await Parallel.ForEachAsync(tickets, async (ticket, ct) =>
-            await host.Recorder.CompleteAsync(ticket, BillingHost.Success(BillingHost.Gpt, 100, 50), ct));
+        var settle = Parallel.ForEachAsync(tickets, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (ticket, ct) =>
+        {
+            await go.Task;
+            await host.Recorder.CompleteAsync(ticket, BillingHost.Success(BillingHost.Gpt, 100, 50), ct);
+        });
+        go.SetResult();
+        await settle;
         var closedByCleanup = await cleanup;
+        output.WriteLine($"closed by the cleanup while racing: {closedByCleanup}");
+        Assert.InRange(closedByCleanup, 0, 40); // 40 statements of batch size 1: the batch limit holds
         closedByCleanup += await BillingSql.ExpireStaleCallsAsync(database.DataSource, future, "Timeout: processing exceeded 30 minutes", DateTimeOffset.UtcNow, 1000, CancellationToken.None);
 
         var calls = await host.CallsAsync(user);
