@@ -1,6 +1,7 @@
 using AigneHub.Api.Billing;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Api.Usage;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -17,5 +18,6 @@ app.UseAuthorization();
 
 app.MapDefaultEndpoints();
 app.MapBillingApi();
+app.MapUsageApi();
 
 app.Run();
