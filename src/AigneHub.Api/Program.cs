@@ -1,7 +1,9 @@
+using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers.Management;
+using AigneHub.Api.Usage;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -10,6 +12,7 @@ builder.AddDataServices();
 builder.AddBootstrap();
 builder.AddIdentityServices();
 builder.AddProviderManagement();
+builder.AddBilling();
 builder.AddGateway();
 builder.Services.AddOpenApi();
 
@@ -19,13 +22,15 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints();
-app.MapIdentityApi();
 app.MapOpenApi().AllowAnonymous();
+app.MapIdentityApi();
+app.MapProviderAdminApi();
+app.MapModelStatusApi();
+app.MapBillingApi();
+app.MapUsageApi();
 app.MapHubDiscovery().AllowAnonymous();
 app.MapOpenAiApi("/api/v2", ApiSurface.V2).RequireAuthorization(AuthorizationPolicies.Member);
 app.MapAigneApi().RequireAuthorization(AuthorizationPolicies.Member);
 app.MapOpenAiApi("/api/v1", ApiSurface.V1).RequireAuthorization(AuthorizationPolicies.App);
-app.MapProviderAdminApi();
-app.MapModelStatusApi();
 
 app.Run();

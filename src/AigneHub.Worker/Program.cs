@@ -1,4 +1,5 @@
 using AigneHub.Data;
+using AigneHub.Worker.Jobs;
 
 // The Worker runs the background jobs (meter delivery, stale-call cleanup, rollups). It is a web host too, so
 // that orchestrators can probe /health like any other service.
@@ -8,6 +9,7 @@ builder.AddServiceDefaults();
 builder.AddAigneHubDatabase();
 builder.AddRedisClient("redis");
 builder.Services.AddHealthChecks().AddCheck<SchemaHealthCheck>("database-schema");
+builder.AddBillingJobs();
 
 var app = builder.Build();
 

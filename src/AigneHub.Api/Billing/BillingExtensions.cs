@@ -1,0 +1,40 @@
+using AigneHub.Api.Gateway;
+using AigneHub.Data.Billing;
+using Microsoft.Extensions.Options;
+
+namespace AigneHub.Api.Billing;
+
+public static class BillingExtensions
+{
+    /// <summary>
+    /// The money path: <see cref="ICallRecorder"/> (call records, reservations, settlement), the rate cache
+    /// <see cref="IRateCatalog"/>, Redis rate limits <see cref="IRateLimiter"/>, and credit accounts.
+    /// Configuration: <c>AigneHub:Billing</c>, <c>AigneHub:RateLimits</c>.
+    /// </summary>
+    public static IHostApplicationBuilder AddBilling(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<BillingOptions>().BindConfiguration(BillingOptions.Section).ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateOnStart();
+        services.AddSingleton<ValidateBillingOptions>();
+        services.AddSingleton<IValidateOptions<BillingOptions>>(sp => sp.GetRequiredService<ValidateBillingOptions>());
+        services.AddSingleton<IValidateOptions<RateLimitOptions>>(sp => sp.GetRequiredService<ValidateBillingOptions>());
+
+        BillingDatabase.AddBillingDatabase(services, builder.Configuration);
+        services.AddSingleton<RateCatalog>();
+        services.AddSingleton<IRateCatalog>(sp => sp.GetRequiredService<RateCatalog>());
+        services.AddHostedService<RateCatalogRefresher>();
+        services.AddSingleton<IRateLimiter, RedisRateLimiter>();
+        services.AddSingleton<CreditAccounts>();
+        services.AddSingleton<ICallRecorder, CallRecorder>();
+        return builder;
+    }
+
+    /// <summary>Credits, grants and model rates.</summary>
+    public static IEndpointRouteBuilder MapBillingApi(this IEndpointRouteBuilder app)
+    {
+        app.MapCreditsApi();
+        app.MapModelRatesApi();
+        return app;
+    }
+}

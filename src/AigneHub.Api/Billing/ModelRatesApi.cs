@@ -1,0 +1,260 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AigneHub.Api.Identity;
+using AigneHub.Api.Providers;
+using AigneHub.Data;
+using AigneHub.Data.Billing;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace AigneHub.Api.Billing;
+
+public sealed record ModelRateResponse(
+    Guid Id, string Provider, string Model, string Type, string InputRate, string OutputRate, string? CacheWriteRate,
+    string? CacheReadRate, JsonObject? UnitCosts, JsonObject? Metadata, bool Deprecated, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record ModelRateHistoryResponse(
+    Guid Id, Guid RateId, string Change, string Provider, string Model, string Type, string InputRate, string OutputRate,
+    string? CacheWriteRate, string? CacheReadRate, JsonObject? UnitCosts, JsonObject? Metadata, bool Deprecated, Guid? ChangedBy, DateTimeOffset ChangedAt);
+
+/// <summary>Turns a provider's price into a credit rate.</summary>
+public static class RateMargins
+{
+    /// <summary><c>rate = unitCost × (1 + margin%) / creditPrice</c>, rounded to the rate precision (18 places).</summary>
+    /// <param name="unitCost">What the provider charges per unit (token, image, second), in money.</param>
+    /// <param name="marginPercent">The margin on top, in percent (20 = +20 %).</param>
+    /// <param name="creditPrice">What one credit sells for, in the same money.</param>
+    public static decimal RateFor(decimal unitCost, decimal marginPercent, decimal creditPrice)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(creditPrice);
+        return Math.Round(unitCost * (1 + marginPercent / 100m) / creditPrice, 18, MidpointRounding.AwayFromZero);
+    }
+}
+
+/// <summary>
+/// <c>/api/admin/model-rates</c>: what each provider+model+type costs in credits. Every change writes a history
+/// row in the same transaction and tells every Api replica to reload its rate cache.
+/// </summary>
+public static class ModelRatesApi
+{
+    private const decimal MaxRate = 1_000_000_000_000m;
+    private const int RateScale = 18;
+
+    public static RouteGroupBuilder MapModelRatesApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/admin/model-rates").RequireAuthorization(AuthorizationPolicies.Admin).WithTags("Model rates");
+        group.MapGet("", ListAsync).WithName("ListModelRates").WithSummary("All model rates (filter by provider, type).");
+        group.MapPost("", CreateAsync).WithName("CreateModelRate").WithSummary("Adds the rate of a provider+model+type.");
+        group.MapPut("/{id:guid}", UpdateAsync).WithName("UpdateModelRate").WithSummary("Replaces a rate.");
+        group.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteModelRate").WithSummary("Removes a rate (the model becomes unsupported while billing is on).");
+        group.MapGet("/{id:guid}/history", HistoryAsync).WithName("GetModelRateHistory").WithSummary("Every change of a rate, newest first.");
+        return group;
+    }
+
+    private static async Task<Ok<List<ModelRateResponse>>> ListAsync(AigneHubDbContext db, CancellationToken cancellationToken, string? provider = null, string? type = null)
+    {
+        var query = db.Set<ModelRate>().AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(provider))
+        {
+            var p = provider.Trim().ToLowerInvariant();
+            query = query.Where(r => r.Provider == p);
+        }
+        if (type is not null && Enum.TryParse<ModelType>(type, ignoreCase: true, out var t))
+        {
+            query = query.Where(r => r.Type == t);
+        }
+        var rates = await query.OrderBy(r => r.Provider).ThenBy(r => r.Model).ThenBy(r => r.Type).ToListAsync(cancellationToken);
+        return TypedResults.Ok(rates.Select(ToResponse).ToList());
+    }
+
+    private static async Task<Results<Created<ModelRateResponse>, ValidationProblem, Conflict<ProblemDetails>>> CreateAsync(
+        HttpRequest request, ClaimsPrincipal admin, AigneHubDbContext db, IRateCatalog catalog, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (body, errors) = await JsonBody.ReadAsync(request, cancellationToken);
+        if (body is null)
+        {
+            return TypedResults.ValidationProblem(errors!);
+        }
+        var now = time.GetUtcNow();
+        var rate = new ModelRate { Provider = "", Model = "", CreatedAt = now, UpdatedAt = now };
+        if (!Apply(body, rate))
+        {
+            return TypedResults.ValidationProblem(body.Errors);
+        }
+        db.Add(rate);
+        db.Add(ModelRateHistory.Of(rate, RateChange.Created, admin.GetUserId(), now));
+        if (!await TrySaveAsync(db, cancellationToken))
+        {
+            return Duplicate(rate);
+        }
+        await catalog.ReloadAndPublishAsync(cancellationToken);
+        return TypedResults.Created($"/api/admin/model-rates/{rate.Id}", ToResponse(rate));
+    }
+
+    private static async Task<Results<Ok<ModelRateResponse>, NotFound, ValidationProblem, Conflict<ProblemDetails>>> UpdateAsync(
+        Guid id, HttpRequest request, ClaimsPrincipal admin, AigneHubDbContext db, IRateCatalog catalog, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (body, errors) = await JsonBody.ReadAsync(request, cancellationToken);
+        if (body is null)
+        {
+            return TypedResults.ValidationProblem(errors!);
+        }
+        var rate = await db.Set<ModelRate>().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (rate is null)
+        {
+            return TypedResults.NotFound();
+        }
+        if (!Apply(body, rate))
+        {
+            return TypedResults.ValidationProblem(body.Errors);
+        }
+        var now = time.GetUtcNow();
+        rate.UpdatedAt = now;
+        db.Add(ModelRateHistory.Of(rate, RateChange.Updated, admin.GetUserId(), now));
+        if (!await TrySaveAsync(db, cancellationToken))
+        {
+            return Duplicate(rate);
+        }
+        await catalog.ReloadAndPublishAsync(cancellationToken);
+        return TypedResults.Ok(ToResponse(rate));
+    }
+
+    private static async Task<Results<NoContent, NotFound>> DeleteAsync(
+        Guid id, ClaimsPrincipal admin, AigneHubDbContext db, IRateCatalog catalog, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var rate = await db.Set<ModelRate>().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (rate is null)
+        {
+            return TypedResults.NotFound();
+        }
+        db.Remove(rate);
+        db.Add(ModelRateHistory.Of(rate, RateChange.Deleted, admin.GetUserId(), time.GetUtcNow()));
+        await db.SaveChangesAsync(cancellationToken);
+        await catalog.ReloadAndPublishAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<List<ModelRateHistoryResponse>>> HistoryAsync(Guid id, AigneHubDbContext db, CancellationToken cancellationToken)
+    {
+        var rows = await db.Set<ModelRateHistory>().AsNoTracking().Where(h => h.RateId == id)
+            .OrderByDescending(h => h.ChangedAt).ThenByDescending(h => h.Id).ToListAsync(cancellationToken);
+        return TypedResults.Ok(rows.Select(h => new ModelRateHistoryResponse(h.Id, h.RateId, BillingModel.Word(h.Change), h.Provider, h.Model,
+            BillingModel.Word(h.Type), BillingModel.Format(h.InputRate), BillingModel.Format(h.OutputRate), FormatOrNull(h.CacheWriteRate),
+            FormatOrNull(h.CacheReadRate), h.UnitCosts, h.Metadata, h.Deprecated, h.ChangedBy, h.ChangedAt)).ToList());
+    }
+
+    /// <summary>
+    /// Validates the body into <paramref name="rate"/>. Rates are given directly, or derived from
+    /// <c>unitCosts</c> with <c>margin: {percent, creditPrice}</c> (<see cref="RateMargins.RateFor"/>).
+    /// </summary>
+    private static bool Apply(JsonBody body, ModelRate rate)
+    {
+        var providerName = body.String("provider", required: true, maxLength: 64);
+        if (providerName is not null && ProviderKinds.Find(providerName) is null)
+        {
+            body.Error("provider", $"Unknown provider '{providerName}'. Known: {string.Join(", ", ProviderKinds.Configurable.Select(k => k.Name))}, demo.");
+        }
+        var model = body.String("model", required: true, maxLength: 200);
+        var typeText = body.String("type", required: true, maxLength: 16);
+        ModelType type = default;
+        if (typeText is not null && (!Enum.TryParse(typeText, ignoreCase: true, out type) || !Enum.IsDefined(type) || int.TryParse(typeText, out _)))
+        {
+            body.Error("type", "'type' must be one of chat, embedding, image, video.");
+        }
+
+        JsonObject? unitCosts = null;
+        decimal? unitInput = null, unitOutput = null;
+        if (body.Object("unitCosts") is { } costs)
+        {
+            var costBody = new JsonBody(costs);
+            unitInput = costBody.Decimal("input", required: false, 0, MaxRate, RateScale);
+            unitOutput = costBody.Decimal("output", required: false, 0, MaxRate, RateScale);
+            foreach (var (field, messages) in costBody.Errors)
+            {
+                body.Errors[$"unitCosts.{field}"] = messages;
+            }
+            unitCosts = new JsonObject();
+            if (unitInput is { } ui)
+            {
+                unitCosts["input"] = BillingModel.Format(ui);
+            }
+            if (unitOutput is { } uo)
+            {
+                unitCosts["output"] = BillingModel.Format(uo);
+            }
+        }
+
+        decimal? marginPercent = null, creditPrice = null;
+        if (body.Object("margin") is { } margin)
+        {
+            var marginBody = new JsonBody(margin);
+            marginPercent = marginBody.Decimal("percent", required: true, -100, 100_000, 10);
+            creditPrice = marginBody.Decimal("creditPrice", required: true, 0, MaxRate, RateScale);
+            if (creditPrice == 0)
+            {
+                marginBody.Error("creditPrice", "'creditPrice' must be greater than 0.");
+            }
+            foreach (var (field, messages) in marginBody.Errors)
+            {
+                body.Errors[$"margin.{field}"] = messages;
+            }
+        }
+
+        var derive = marginPercent is not null && creditPrice is > 0;
+        var inputRate = body.Has("inputRate") || !derive || unitInput is null
+            ? body.Decimal("inputRate", required: true, 0, MaxRate, RateScale)
+            : RateMargins.RateFor(unitInput.Value, marginPercent!.Value, creditPrice!.Value);
+        var outputRate = body.Has("outputRate") || !derive || unitOutput is null
+            ? body.Decimal("outputRate", required: true, 0, MaxRate, RateScale)
+            : RateMargins.RateFor(unitOutput.Value, marginPercent!.Value, creditPrice!.Value);
+        var cacheWrite = body.Decimal("cacheWriteRate", required: false, 0, MaxRate, RateScale);
+        var cacheRead = body.Decimal("cacheReadRate", required: false, 0, MaxRate, RateScale);
+        var metadata = body.Object("metadata");
+        var deprecated = body.Bool("deprecated");
+        if (body.Errors.Count > 0)
+        {
+            return false;
+        }
+
+        rate.Provider = ProviderKinds.Find(providerName!)!.Name;
+        rate.Model = model!;
+        rate.Type = type;
+        rate.InputRate = inputRate!.Value;
+        rate.OutputRate = outputRate!.Value;
+        rate.CacheWriteRate = cacheWrite;
+        rate.CacheReadRate = cacheRead;
+        rate.UnitCosts = unitCosts;
+        rate.Metadata = metadata is { } m ? JsonNode.Parse(m.GetRawText())!.AsObject() : null;
+        rate.Deprecated = deprecated ?? false;
+        return true;
+    }
+
+    private static async Task<bool> TrySaveAsync(AigneHubDbContext db, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            return false;
+        }
+    }
+
+    private static Conflict<ProblemDetails> Duplicate(ModelRate rate) => TypedResults.Conflict(new ProblemDetails
+    {
+        Status = StatusCodes.Status409Conflict,
+        Title = "Duplicate rate",
+        Detail = $"A rate for {rate.Provider}/{rate.Model} ({BillingModel.Word(rate.Type)}) already exists.",
+    });
+
+    private static ModelRateResponse ToResponse(ModelRate r) => new(r.Id, r.Provider, r.Model, BillingModel.Word(r.Type),
+        BillingModel.Format(r.InputRate), BillingModel.Format(r.OutputRate), FormatOrNull(r.CacheWriteRate), FormatOrNull(r.CacheReadRate),
+        r.UnitCosts, r.Metadata, r.Deprecated, r.CreatedAt, r.UpdatedAt);
+
+    private static string? FormatOrNull(decimal? value) => value is { } v ? BillingModel.Format(v) : null;
+}

@@ -1,0 +1,277 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using AigneHub.Api.Billing;
+using AigneHub.Api.Identity;
+using AigneHub.Data;
+using AigneHub.Data.Billing;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace AigneHub.Api.Usage;
+
+public sealed record QuotaResponse(string Balance, string Reserved, string Available, string DailyAverage, double? EstimatedDaysLeft, string Currency);
+
+public sealed record TrendBucket(DateTimeOffset Start, long Calls, long Successes, long PromptTokens, long CompletionTokens, string Credits);
+
+public sealed record TrendsResponse(string Granularity, int TimezoneOffset, IReadOnlyList<TrendBucket> Buckets);
+
+public sealed record ModelCallResponse(
+    Guid Id, Guid? UserId, string? AppId, string Surface, string? Provider, string? Model, string RequestedModel, string Type, string Status,
+    int PromptTokens, int CompletionTokens, int CacheCreationTokens, int CacheReadTokens, int Images, string? ImageSize, string? ImageQuality,
+    string Credits, bool Estimated, int? DurationMs, int? GatewayTtfbMs, int? ProviderTtfbMs, int Attempts, string? ErrorReason,
+    string? RequestId, string? TraceId, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt);
+
+/// <summary>Filters shared by the call list, the export and the trends (query string).</summary>
+public sealed record UsageFilter(DateTimeOffset? From, DateTimeOffset? To, string? Status, string? Model, string? Type, string? Provider, string? AppId);
+
+/// <summary>
+/// My usage under <c>/api/v2</c> (quota, trends, calls, CSV export) and the same across users under
+/// <c>/api/admin</c> (optionally narrowed by <c>userId</c>). Reads the raw calls, which retention keeps for
+/// <c>AigneHub:Usage:RetentionDays</c>; older history lives in the Worker's rollups.
+/// </summary>
+public static class UsageApi
+{
+    public const int MaxPageSize = 200;
+    public const int MaxExportRows = 10_000;
+
+    public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder app)
+    {
+        var mine = app.MapGroup("/api/v2").RequireAuthorization(AuthorizationPolicies.Member).WithTags("Usage");
+        mine.MapGet("/usage/quota", QuotaAsync).WithName("GetUsageQuota").WithSummary("Balance, reserved, 30-day daily average and estimated days left.");
+        mine.MapGet("/usage/trends", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, BillingDatabase db, TimeProvider time, CancellationToken ct, string? granularity, int timezoneOffset = 0) =>
+            TrendsAsync(db, time, user.GetUserId(), filter, granularity, timezoneOffset, ct))
+            .WithName("GetUsageTrends").WithSummary("My calls, tokens and credits per hour or day (timezoneOffset as JavaScript's getTimezoneOffset).");
+        mine.MapGet("/model-calls", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct, int page = 1, int pageSize = 50) =>
+            ListAsync(db, user.GetUserId(), filter, page, pageSize, ct))
+            .WithName("ListModelCalls").WithSummary("My model calls, newest first (filters: from, to, status, model, type, provider, appId).");
+        mine.MapGet("/model-calls/export", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct) =>
+            ExportAsync(db, user.GetUserId(), filter, ct))
+            .WithName("ExportModelCalls").WithSummary($"My model calls as CSV (at most {MaxExportRows} rows).");
+
+        var admin = app.MapGroup("/api/admin").RequireAuthorization(AuthorizationPolicies.Admin).WithTags("Usage");
+        admin.MapGet("/usage/trends", ([AsParameters] UsageFilter filter, BillingDatabase db, TimeProvider time, CancellationToken ct, Guid? userId, string? granularity, int timezoneOffset = 0) =>
+            TrendsAsync(db, time, userId, filter, granularity, timezoneOffset, ct))
+            .WithName("GetAdminUsageTrends").WithSummary("Usage trends across users (or one, with userId; one app, with appId).");
+        admin.MapGet("/model-calls", ([AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct, Guid? userId, int page = 1, int pageSize = 50) =>
+            ListAsync(db, userId, filter, page, pageSize, ct))
+            .WithName("ListAdminModelCalls").WithSummary("Model calls across users (or one, with userId).");
+        admin.MapGet("/model-calls/export", ([AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct, Guid? userId) =>
+            ExportAsync(db, userId, filter, ct))
+            .WithName("ExportAdminModelCalls").WithSummary($"Model calls across users as CSV (at most {MaxExportRows} rows).");
+        return app;
+    }
+
+    private static async Task<Results<Ok<QuotaResponse>, UnauthorizedHttpResult>> QuotaAsync(
+        ClaimsPrincipal user, CreditAccounts accounts, BillingDatabase db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (user.GetUserId() is not { } userId)
+        {
+            return TypedResults.Unauthorized();
+        }
+        var balance = await accounts.GetAsync(userId, cancellationToken);
+        await using var cmd = db.DataSource.CreateCommand(
+            $"SELECT coalesce(sum(credits), 0) FROM {AigneHubDbContext.Schema}.model_calls WHERE user_id = @u AND created_at >= @since AND status = 'success'");
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("u", userId));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("since", time.GetUtcNow().AddDays(-30)));
+        var spent = (decimal)(await cmd.ExecuteScalarAsync(cancellationToken))!;
+        var daily = Math.Round(spent / 30m, CreditFormula.Decimals);
+        double? daysLeft = daily > 0 ? Math.Round((double)(Math.Max(0, balance.Available) / daily), 1) : null;
+        return TypedResults.Ok(new QuotaResponse(BillingModel.Format(balance.Balance), BillingModel.Format(balance.Reserved),
+            BillingModel.Format(balance.Available), BillingModel.Format(daily), daysLeft, "credits"));
+    }
+
+    private static async Task<Results<Ok<TrendsResponse>, ValidationProblem>> TrendsAsync(
+        BillingDatabase db, TimeProvider time, Guid? userId, UsageFilter filter, string? granularity, int timezoneOffset, CancellationToken cancellationToken)
+    {
+        var unit = (granularity ?? "day").ToLowerInvariant();
+        Dictionary<string, string[]> errors = [];
+        if (unit is not ("hour" or "day"))
+        {
+            errors["granularity"] = ["'granularity' must be 'hour' or 'day'."];
+        }
+        if (timezoneOffset is < -14 * 60 or > 14 * 60)
+        {
+            errors["timezoneOffset"] = ["'timezoneOffset' must be minutes between -840 and 840."];
+        }
+        var to = filter.To ?? time.GetUtcNow();
+        var from = filter.From ?? to.AddDays(unit == "hour" ? -1 : -30);
+        if (from >= to || to - from > TimeSpan.FromDays(unit == "hour" ? 31 : 366))
+        {
+            errors["from"] = [$"'from' must be before 'to', at most {(unit == "hour" ? 31 : 366)} days apart for {unit} buckets."];
+        }
+        ValidateFilter(filter, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        // Local time = UTC − offset (JavaScript's convention); buckets are cut in local time and reported with it.
+        var sql = new StringBuilder($"""
+            SELECT date_trunc(@unit, (created_at AT TIME ZONE 'UTC') - make_interval(mins => @offset)) AS bucket,
+                   count(*), count(*) FILTER (WHERE status = 'success'), coalesce(sum(prompt_tokens), 0),
+                   coalesce(sum(completion_tokens), 0), coalesce(sum(credits), 0)
+            FROM {AigneHubDbContext.Schema}.model_calls
+            WHERE created_at >= @from AND created_at < @to
+            """);
+        await using var cmd = db.DataSource.CreateCommand();
+        cmd.Parameters.Add(new NpgsqlParameter<string>("unit", unit));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("offset", timezoneOffset));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("from", from.ToUniversalTime()));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("to", to.ToUniversalTime()));
+        AddSqlFilter(sql, cmd, "user_id", userId);
+        AddSqlFilter(sql, cmd, "app_id", filter.AppId);
+        AddSqlFilter(sql, cmd, "status", filter.Status?.ToLowerInvariant());
+        AddSqlFilter(sql, cmd, "model", filter.Model);
+        AddSqlFilter(sql, cmd, "type", filter.Type?.ToLowerInvariant());
+        AddSqlFilter(sql, cmd, "provider", filter.Provider?.ToLowerInvariant());
+        sql.Append(" GROUP BY 1 ORDER BY 1");
+        cmd.CommandText = sql.ToString();
+
+        var offset = TimeSpan.FromMinutes(-timezoneOffset);
+        List<TrendBucket> buckets = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var local = DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Unspecified);
+            buckets.Add(new TrendBucket(new DateTimeOffset(local, offset), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+                BillingModel.Format(reader.GetDecimal(5))));
+        }
+        return TypedResults.Ok(new TrendsResponse(unit, timezoneOffset, buckets));
+    }
+
+    private static async Task<Results<Ok<PagedResponse<ModelCallResponse>>, ValidationProblem>> ListAsync(
+        AigneHubDbContext db, Guid? userId, UsageFilter filter, int page, int pageSize, CancellationToken cancellationToken)
+    {
+        Dictionary<string, string[]> errors = [];
+        if (page < 1 || pageSize is < 1 or > MaxPageSize)
+        {
+            errors["page"] = [$"'page' must be 1 or more and 'pageSize' between 1 and {MaxPageSize}."];
+        }
+        ValidateFilter(filter, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var query = Query(db, userId, filter);
+        var total = await query.LongCountAsync(cancellationToken);
+        var rows = await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
+            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedResponse<ModelCallResponse>(rows.Select(ToResponse).ToList(), page, pageSize, total));
+    }
+
+    private static async Task<Results<FileContentHttpResult, ValidationProblem>> ExportAsync(
+        AigneHubDbContext db, Guid? userId, UsageFilter filter, CancellationToken cancellationToken)
+    {
+        Dictionary<string, string[]> errors = [];
+        ValidateFilter(filter, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var rows = await Query(db, userId, filter).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
+            .Take(MaxExportRows).ToListAsync(cancellationToken);
+        var csv = new StringBuilder("id,created_at,completed_at,status,provider,model,requested_model,type,user_id,app_id,prompt_tokens,completion_tokens,cache_creation_tokens,cache_read_tokens,images,credits,estimated,duration_ms,gateway_ttfb_ms,error_reason,request_id,trace_id\n");
+        foreach (var c in rows)
+        {
+            csv.AppendJoin(',', [
+                c.Id.ToString(), Iso(c.CreatedAt), c.CompletedAt is { } done ? Iso(done) : "", BillingModel.Word(c.Status), Cell(c.Provider), Cell(c.Model),
+                Cell(c.RequestedModel), BillingModel.Word(c.Type), c.UserId?.ToString() ?? "", Cell(c.AppId), Num(c.PromptTokens), Num(c.CompletionTokens),
+                Num(c.CacheCreationTokens), Num(c.CacheReadTokens), Num(c.Images), BillingModel.Format(c.Credits), c.Estimated ? "true" : "false",
+                c.DurationMs is { } d ? Num(d) : "", c.GatewayTtfbMs is { } t ? Num(t) : "", Cell(c.ErrorReason), Cell(c.RequestId), Cell(c.TraceId)]);
+            csv.Append('\n');
+        }
+        return TypedResults.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8", "model-calls.csv");
+    }
+
+    private static IQueryable<ModelCall> Query(AigneHubDbContext db, Guid? userId, UsageFilter filter)
+    {
+        var query = db.Set<ModelCall>().AsNoTracking();
+        if (userId is { } u)
+        {
+            query = query.Where(c => c.UserId == u);
+        }
+        if (filter.From is { } from)
+        {
+            var f = from.ToUniversalTime();
+            query = query.Where(c => c.CreatedAt >= f);
+        }
+        if (filter.To is { } to)
+        {
+            var t = to.ToUniversalTime();
+            query = query.Where(c => c.CreatedAt < t);
+        }
+        if (filter.Status is { } status)
+        {
+            var s = BillingModel.Parse<ModelCallStatus>(status);
+            query = query.Where(c => c.Status == s);
+        }
+        if (filter.Type is { } type)
+        {
+            var t = BillingModel.Parse<ModelType>(type);
+            query = query.Where(c => c.Type == t);
+        }
+        if (!string.IsNullOrEmpty(filter.Model))
+        {
+            query = query.Where(c => c.Model == filter.Model || c.RequestedModel == filter.Model);
+        }
+        if (!string.IsNullOrEmpty(filter.Provider))
+        {
+            var p = filter.Provider.ToLowerInvariant();
+            query = query.Where(c => c.Provider == p);
+        }
+        if (!string.IsNullOrEmpty(filter.AppId))
+        {
+            query = query.Where(c => c.AppId == filter.AppId);
+        }
+        return query;
+    }
+
+    private static void ValidateFilter(UsageFilter filter, Dictionary<string, string[]> errors)
+    {
+        if (filter.Status is { } s && !(Enum.TryParse<ModelCallStatus>(s, true, out var status) && Enum.IsDefined(status) && !int.TryParse(s, out _)))
+        {
+            errors["status"] = ["'status' must be processing, success or failed."];
+        }
+        if (filter.Type is { } t && !(Enum.TryParse<ModelType>(t, true, out var type) && Enum.IsDefined(type) && !int.TryParse(t, out _)))
+        {
+            errors["type"] = ["'type' must be chat, embedding, image or video."];
+        }
+    }
+
+    private static void AddSqlFilter(StringBuilder sql, NpgsqlCommand cmd, string column, object? value)
+    {
+        if (value is null or "")
+        {
+            return;
+        }
+        var name = "f_" + column;
+        sql.Append(CultureInfo.InvariantCulture, $" AND {column} = @{name}");
+        cmd.Parameters.AddWithValue(name, value);
+    }
+
+    private static ModelCallResponse ToResponse(ModelCall c) => new(
+        c.Id, c.UserId, c.AppId, BillingModel.Word(c.Surface), c.Provider, c.Model, c.RequestedModel, BillingModel.Word(c.Type), BillingModel.Word(c.Status),
+        c.PromptTokens, c.CompletionTokens, c.CacheCreationTokens, c.CacheReadTokens, c.Images, c.ImageSize, c.ImageQuality,
+        BillingModel.Format(c.Credits), c.Estimated, c.DurationMs, c.GatewayTtfbMs, c.ProviderTtfbMs, c.Attempts, c.ErrorReason,
+        c.RequestId, c.TraceId, c.CreatedAt, c.CompletedAt);
+
+    private static string Iso(DateTimeOffset at) => at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+
+    private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A CSV cell: quoted when needed, and text that a spreadsheet would run as a formula is defused.</summary>
+    private static string Cell(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return "";
+        }
+        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        {
+            value = "'" + value;
+        }
+        return value.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    }
+}

@@ -1,0 +1,336 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AigneHub.Data.Billing;
+
+/// <summary>A call to make durable as <c>processing</c> (see <see cref="BillingSql.StartCallAsync"/>).</summary>
+public sealed record StartCallCommand
+{
+    public required Guid Id { get; init; }
+    public Guid? UserId { get; init; }
+    public string? AppId { get; init; }
+    public Guid? AccessKeyId { get; init; }
+    public required CallSurface Surface { get; init; }
+    public string? Provider { get; init; }
+    public string? Model { get; init; }
+    public required string RequestedModel { get; init; }
+    public required ModelType Type { get; init; }
+    public int Images { get; init; }
+    public string? ImageSize { get; init; }
+    public string? ImageQuality { get; init; }
+    /// <summary>Model parameters as JSON text.</summary>
+    public string? Parameters { get; init; }
+    /// <summary>Worst-case credits to hold; null means no credit gate (billing off, v1).</summary>
+    public decimal? Reserve { get; init; }
+    public bool Billed { get; init; }
+    public string? RequestId { get; init; }
+    public string? TraceId { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>How a call ended (see <see cref="BillingSql.SettleCallAsync"/>).</summary>
+public sealed record SettleCallCommand
+{
+    public required Guid Id { get; init; }
+    public required ModelCallStatus Status { get; init; }
+    public string? Provider { get; init; }
+    public string? Model { get; init; }
+    public Guid? CredentialId { get; init; }
+    public int PromptTokens { get; init; }
+    public int CompletionTokens { get; init; }
+    public int CacheCreationTokens { get; init; }
+    public int CacheReadTokens { get; init; }
+    public int Images { get; init; }
+    public decimal? VideoSeconds { get; init; }
+    /// <summary>The cost; debited (ledger + meter event) only when the call is billed and this is positive.</summary>
+    public decimal Credits { get; init; }
+    public bool Estimated { get; init; }
+    public int? DurationMs { get; init; }
+    public int? GatewayTtfbMs { get; init; }
+    public int? ProviderTtfbMs { get; init; }
+    public int Attempts { get; init; }
+    public int? StatusCode { get; init; }
+    public string? ErrorReason { get; init; }
+    public required DateTimeOffset CompletedAt { get; init; }
+}
+
+public sealed record ClaimedMeterEvent(Guid ModelCallId, Guid UserId, decimal Credits, DateTimeOffset CreatedAt, int Attempts);
+
+/// <summary>
+/// Every statement that moves money, one copy for the Api and the Worker. Each step is ONE statement (data-modifying
+/// CTEs run atomically in a single snapshot), so each is one round trip and all-or-nothing without an explicit
+/// transaction, and every settlement is guarded by <c>status = 'processing'</c> so that a call is settled — and its
+/// reservation released — exactly once, whoever gets there first.
+/// </summary>
+public static class BillingSql
+{
+    private const string S = AigneHubDbContext.Schema;
+
+    private static readonly string EnsureAccountSql = $"""
+        WITH acct AS (
+            INSERT INTO {S}.credit_accounts (user_id, balance, reserved, created_at, updated_at)
+            VALUES (@user, @welcome, 0, @now, @now)
+            ON CONFLICT (user_id) DO NOTHING
+            RETURNING user_id),
+        grant_row AS (
+            INSERT INTO {S}.credit_grants (id, user_id, amount, remaining, category, source, created_at)
+            SELECT @grant, user_id, @welcome, @welcome, 'promotional', 'welcome', @now FROM acct WHERE @welcome > 0
+            RETURNING id, user_id)
+        INSERT INTO {S}.credit_ledger (id, user_id, amount, kind, grant_id, description, created_at)
+        SELECT @entry, user_id, @welcome, 'grant', id, 'Welcome credits', @now FROM grant_row
+        """;
+
+    private static readonly string StartReservedSql = $"""
+        WITH r AS (
+            UPDATE {S}.credit_accounts SET reserved = reserved + @reserve, updated_at = @now
+            WHERE user_id = @user AND balance - reserved >= @reserve
+            RETURNING user_id)
+        INSERT INTO {S}.model_calls (id, user_id, app_id, access_key_id, surface, provider, model, requested_model, type,
+            status, images, image_size, image_quality, parameters, reserved_credits, billed, request_id, trace_id, created_at)
+        SELECT @id, @user, @app, @key, @surface, @provider, @model, @requested, @type,
+            'processing', @images, @size, @quality, @params, @reserve, @billed, @request, @trace, @now FROM r
+        """;
+
+    private static readonly string StartUnreservedSql = $"""
+        INSERT INTO {S}.model_calls (id, user_id, app_id, access_key_id, surface, provider, model, requested_model, type,
+            status, images, image_size, image_quality, parameters, reserved_credits, billed, request_id, trace_id, created_at)
+        VALUES (@id, @user, @app, @key, @surface, @provider, @model, @requested, @type,
+            'processing', @images, @size, @quality, @params, 0, @billed, @request, @trace, @now)
+        """;
+
+    private static readonly string SettleSql = $"""
+        WITH c AS (
+            UPDATE {S}.model_calls SET status = @status, provider = coalesce(@provider, provider), model = coalesce(@model, model),
+                credential_id = @credential, prompt_tokens = @prompt, completion_tokens = @completion,
+                cache_creation_tokens = @cache_write, cache_read_tokens = @cache_read, images = @images,
+                video_seconds = @video, credits = @credits, estimated = @estimated, duration_ms = @duration,
+                gateway_ttfb_ms = @gateway_ttfb, provider_ttfb_ms = @provider_ttfb, attempts = @attempts,
+                status_code = @status_code, error_reason = @error, completed_at = @now
+            WHERE id = @id AND status = 'processing'
+            RETURNING id, user_id, reserved_credits, billed),
+        acct AS (
+            UPDATE {S}.credit_accounts a
+            SET balance = a.balance - CASE WHEN c.billed THEN @credits ELSE 0 END,
+                reserved = a.reserved - c.reserved_credits, updated_at = @now
+            FROM c
+            WHERE a.user_id = c.user_id AND (c.reserved_credits <> 0 OR (c.billed AND @credits > 0))
+            RETURNING a.user_id),
+        debit AS (
+            INSERT INTO {S}.credit_ledger (id, user_id, amount, kind, model_call_id, created_at)
+            SELECT @entry, c.user_id, -@credits, 'debit', c.id, @now FROM c
+            WHERE c.billed AND @credits > 0 AND c.user_id IS NOT NULL
+            RETURNING id),
+        meter AS (
+            INSERT INTO {S}.meter_events (model_call_id, user_id, credits, created_at, next_attempt_at, attempts)
+            SELECT c.id, c.user_id, @credits, @now, @now, 0 FROM c
+            WHERE c.billed AND @credits > 0 AND c.user_id IS NOT NULL
+            RETURNING model_call_id)
+        SELECT count(*)::int FROM c
+        """;
+
+    // The batch is picked in a MATERIALIZED CTE: as an IN (subquery) the planner may rescan a LIMIT … SKIP LOCKED
+    // subquery per outer row and take far more than the batch (a test caught exactly that).
+    private static readonly string ExpireStaleSql = $"""
+        WITH picked AS MATERIALIZED (
+            SELECT id FROM {S}.model_calls
+            WHERE status = 'processing' AND created_at < @cutoff
+            ORDER BY created_at LIMIT @limit
+            FOR UPDATE SKIP LOCKED),
+        stale AS (
+            UPDATE {S}.model_calls m SET status = 'failed', error_reason = @reason, completed_at = @now
+            FROM picked WHERE m.id = picked.id AND m.status = 'processing'
+            RETURNING m.user_id, m.reserved_credits),
+        released AS (
+            SELECT user_id, sum(reserved_credits) AS amount FROM stale
+            WHERE reserved_credits <> 0 AND user_id IS NOT NULL GROUP BY user_id),
+        acct AS (
+            UPDATE {S}.credit_accounts a SET reserved = a.reserved - released.amount, updated_at = @now
+            FROM released WHERE a.user_id = released.user_id
+            RETURNING a.user_id)
+        SELECT count(*)::int FROM stale
+        """;
+
+    private static readonly string ClaimMeterSql = $"""
+        WITH picked AS MATERIALIZED (
+            SELECT model_call_id FROM {S}.meter_events
+            WHERE delivered_at IS NULL AND next_attempt_at <= @now
+            ORDER BY next_attempt_at LIMIT @limit
+            FOR UPDATE SKIP LOCKED)
+        UPDATE {S}.meter_events e SET next_attempt_at = @lease_until, attempts = e.attempts + 1
+        FROM picked WHERE e.model_call_id = picked.model_call_id
+        RETURNING e.model_call_id, e.user_id, e.credits, e.created_at, e.attempts
+        """;
+
+    private static readonly string MeterDeliveredSql =
+        $"UPDATE {S}.meter_events SET delivered_at = @now, last_error = NULL WHERE model_call_id = @id AND delivered_at IS NULL";
+
+    private static readonly string MeterFailedSql =
+        $"UPDATE {S}.meter_events SET next_attempt_at = @next, last_error = @error WHERE model_call_id = @id AND delivered_at IS NULL";
+
+    private static readonly string RollupSql = $"""
+        INSERT INTO {S}.usage_rollups (granularity, bucket_start, user_id, app_id, provider, model, type, calls, successes,
+            prompt_tokens, completion_tokens, cache_tokens, images, credits, duration_ms_sum, ttfb_p50_ms, ttfb_p95_ms, updated_at)
+        SELECT @granularity, date_trunc(@unit, created_at, 'UTC'), coalesce(user_id, '00000000-0000-0000-0000-000000000000'::uuid),
+            coalesce(app_id, ''), coalesce(provider, ''), coalesce(model, ''), type,
+            count(*), count(*) FILTER (WHERE status = 'success'), sum(prompt_tokens), sum(completion_tokens),
+            sum(cache_creation_tokens + cache_read_tokens), sum(images), sum(credits), coalesce(sum(duration_ms), 0),
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY gateway_ttfb_ms),
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY gateway_ttfb_ms), @now
+        FROM {S}.model_calls
+        WHERE created_at >= @from AND created_at < @to AND status <> 'processing'
+        GROUP BY 2, 3, 4, 5, 6, 7
+        ON CONFLICT (granularity, bucket_start, user_id, app_id, provider, model, type) DO UPDATE SET
+            calls = excluded.calls, successes = excluded.successes, prompt_tokens = excluded.prompt_tokens,
+            completion_tokens = excluded.completion_tokens, cache_tokens = excluded.cache_tokens, images = excluded.images,
+            credits = excluded.credits, duration_ms_sum = excluded.duration_ms_sum, ttfb_p50_ms = excluded.ttfb_p50_ms,
+            ttfb_p95_ms = excluded.ttfb_p95_ms, updated_at = excluded.updated_at
+        """;
+
+    private static readonly string RetentionSql = $"""
+        WITH picked AS MATERIALIZED (
+            SELECT id FROM {S}.model_calls WHERE created_at < @cutoff AND status <> 'processing' LIMIT @limit)
+        DELETE FROM {S}.model_calls m USING picked WHERE m.id = picked.id
+        """;
+
+    /// <summary>Creates the account on first use, with the welcome grant and its ledger entry — once per user,
+    /// atomically (a racing second caller inserts nothing).</summary>
+    public static async Task EnsureAccountAsync(NpgsqlDataSource db, Guid userId, decimal welcomeCredits, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(EnsureAccountSql);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("user", userId));
+        cmd.Parameters.Add(new NpgsqlParameter<decimal>("welcome", welcomeCredits));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("grant", Guid.CreateVersion7()));
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("entry", Guid.CreateVersion7()));
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Inserts the <c>processing</c> call; with a reservation, only if it fits the available balance
+    /// (one guarded UPDATE, no read-then-write). Returns false when it does not fit (nothing was written).</summary>
+    public static async Task<bool> StartCallAsync(NpgsqlDataSource db, StartCallCommand call, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(call.Reserve is null ? StartUnreservedSql : StartReservedSql);
+        var p = cmd.Parameters;
+        p.Add(new NpgsqlParameter<Guid>("id", call.Id));
+        p.Add(Nullable("user", call.UserId, NpgsqlDbType.Uuid));
+        p.Add(Nullable("app", call.AppId, NpgsqlDbType.Varchar));
+        p.Add(Nullable("key", call.AccessKeyId, NpgsqlDbType.Uuid));
+        p.Add(new NpgsqlParameter<string>("surface", BillingModel.Word(call.Surface)));
+        p.Add(Nullable("provider", call.Provider, NpgsqlDbType.Varchar));
+        p.Add(Nullable("model", call.Model, NpgsqlDbType.Varchar));
+        p.Add(new NpgsqlParameter<string>("requested", call.RequestedModel));
+        p.Add(new NpgsqlParameter<string>("type", BillingModel.Word(call.Type)));
+        p.Add(new NpgsqlParameter<int>("images", call.Images));
+        p.Add(Nullable("size", call.ImageSize, NpgsqlDbType.Varchar));
+        p.Add(Nullable("quality", call.ImageQuality, NpgsqlDbType.Varchar));
+        p.Add(Nullable("params", call.Parameters, NpgsqlDbType.Jsonb));
+        p.Add(new NpgsqlParameter<bool>("billed", call.Billed));
+        p.Add(Nullable("request", call.RequestId, NpgsqlDbType.Varchar));
+        p.Add(Nullable("trace", call.TraceId, NpgsqlDbType.Varchar));
+        p.Add(new NpgsqlParameter<DateTimeOffset>("now", call.CreatedAt));
+        if (call.Reserve is { } reserve)
+        {
+            p.Add(new NpgsqlParameter<decimal>("reserve", reserve));
+        }
+        return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Settles a processing call: the record, the reservation, and for a billed charge the ledger debit and
+    /// the meter event, all in one statement. Returns false if the call was already settled (by anyone).</summary>
+    public static async Task<bool> SettleCallAsync(NpgsqlDataSource db, SettleCallCommand call, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(SettleSql);
+        var p = cmd.Parameters;
+        p.Add(new NpgsqlParameter<Guid>("id", call.Id));
+        p.Add(new NpgsqlParameter<string>("status", BillingModel.Word(call.Status)));
+        p.Add(Nullable("provider", call.Provider, NpgsqlDbType.Varchar));
+        p.Add(Nullable("model", call.Model, NpgsqlDbType.Varchar));
+        p.Add(Nullable("credential", call.CredentialId, NpgsqlDbType.Uuid));
+        p.Add(new NpgsqlParameter<int>("prompt", call.PromptTokens));
+        p.Add(new NpgsqlParameter<int>("completion", call.CompletionTokens));
+        p.Add(new NpgsqlParameter<int>("cache_write", call.CacheCreationTokens));
+        p.Add(new NpgsqlParameter<int>("cache_read", call.CacheReadTokens));
+        p.Add(new NpgsqlParameter<int>("images", call.Images));
+        p.Add(Nullable("video", call.VideoSeconds, NpgsqlDbType.Numeric));
+        p.Add(new NpgsqlParameter<decimal>("credits", call.Credits));
+        p.Add(new NpgsqlParameter<bool>("estimated", call.Estimated));
+        p.Add(Nullable("duration", call.DurationMs, NpgsqlDbType.Integer));
+        p.Add(Nullable("gateway_ttfb", call.GatewayTtfbMs, NpgsqlDbType.Integer));
+        p.Add(Nullable("provider_ttfb", call.ProviderTtfbMs, NpgsqlDbType.Integer));
+        p.Add(new NpgsqlParameter<int>("attempts", call.Attempts));
+        p.Add(Nullable("status_code", call.StatusCode, NpgsqlDbType.Integer));
+        p.Add(Nullable("error", call.ErrorReason is { Length: > 2000 } e ? e[..2000] : call.ErrorReason, NpgsqlDbType.Varchar));
+        p.Add(new NpgsqlParameter<Guid>("entry", Guid.CreateVersion7()));
+        p.Add(new NpgsqlParameter<DateTimeOffset>("now", call.CompletedAt));
+        return (int)(await cmd.ExecuteScalarAsync(cancellationToken))! == 1;
+    }
+
+    /// <summary>Fails calls processing since before <paramref name="cutoff"/> and releases their reservations,
+    /// guarded exactly like a settlement. Returns how many it closed.</summary>
+    public static async Task<int> ExpireStaleCallsAsync(NpgsqlDataSource db, DateTimeOffset cutoff, string reason, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(ExpireStaleSql);
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("cutoff", cutoff));
+        cmd.Parameters.Add(new NpgsqlParameter<string>("reason", reason));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        return (int)(await cmd.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Claims due meter events for this worker until <paramref name="leaseUntil"/> (others skip them).</summary>
+    public static async Task<List<ClaimedMeterEvent>> ClaimMeterEventsAsync(NpgsqlDataSource db, DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(ClaimMeterSql);
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("lease_until", leaseUntil));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        List<ClaimedMeterEvent> events = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new(reader.GetGuid(0), reader.GetGuid(1), reader.GetDecimal(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetInt32(4)));
+        }
+        return events;
+    }
+
+    public static async Task MarkMeterDeliveredAsync(NpgsqlDataSource db, Guid modelCallId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(MeterDeliveredSql);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("id", modelCallId));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public static async Task MarkMeterFailedAsync(NpgsqlDataSource db, Guid modelCallId, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(MeterFailedSql);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("id", modelCallId));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("next", nextAttempt));
+        cmd.Parameters.Add(new NpgsqlParameter<string>("error", error.Length > 2000 ? error[..2000] : error));
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Recomputes the rollup buckets of calls created in [from, to) (idempotent upsert).</summary>
+    public static async Task<int> RollupAsync(NpgsqlDataSource db, RollupGranularity granularity, DateTimeOffset from, DateTimeOffset to, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(RollupSql);
+        cmd.Parameters.Add(new NpgsqlParameter<string>("granularity", BillingModel.Word(granularity)));
+        cmd.Parameters.Add(new NpgsqlParameter<string>("unit", granularity == RollupGranularity.Hour ? "hour" : "day"));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("from", from));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("to", to));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        return await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes up to <paramref name="limit"/> settled calls created before the cutoff.</summary>
+    public static async Task<int> DeleteCallsBeforeAsync(NpgsqlDataSource db, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(RetentionSql);
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("cutoff", cutoff));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        return await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static NpgsqlParameter Nullable(string name, object? value, NpgsqlDbType type) =>
+        new(name, type) { Value = value ?? DBNull.Value };
+}

@@ -1,0 +1,71 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace AigneHub.Data.Billing;
+
+public enum RollupGranularity
+{
+    Hour,
+    Day,
+}
+
+/// <summary>
+/// Usage per hour or day (UTC buckets) per user, app, provider, model and type, recomputed by the Worker from
+/// the raw calls; kept after retention drops the raw calls. Missing dimensions are stored as '' / the empty Guid
+/// so the key stays a plain primary key.
+/// </summary>
+public sealed class UsageRollup
+{
+    public RollupGranularity Granularity { get; set; }
+
+    public DateTimeOffset BucketStart { get; set; }
+
+    public Guid UserId { get; set; }
+
+    public string AppId { get; set; } = "";
+
+    public string Provider { get; set; } = "";
+
+    public string Model { get; set; } = "";
+
+    public ModelType Type { get; set; }
+
+    public long Calls { get; set; }
+
+    public long Successes { get; set; }
+
+    public long PromptTokens { get; set; }
+
+    public long CompletionTokens { get; set; }
+
+    public long CacheTokens { get; set; }
+
+    public long Images { get; set; }
+
+    public decimal Credits { get; set; }
+
+    public long DurationMsSum { get; set; }
+
+    public double? TtfbP50Ms { get; set; }
+
+    public double? TtfbP95Ms { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+internal sealed class UsageRollupConfiguration : IEntityTypeConfiguration<UsageRollup>
+{
+    public void Configure(EntityTypeBuilder<UsageRollup> builder)
+    {
+        builder.ToTable("usage_rollups");
+        builder.HasKey(r => new { r.Granularity, r.BucketStart, r.UserId, r.AppId, r.Provider, r.Model, r.Type });
+        builder.Property(r => r.Granularity).HasLowerCaseConversion();
+        builder.Property(r => r.AppId).HasMaxLength(200);
+        builder.Property(r => r.Provider).HasMaxLength(64);
+        builder.Property(r => r.Model).HasMaxLength(200);
+        builder.Property(r => r.Type).HasLowerCaseConversion();
+        builder.Property(r => r.Credits).HasColumnType(BillingModel.CreditsColumnType);
+        builder.HasIndex(r => new { r.UserId, r.Granularity, r.BucketStart });
+        BillingModel.UseSnakeCaseColumns(builder);
+    }
+}

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Options;
+
+namespace AigneHub.Worker.Jobs;
+
+/// <summary>Configuration of the Worker's billing and usage jobs (sections named per key below).</summary>
+public sealed class BillingJobOptions
+{
+    /// <summary><c>AigneHub:Billing:StaleCallMinutes</c>: a call processing longer than this is failed.</summary>
+    public int StaleCallMinutes { get; set; } = 30;
+
+    /// <summary><c>AigneHub:Usage:RetentionDays</c>: raw calls older than this are deleted (rollups are kept).</summary>
+    public int RetentionDays { get; set; } = 90;
+
+    /// <summary><c>AigneHub:Billing:MeterSink:Url</c>: forward meter events here; empty = the built-in ledger.</summary>
+    public string? MeterSinkUrl { get; set; }
+
+    /// <summary><c>AigneHub:Worker:*IntervalSeconds</c>: how often each job ticks.</summary>
+    public int MeterIntervalSeconds { get; set; } = 5;
+
+    public int CleanupIntervalSeconds { get; set; } = 60;
+
+    public int RollupIntervalSeconds { get; set; } = 300;
+
+    public int RetentionIntervalSeconds { get; set; } = 3600;
+
+    /// <summary>How long a claimed meter event stays with the worker that claimed it before others may retry it.</summary>
+    public int MeterLeaseSeconds { get; set; } = 120;
+
+    public int MeterBatchSize { get; set; } = 100;
+
+    internal static void Bind(BillingJobOptions o, Microsoft.Extensions.Configuration.IConfiguration c)
+    {
+        o.StaleCallMinutes = c.GetValue("AigneHub:Billing:StaleCallMinutes", o.StaleCallMinutes);
+        o.RetentionDays = c.GetValue("AigneHub:Usage:RetentionDays", o.RetentionDays);
+        o.MeterSinkUrl = c["AigneHub:Billing:MeterSink:Url"];
+        o.MeterIntervalSeconds = c.GetValue("AigneHub:Worker:MeterIntervalSeconds", o.MeterIntervalSeconds);
+        o.CleanupIntervalSeconds = c.GetValue("AigneHub:Worker:CleanupIntervalSeconds", o.CleanupIntervalSeconds);
+        o.RollupIntervalSeconds = c.GetValue("AigneHub:Worker:RollupIntervalSeconds", o.RollupIntervalSeconds);
+        o.RetentionIntervalSeconds = c.GetValue("AigneHub:Worker:RetentionIntervalSeconds", o.RetentionIntervalSeconds);
+        o.MeterLeaseSeconds = c.GetValue("AigneHub:Worker:MeterLeaseSeconds", o.MeterLeaseSeconds);
+        o.MeterBatchSize = c.GetValue("AigneHub:Worker:MeterBatchSize", o.MeterBatchSize);
+    }
+}
+
+internal sealed class ValidateBillingJobOptions : IValidateOptions<BillingJobOptions>
+{
+    public ValidateOptionsResult Validate(string? name, BillingJobOptions o)
+    {
+        List<string> problems = [];
+        if (o.StaleCallMinutes < 1)
+        {
+            problems.Add("AigneHub:Billing:StaleCallMinutes must be 1 or more.");
+        }
+        if (o.RetentionDays < 1)
+        {
+            problems.Add("AigneHub:Usage:RetentionDays must be 1 or more.");
+        }
+        if (o.MeterSinkUrl is { Length: > 0 } url && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+        {
+            problems.Add("AigneHub:Billing:MeterSink:Url must be an absolute http(s) URL.");
+        }
+        foreach (var (key, value) in new[]
+        {
+            ("MeterIntervalSeconds", o.MeterIntervalSeconds), ("CleanupIntervalSeconds", o.CleanupIntervalSeconds),
+            ("RollupIntervalSeconds", o.RollupIntervalSeconds), ("RetentionIntervalSeconds", o.RetentionIntervalSeconds),
+            ("MeterLeaseSeconds", o.MeterLeaseSeconds), ("MeterBatchSize", o.MeterBatchSize),
+        })
+        {
+            if (value < 1)
+            {
+                problems.Add($"AigneHub:Worker:{key} must be 1 or more.");
+            }
+        }
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}

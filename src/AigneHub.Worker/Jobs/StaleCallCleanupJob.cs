@@ -1,0 +1,42 @@
+using AigneHub.Data.Billing;
+using Microsoft.Extensions.Options;
+
+namespace AigneHub.Worker.Jobs;
+
+/// <summary>
+/// Closes calls left <c>processing</c> (an Api crash, a lost settlement): failed with a timeout reason and their
+/// reservation released, in one statement guarded exactly like the Api's settlement, so the two can race safely.
+/// </summary>
+public sealed partial class StaleCallCleanupJob(
+    BillingDatabase database,
+    IOptions<BillingJobOptions> options,
+    TimeProvider time,
+    ILogger<StaleCallCleanupJob> logger) : PeriodicJob(time, logger)
+{
+    private const int BatchSize = 1000;
+
+    protected override TimeSpan Period => TimeSpan.FromSeconds(options.Value.CleanupIntervalSeconds);
+
+    public override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var minutes = options.Value.StaleCallMinutes;
+        var reason = $"Timeout: processing exceeded {minutes} minutes";
+        int closed;
+        do
+        {
+            var now = Time.GetUtcNow();
+            closed = await BillingSql.ExpireStaleCallsAsync(database.DataSource, now.AddMinutes(-minutes), reason, now, BatchSize, cancellationToken);
+            if (closed > 0)
+            {
+                Log.Closed(logger, closed, minutes);
+            }
+        }
+        while (closed == BatchSize);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Closed {Count} model call(s) processing for more than {Minutes} minutes.")]
+        public static partial void Closed(ILogger logger, int count, int minutes);
+    }
+}

@@ -1,0 +1,119 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using AigneHub.Api.Billing;
+using AigneHub.Api.Gateway;
+using AigneHub.Api.Providers;
+using AigneHub.Data;
+using AigneHub.Data.Billing;
+using AigneHub.Data.Identity;
+using AigneHub.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace AigneHub.Tests.Billing;
+
+/// <summary>An Api with billing configured, plus the shortcuts billing tests need (users, rates, grants, sums).</summary>
+internal sealed class BillingHost : IAsyncDisposable
+{
+    public static readonly ModelTarget Gpt = new(ProviderKinds.OpenAI, null, new Uri("http://127.0.0.1:1/"), "gpt-test", ModelType.Chat);
+    public static readonly ModelTarget Claude = new(ProviderKinds.Anthropic, null, new Uri("http://127.0.0.1:1/"), "claude-test", ModelType.Chat);
+    public static readonly ModelTarget Unrated = new(ProviderKinds.DeepSeek, null, new Uri("http://127.0.0.1:1/"), "no-rate", ModelType.Chat);
+
+    private BillingHost(ApiFactory api) => Api = api;
+
+    public ApiFactory Api { get; }
+
+    public ICallRecorder Recorder => Api.Services.GetRequiredService<ICallRecorder>();
+
+    public HttpClient Owner => Api.CreateClient(ApiFactory.OwnerKey);
+
+    public static async Task<BillingHost> StartAsync(Action<ApiFactory>? configure = null, string? database = null) =>
+        new(await ApiFactory.StartAsync(database, f =>
+        {
+            f.Settings["AigneHub:Billing:Enabled"] = "true";
+            f.Settings["AigneHub:Billing:WelcomeCredits"] = "0";
+            f.Settings["AigneHub:Billing:PaymentLink"] = "https://pay.example/credits";
+            configure?.Invoke(f);
+        }));
+
+    public async Task<Guid> CreateUserAsync(string? email = null)
+    {
+        await using var scope = Api.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
+        var user = new User { Email = email ?? $"u{Guid.NewGuid():N}@test.local", CreatedAt = DateTimeOffset.UtcNow };
+        db.Users.Add(user);
+        await db.SaveChangesAsync();
+        return user.Id;
+    }
+
+    /// <summary>Creates a rate through the admin API (raw JSON, so numbers stay exactly as written).</summary>
+    public async Task<JsonObject> AddRateAsync(ModelTarget target, string inputRate, string outputRate, string? extra = null)
+    {
+        var json = $$"""{"provider":"{{target.Kind.Name}}","model":"{{target.Model}}","type":"{{target.Type.ToString().ToLowerInvariant()}}","inputRate":{{inputRate}},"outputRate":{{outputRate}}{{extra}}}""";
+        using var response = await Owner.PostAsync("/api/admin/model-rates", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        return JsonNode.Parse(body)!.AsObject();
+    }
+
+    public async Task GrantAsync(Guid userId, string amount, string category = "paid")
+    {
+        using var response = await Owner.PostAsJsonAsync($"/api/admin/users/{userId}/credits/grants", new { amount, category });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    public static CallContext Context(Guid userId, ApiSurface surface = ApiSurface.V2, string model = "openai/gpt-test") => new()
+    {
+        UserId = userId,
+        Surface = surface,
+        RequestedModel = model,
+        Type = ModelType.Chat,
+        RequestId = Guid.NewGuid().ToString("N"),
+        StartedAt = DateTimeOffset.UtcNow,
+    };
+
+    public static CallResult Success(ModelTarget target, int input, int output, int cacheWrite = 0, int cacheRead = 0) => new()
+    {
+        Success = true,
+        Target = target,
+        Usage = new TokenUsage { InputTokens = input, OutputTokens = output, CacheCreationInputTokens = cacheWrite, CacheReadInputTokens = cacheRead },
+        StatusCode = 200,
+        Duration = TimeSpan.FromMilliseconds(120),
+        GatewayTimeToFirstByte = TimeSpan.FromMilliseconds(40),
+        ProviderTimeToFirstByte = TimeSpan.FromMilliseconds(35),
+    };
+
+    public async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(Api.DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value);
+        }
+        var result = await cmd.ExecuteScalarAsync();
+        return result is DBNull or null ? default! : result is T typed ? typed : (T)Convert.ChangeType(result, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task<CreditAccount> AccountAsync(Guid userId)
+    {
+        await using var scope = Api.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
+        return await db.Set<CreditAccount>().AsNoTracking().SingleAsync(a => a.UserId == userId);
+    }
+
+    public async Task<List<ModelCall>> CallsAsync(Guid userId)
+    {
+        await using var scope = Api.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
+        return await db.Set<ModelCall>().AsNoTracking().Where(c => c.UserId == userId).ToListAsync();
+    }
+
+    /// <summary>Σ debits (positive) of the user's ledger.</summary>
+    public Task<decimal> DebitsAsync(Guid userId) =>
+        ScalarAsync<decimal>("SELECT coalesce(-sum(amount), 0) FROM aignehub.credit_ledger WHERE user_id = @u AND kind = 'debit'", ("u", userId));
+
+    public ValueTask DisposeAsync() => Api.DisposeAsync();
+}

@@ -1,0 +1,70 @@
+using AigneHub.Api.Gateway;
+using AigneHub.Data.Billing;
+using AigneHub.Tests.Billing;
+using AigneHub.Worker.Jobs;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AigneHub.Tests.Worker;
+
+public sealed class MaintenanceJobTests
+{
+    [Fact]
+    public async Task Cleanup_fails_stale_calls_and_releases_reservations_rollups_summarise_and_retention_keeps_rollups()
+    {
+        await using var host = await BillingHost.StartAsync();
+        var user = await host.CreateUserAsync();
+        await host.AddRateAsync(BillingHost.Gpt, "0.001", "0.002");
+        await host.GrantAsync(user, "100");
+        var started = DateTimeOffset.UtcNow;
+        var estimate = new CallEstimate { PromptTokens = 100, MaxOutputTokens = 100 };
+        foreach (var ttfb in new[] { 10, 20, 30 })
+        {
+            var ticket = await host.Recorder.StartAsync(BillingHost.Context(user), [BillingHost.Gpt], estimate, CancellationToken.None);
+            await host.Recorder.CompleteAsync(ticket, BillingHost.Success(BillingHost.Gpt, 100, 50) with { GatewayTimeToFirstByte = TimeSpan.FromMilliseconds(ttfb) }, CancellationToken.None);
+        }
+        // Two calls whose Api "crashed": they stay processing with their reservations held.
+        await host.Recorder.StartAsync(BillingHost.Context(user), [BillingHost.Gpt], estimate, CancellationToken.None);
+        await host.Recorder.StartAsync(BillingHost.Context(user), [BillingHost.Gpt], estimate, CancellationToken.None);
+        Assert.Equal(0.6m, (await host.AccountAsync(user)).Reserved);
+
+        var time = new FakeTimeProvider(started.AddMinutes(29));
+        await using var worker = new WorkerJobHost(host.Api.DatabaseConnectionString, time);
+        var cleanup = worker.Job<StaleCallCleanupJob>();
+        await cleanup.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(2, (await host.CallsAsync(user)).Count(c => c.Status == ModelCallStatus.Processing));
+
+        time.Advance(TimeSpan.FromMinutes(2));
+        await cleanup.RunOnceAsync(CancellationToken.None);
+        var calls = await host.CallsAsync(user);
+        var failed = calls.Where(c => c.Status == ModelCallStatus.Failed).ToList();
+        Assert.Equal(2, failed.Count);
+        Assert.All(failed, c => Assert.Equal("Timeout: processing exceeded 30 minutes", c.ErrorReason));
+        var account = await host.AccountAsync(user);
+        Assert.Equal(0m, account.Reserved);
+        Assert.Equal(100m - 3 * 0.2m, account.Balance);
+
+        var rollups = worker.Job<UsageRollupJob>();
+        await rollups.RunOnceAsync(CancellationToken.None);
+        await rollups.RunOnceAsync(CancellationToken.None); // idempotent
+        foreach (var granularity in new[] { "hour", "day" })
+        {
+            var where = $"FROM aignehub.usage_rollups WHERE user_id = @u AND granularity = '{granularity}'";
+            Assert.Equal(1, await host.ScalarAsync<int>($"SELECT count(*) {where}", ("u", user)));
+            Assert.Equal(5L, await host.ScalarAsync<long>($"SELECT calls {where}", ("u", user)));
+            Assert.Equal(3L, await host.ScalarAsync<long>($"SELECT successes {where}", ("u", user)));
+            Assert.Equal(300L, await host.ScalarAsync<long>($"SELECT prompt_tokens {where}", ("u", user)));
+            Assert.Equal(0.6m, await host.ScalarAsync<decimal>($"SELECT credits {where}", ("u", user)));
+            Assert.Equal(20d, await host.ScalarAsync<double>($"SELECT ttfb_p50_ms {where}", ("u", user)));
+            Assert.Equal(29d, await host.ScalarAsync<double>($"SELECT ttfb_p95_ms {where}", ("u", user)), 6);
+        }
+
+        time.Advance(TimeSpan.FromDays(89));
+        var retention = worker.Job<RetentionJob>();
+        await retention.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(5, (await host.CallsAsync(user)).Count);
+        time.Advance(TimeSpan.FromDays(2));
+        await retention.RunOnceAsync(CancellationToken.None);
+        Assert.Empty(await host.CallsAsync(user));
+        Assert.Equal(2, await host.ScalarAsync<int>("SELECT count(*) FROM aignehub.usage_rollups WHERE user_id = @u", ("u", user)));
+    }
+}
