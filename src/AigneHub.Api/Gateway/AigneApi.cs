@@ -24,9 +24,6 @@ public static class AigneApi
         group.MapPost("/image", ImageAsync)
             .WithName("AigneImage")
             .WithSummary("Image generation in the AIGNE framework protocol.");
-        group.MapPost("/embeddings", EmbeddingsAsync)
-            .WithName("AigneEmbeddings")
-            .WithSummary("Embeddings in the AIGNE framework protocol.");
         return group;
     }
 
@@ -128,9 +125,12 @@ public static class AigneApi
         return Results.Empty;
     }
 
-    private static async Task<IResult> EmbeddingsAsync(HttpContext context, GatewayServices services)
+    /// <summary>
+    /// Native-envelope embeddings (<c>{input:{input, modelOptions:{model}}}</c>). They share the path
+    /// <c>POST /api/v2/embeddings</c> with OpenAI's shape, which routes here when <c>input</c> is an object.
+    /// </summary>
+    internal static async Task<IResult> EmbeddingsAsync(HttpContext context, GatewayServices services, JsonObject body)
     {
-        var body = await GatewayRequests.ReadJsonObjectAsync(context);
         var input = body["input"] as JsonObject ?? throw GatewayException.BadRequest("'input' must be an object.", "input");
         var model = GatewayRequests.RequireModel(input["modelOptions"]?["model"], "input.modelOptions.model");
         List<string> texts = input["input"] switch

@@ -166,6 +166,16 @@ public sealed partial class GatewayPipeline(
                     failure = new OperationCanceledException("The caller disconnected.");
                     break;
                 }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // An answer we could not read or translate: the caller gets a clean error, never a torn
+                    // connection, and the call is still settled. It is a defect to fix, so it is logged as one.
+                    Log.AttemptCrashed(logger, ex, target.Kind.Name, target.Model);
+                    failure = new ProviderException(target.Kind.Name, ProviderErrorClass.Unavailable, null,
+                        $"The answer of provider '{target.Kind.Name}' could not be processed.", ex);
+                    span?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                    break;
+                }
             }
 
             if (failure is ProviderException providerFailure)
@@ -273,5 +283,8 @@ public sealed partial class GatewayPipeline(
     {
         [LoggerMessage(1, LogLevel.Warning, "Provider {Provider} failed for {Model}: {ErrorClass} (status {Status}); committed to caller: {Committed}.")]
         public static partial void ProviderFailed(ILogger logger, string provider, string model, ProviderErrorClass errorClass, int? status, bool committed);
+
+        [LoggerMessage(2, LogLevel.Error, "Processing the answer of {Provider} for {Model} failed.")]
+        public static partial void AttemptCrashed(ILogger logger, Exception exception, string provider, string model);
     }
 }

@@ -38,7 +38,7 @@ public static class OpenAiApi
             .WithSummary("Chat completion (OpenAI wire format), streaming or not.");
         group.MapPost("/embeddings", (HttpContext context, GatewayServices services) => EmbeddingsAsync(context, services, surface))
             .WithName($"{surface}Embeddings")
-            .WithSummary("Embeddings (OpenAI wire format; float or base64).");
+            .WithSummary("Embeddings: OpenAI wire format (float or base64), or the AIGNE envelope {input:{input, modelOptions}}.");
         group.MapPost("/images/generations", (HttpContext context, GatewayServices services) => ImagesAsync(context, services, surface))
             .WithName($"{surface}ImageGenerations")
             .WithSummary("Image generation (OpenAI wire format; url or b64_json).");
@@ -79,6 +79,10 @@ public static class OpenAiApi
     private static async Task<IResult> EmbeddingsAsync(HttpContext context, GatewayServices services, ApiSurface surface)
     {
         var body = await GatewayRequests.ReadJsonObjectAsync(context);
+        if (surface == ApiSurface.V2 && body["input"] is JsonObject)
+        {
+            return await AigneApi.EmbeddingsAsync(context, services, body);
+        }
         var model = GatewayRequests.RequireModel(body["model"]);
         var inputs = body["input"] switch
         {

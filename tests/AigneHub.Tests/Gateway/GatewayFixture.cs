@@ -17,6 +17,8 @@ public sealed class GatewayFixture : IAsyncLifetime
     public const string ProviderKey = "sk-test-primary-0123456789";
     public const string SecondaryKey = "sk-test-secondary-9876543210";
 
+    public static readonly string[] FaultProviders = ["xai", "openrouter", "poe", "doubao"];
+
     public ApiFactory Api { get; private set; } = null!;
 
     public FakeOpenAI Primary { get; private set; } = null!;
@@ -24,6 +26,10 @@ public sealed class GatewayFixture : IAsyncLifetime
     public FakeOpenAI Secondary { get; private set; } = null!;
 
     public FakeAnthropic Anthropic { get; private set; } = null!;
+
+    /// <summary>Behind <c>xai</c>, <c>openrouter</c>, <c>poe</c> and <c>doubao</c>, each with a credential of its own,
+    /// so that fault tests (a 401 deactivates a credential, a 429 cools a provider down) touch nothing else.</summary>
+    public FakeOpenAI Faults { get; private set; } = null!;
 
     public FakeGemini Gemini { get; private set; } = null!;
 
@@ -36,6 +42,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         Primary = await FakeOpenAI.StartAsync();
         Secondary = await FakeOpenAI.StartAsync();
         Anthropic = await FakeAnthropic.StartAsync();
+        Faults = await FakeOpenAI.StartAsync();
         Gemini = await FakeGemini.StartAsync();
         Api = await ApiFactory.StartAsync(configure: f =>
         {
@@ -46,6 +53,10 @@ public sealed class GatewayFixture : IAsyncLifetime
 
         await AddProviderAsync("openai", Primary.BaseUrl, ProviderKey, "gpt-4o-mini", "shared-model", "text-embedding-3-small:embedding", "dall-e-3:image");
         await AddProviderAsync("deepseek", Secondary.BaseUrl, SecondaryKey, "deepseek-chat", "shared-model");
+        foreach (var name in FaultProviders)
+        {
+            await AddProviderAsync(name, Faults.BaseUrl, $"sk-test-{name}-0123456789", "fault-model");
+        }
         await AddProviderAsync("anthropic", Anthropic.BaseUrl, "sk-ant-test-0123456789", "claude-sonnet-4");
         await AddProviderAsync("google", Gemini.BaseUrl, "gemini-test-key-0123456789", "gemini-2.5-flash", "text-embedding-004:embedding");
     }
@@ -82,6 +93,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         await Primary.DisposeAsync();
         await Secondary.DisposeAsync();
         await Anthropic.DisposeAsync();
+        await Faults.DisposeAsync();
         await Gemini.DisposeAsync();
     }
 }

@@ -123,19 +123,19 @@ public sealed class GatewayHttpTests(GatewayFixture hub) : IClassFixture<Gateway
     }
 
     [Theory]
-    [InlineData(401, 502, "provider_auth_failed")]
-    [InlineData(429, 503, "provider_rate_limited")]
-    [InlineData(500, 502, "provider_unavailable")]
-    [InlineData(400, 400, "provider_rejected_request")]
-    public async Task Provider_errors_map_to_the_callers_terms(int providerStatus, int callerStatus, string code)
+    [InlineData("xai", 401, 502, "provider_auth_failed")]
+    [InlineData("openrouter", 429, 503, "provider_rate_limited")]
+    [InlineData("poe", 500, 502, "provider_unavailable")]
+    [InlineData("doubao", 400, 400, "provider_rejected_request")]
+    public async Task Provider_errors_map_to_the_callers_terms(string provider, int providerStatus, int callerStatus, string code)
     {
-        hub.Primary.Enqueue(new FakeReply { FailStatus = providerStatus });
+        hub.Faults.Enqueue(new FakeReply { FailStatus = providerStatus });
         // A prefixed model names one provider: no failover hides the error.
-        using var response = await hub.Owner.PostAsync("/api/v2/chat/completions", Json(ChatBody("openai/gpt-4o-mini")));
+        using var response = await hub.Owner.PostAsync("/api/v2/chat/completions", Json(ChatBody($"{provider}/fault-model")));
         var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!;
         Assert.Equal(callerStatus, (int)response.StatusCode);
         Assert.Equal(code, (string?)error["code"]);
-        Assert.Contains("openai", (string?)error["message"] ?? "", StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(provider, (string?)error["message"] ?? "", StringComparison.OrdinalIgnoreCase);
         if (callerStatus == 503)
         {
             Assert.NotNull(response.Headers.RetryAfter);

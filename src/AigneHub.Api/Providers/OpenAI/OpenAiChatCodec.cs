@@ -317,7 +317,7 @@ public static class OpenAiChatCodec
 
     public static ChatResponse ReadResponse(JsonNode body)
     {
-        var choice = body["choices"]?[0];
+        var choice = FirstChoice(body);
         var message = choice?["message"];
         return new ChatResponse
         {
@@ -367,7 +367,7 @@ public static class OpenAiChatCodec
 
     public static ChatStreamUpdate ReadChunk(JsonNode chunk)
     {
-        var choice = chunk["choices"]?[0];
+        var choice = FirstChoice(chunk);
         var delta = choice?["delta"];
         return new ChatStreamUpdate
         {
@@ -475,6 +475,9 @@ public static class OpenAiChatCodec
         FinishReason.ContentFilter => "content_filter",
         _ => "stop",
     };
+
+    /// <summary>The first choice, or null (usage-only chunks carry an empty <c>choices</c> array).</summary>
+    private static JsonNode? FirstChoice(JsonNode body) => body["choices"] is JsonArray { Count: > 0 } choices ? choices[0] : null;
 
     // :: Helpers: strict about types, so a wrong type is a 400 naming the parameter, never a 500.
 
