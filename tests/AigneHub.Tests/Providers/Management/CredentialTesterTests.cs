@@ -56,8 +56,9 @@ public sealed class CredentialTesterTests
         var anthropic = await client.CreateProviderAsync("anthropic", baseUrl: "http://127.0.0.1:9/v1");
         var good = await client.AddCredentialAsync(anthropic, "sk-ant-good-key-0000001");
         var bad = await client.AddCredentialAsync(anthropic, "sk-ant-bad-key-00000002");
-        var google = await client.CreateProviderAsync("google");
-        var noAdapter = await client.AddCredentialAsync(google, "AIza-000000000000000001");
+        // Nothing listens on port 9: the tester reports the transport failure rather than throwing.
+        var google = await client.CreateProviderAsync("google", baseUrl: "http://127.0.0.1:9/v1beta");
+        var unreachable = await client.AddCredentialAsync(google, "AIza-000000000000000001");
 
         var ok = await AdminClient.ReadAsync(await client.PostAsJsonAsync(
             $"/api/admin/providers/{anthropic}/credentials/{good}/test", new { model = "claude-3-5-haiku-latest" }));
@@ -74,10 +75,10 @@ public sealed class CredentialTesterTests
         Assert.False(rejected["ok"]!.GetValue<bool>());
         Assert.Equal("anthropic: invalid x-api-key", rejected["error"]!.GetValue<string>());
 
-        var missing = await AdminClient.ReadAsync(await client.PostAsJsonAsync(
-            $"/api/admin/providers/{google}/credentials/{noAdapter}/test", new { model = "gemini-2.0-flash" }));
-        Assert.False(missing["ok"]!.GetValue<bool>());
-        Assert.Contains("Gemini", missing["error"]!.GetValue<string>());
+        var down = await AdminClient.ReadAsync(await client.PostAsJsonAsync(
+            $"/api/admin/providers/{google}/credentials/{unreachable}/test", new { model = "gemini-2.0-flash" }));
+        Assert.False(down["ok"]!.GetValue<bool>());
+        Assert.Contains("google is unreachable", down["error"]!.GetValue<string>());
     }
 
     [Fact]
