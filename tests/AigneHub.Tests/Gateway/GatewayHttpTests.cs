@@ -223,4 +223,21 @@ public sealed class GatewayHttpTests(GatewayFixture hub) : IClassFixture<Gateway
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("You said: \"hi\"", (string?)body["choices"]![0]!["message"]!["content"]);
     }
+
+    [Fact]
+    public async Task Public_model_directory_lists_models_in_the_sdk_shape()
+    {
+        using var anonymous = hub.Api.CreateClient(bearer: null);
+        var models = JsonNode.Parse(await anonymous.GetStringAsync("/api/ai/models?type=chat"))!.AsArray();
+        var entry = models.Single(m => (string?)m!["key"] == "openai/gpt-4o-mini")!;
+        Assert.Equal("chat", (string?)entry["type"]);
+        Assert.Equal("openai", (string?)entry["provider"]);
+        // Billing is off in this fixture: no rates, zero credits, as strings.
+        Assert.Equal("0", (string?)entry["input_credits_per_token"]);
+        Assert.Equal("0", (string?)entry["output_credits_per_token"]);
+        Assert.DoesNotContain(models, m => (string?)m!["type"] != "chat");
+
+        using var bad = await anonymous.GetAsync("/api/ai/models?type=music");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
 }
