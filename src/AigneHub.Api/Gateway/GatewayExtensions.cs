@@ -22,6 +22,10 @@ public static class GatewayExtensions
         services.AddKeyedSingleton<IEmbeddingAdapter, OpenAiEmbeddingAdapter>(ProviderProtocol.OpenAI);
         services.AddKeyedSingleton<IImageAdapter, OpenAiImageAdapter>(ProviderProtocol.OpenAI);
         services.AddKeyedSingleton<IChatAdapter, DemoChatAdapter>(ProviderProtocol.Demo);
+        if (builder.Configuration.GetValue<bool>("AigneHub:Providers:Demo:Enabled"))
+        {
+            services.AddSingleton<Infrastructure.IStartupSeeder, DemoRateSeeder>();
+        }
         services.AddAnthropicAdapter();
         services.AddGeminiAdapter();
         return builder;

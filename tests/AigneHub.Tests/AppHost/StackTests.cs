@@ -57,6 +57,14 @@ public sealed class StackTests(ITestOutputHelper output)
             Assert.Contains("\"database-migrations\"", apiHealthBody);
             Assert.Contains("\"StackExchange.Redis\"", apiHealthBody);
 
+            // A new stack answers a chat call at once, with no provider configured: the development demo provider.
+            api.DefaultRequestHeaders.Authorization = new("Bearer", ownerKey);
+            using var chat = await api.PostAsync("/api/v2/chat/completions", new StringContent(
+                """{"model":"demo/echo","messages":[{"role":"user","content":"hello stack"}]}""", Encoding.UTF8, "application/json"), cts.Token);
+            var chatBody = await chat.Content.ReadAsStringAsync(cts.Token);
+            Assert.True(chat.StatusCode == HttpStatusCode.OK, chatBody);
+            Assert.Contains("You said: \\\"hello stack\\\"", chatBody);
+
             using var worker = app.CreateHttpClient("worker");
             Assert.Equal(HttpStatusCode.OK, (await worker.GetAsync("/health", cts.Token)).StatusCode);
 
