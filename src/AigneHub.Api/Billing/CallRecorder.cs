@@ -28,6 +28,68 @@ internal sealed partial class CallRecorder(
 
     public async ValueTask<CallTicket> StartAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await StartCoreAsync(context, candidates, estimate, cancellationToken);
+        }
+        catch (GatewayException refusal)
+        {
+            // A refused call is still a call: it gets its one record, `failed` with the reason, and costs nothing.
+            await RecordRefusalAsync(context, candidates, estimate, refusal, cancellationToken);
+            throw;
+        }
+    }
+
+    private async Task RecordRefusalAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate,
+        GatewayException refusal, CancellationToken cancellationToken)
+    {
+        var first = candidates.Count > 0 ? candidates[0] : null;
+        var id = Guid.CreateVersion7();
+        var now = time.GetUtcNow();
+        try
+        {
+            await BillingSql.StartCallAsync(database.DataSource, new StartCallCommand
+            {
+                Id = id,
+                UserId = context.UserId,
+                AppId = context.AppId,
+                AccessKeyId = context.AccessKeyId,
+                Surface = context.Surface == ApiSurface.V1 ? CallSurface.V1 : CallSurface.V2,
+                Provider = first?.Kind.Name,
+                Model = first?.Model,
+                RequestedModel = context.RequestedModel,
+                Type = context.Type,
+                Images = estimate.Images,
+                ImageSize = estimate.ImageSize,
+                ImageQuality = estimate.ImageQuality,
+                Parameters = estimate.Parameters?.ToJsonString(),
+                Reserve = null,
+                Billed = false,
+                RequestId = context.RequestId,
+                TraceId = context.TraceId,
+                CreatedAt = context.StartedAt,
+            }, cancellationToken);
+            await BillingSql.SettleCallAsync(database.DataSource, new SettleCallCommand
+            {
+                Id = id,
+                Status = ModelCallStatus.Failed,
+                Provider = first?.Kind.Name,
+                Model = first?.Model,
+                DurationMs = Milliseconds(now - context.StartedAt),
+                Attempts = 0,
+                StatusCode = refusal.Status,
+                ErrorReason = refusal.Message,
+                CompletedAt = now,
+            }, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.RefusalNotRecorded(logger, ex, context.RequestId);
+        }
+    }
+
+    private async ValueTask<CallTicket> StartCoreAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate, CancellationToken cancellationToken)
+    {
         var o = options.CurrentValue;
 
         // :: Step 1: rate limits, the cheapest refusal, before any database work.
@@ -195,5 +257,8 @@ internal sealed partial class CallRecorder(
 
         [LoggerMessage(3, LogLevel.Warning, "Model call {CallId} on {Target} completed after its rate was removed; it is recorded without charge.")]
         public static partial void RateVanished(ILogger logger, Guid callId, string target);
+
+        [LoggerMessage(4, LogLevel.Error, "Recording the refused call of request {RequestId} failed.")]
+        public static partial void RefusalNotRecorded(ILogger logger, Exception exception, string requestId);
     }
 }

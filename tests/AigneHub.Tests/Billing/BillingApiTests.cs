@@ -151,7 +151,10 @@ public sealed class BillingApiTests
         }));
         Assert.Equal(5, outcomes.Count(o => o is null));
         Assert.All(outcomes.Where(o => o is not null), o => Assert.InRange(o!.Value, 1, 60));
-        Assert.Equal(5, (await first.CallsAsync(user)).Count);
+        // Every call has its record: 5 served, the rest failed with the rate limit as the reason.
+        var calls = await first.CallsAsync(user);
+        Assert.Equal(outcomes.Length, calls.Count);
+        Assert.Equal(outcomes.Length - 5, calls.Count(c => c.Status == AigneHub.Data.Billing.ModelCallStatus.Failed));
 
         // Another key of the same user has its own request budget; the user's token budget is shared.
         var other = BillingHost.Context(user) with { AccessKeyId = Guid.NewGuid() };

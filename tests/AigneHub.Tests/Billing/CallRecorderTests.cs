@@ -53,8 +53,15 @@ public sealed class CallRecorderTests(ITestOutputHelper output)
 
         Assert.Equal(200, served + refused);
         Assert.InRange(served, 1, 10);
-        Assert.Equal(served, recorded.Count);
-        Assert.All(recorded, c => Assert.Equal(ModelCallStatus.Success, c.Status));
+        // Exactly one record per call: the served ones succeeded, the refused ones are failed records with the reason.
+        Assert.Equal(200, recorded.Count);
+        Assert.Equal(served, recorded.Count(c => c.Status == ModelCallStatus.Success));
+        Assert.All(recorded.Where(c => c.Status != ModelCallStatus.Success), c =>
+        {
+            Assert.Equal(ModelCallStatus.Failed, c.Status);
+            Assert.Equal(0m, c.Credits);
+            Assert.StartsWith("Insufficient credits", c.ErrorReason);
+        });
         Assert.Equal(0m, account.Reserved);
         Assert.Equal(9m - settledCredits, account.Balance);
         Assert.True(account.Balance >= 0, "overspent beyond the grant");
@@ -113,7 +120,10 @@ public sealed class CallRecorderTests(ITestOutputHelper output)
         Assert.Equal(400, ex.Status);
         Assert.Equal("invalid_request_error", ex.Type);
         Assert.Equal("Unsupported model: deepseek/no-rate", ex.Message);
-        Assert.Empty(await host.CallsAsync(user));
+        var refused = Assert.Single(await host.CallsAsync(user));
+        Assert.Equal(ModelCallStatus.Failed, refused.Status);
+        Assert.Equal(0m, refused.Credits);
+        Assert.Equal("Unsupported model: deepseek/no-rate", refused.ErrorReason);
 
         var ticket = await host.Recorder.StartAsync(BillingHost.Context(user, model: "any"), [BillingHost.Unrated, BillingHost.Gpt], new CallEstimate(), CancellationToken.None);
         Assert.Equal([BillingHost.Gpt], ticket.Targets);
