@@ -84,9 +84,25 @@ public sealed record ModelRateHistoryDto(Guid Id, Guid RateId, string Change, st
 
 /// <summary>The body of a rate create/update: rates per token (or image/second), decimal strings on the wire.</summary>
 public sealed record ModelRateRequest(string Provider, string Model, string Type, decimal InputRate, decimal OutputRate,
-    decimal? CacheWriteRate, decimal? CacheReadRate, UnitCostsDto? UnitCosts, bool Deprecated);
+    decimal? CacheWriteRate, decimal? CacheReadRate, UnitCostsDto? UnitCosts, JsonObject? Metadata, bool Deprecated);
 
-public sealed record UnitCostsDto(decimal? Input, decimal? Output);
+public sealed record UnitCostsDto(decimal? Input, decimal? Output)
+{
+    /// <summary>The unit costs stored on a rate (a JSON object of decimal strings), or null.</summary>
+    public static UnitCostsDto? From(JsonObject? costs)
+    {
+        static decimal? Read(JsonNode? n) =>
+            n is JsonValue v && (v.TryGetValue<decimal>(out var d) || v.TryGetValue<string>(out var s)
+                && decimal.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out d)) ? d : null;
+        if (costs is null)
+        {
+            return null;
+        }
+        var input = Read(costs["input"]);
+        var output = Read(costs["output"]);
+        return input is null && output is null ? null : new UnitCostsDto(input, output);
+    }
+}
 
 public sealed record CreditsDto(decimal Balance, decimal Reserved, decimal Available, string? Currency, string? PaymentLink);
 
