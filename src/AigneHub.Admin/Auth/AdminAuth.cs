@@ -108,8 +108,10 @@ public static class AdminAuthExtensions
             // The cookie must not outlive the session it carries.
             properties.ExpiresUtc = expires;
         }
-        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity), properties);
-        return Results.Redirect(back);
+        var principal = new ClaimsPrincipal(identity);
+        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal, properties);
+        // Members have no overview: send them to their own page rather than to "not authorized".
+        return Results.Redirect(back == "/" && !principal.IsAdmin() ? "/me/usage" : back);
     }
 
     internal static async Task<IResult> LogoutAsync(HttpContext context, AuthApiClient auth, ILoggerFactory loggers, CancellationToken ct)
