@@ -160,8 +160,9 @@ public sealed class FlexibleDecimalConverter : JsonConverter<decimal>
         _ => throw new JsonException($"Expected a decimal, got {reader.TokenType}."),
     };
 
+    // Dividing by 1.000… drops trailing zeros (0.000000180 → 0.00000018) without ever using exponent notation.
     public override void Write(Utf8JsonWriter writer, decimal value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value.ToString(CultureInfo.InvariantCulture));
+        writer.WriteStringValue((value / 1.0000000000000000000000000000m).ToString(CultureInfo.InvariantCulture));
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web,

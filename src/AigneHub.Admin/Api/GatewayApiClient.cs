@@ -86,7 +86,8 @@ public sealed class GatewayApiClient(HttpClient http)
         {
             return new ChatStreamChunk(null, Error: error["message"]?.GetValue<string>() ?? error.ToJsonString());
         }
-        var text = node?["choices"]?[0]?["delta"]?["content"]?.GetValue<string>();
+        // The usage chunk has "choices": [] — an empty array, not a missing one.
+        var text = node?["choices"] is JsonArray { Count: > 0 } choices ? choices[0]?["delta"]?["content"]?.GetValue<string>() : null;
         var usage = node?["usage"];
         int? prompt = usage?["prompt_tokens"]?.GetValue<int>();
         int? completion = usage?["completion_tokens"]?.GetValue<int>();
