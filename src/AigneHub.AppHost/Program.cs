@@ -5,14 +5,17 @@ var builder = DistributedApplication.CreateBuilder(args);
 // :: Step 1: infrastructure — containers where a runtime answers (always in publish mode), else local processes.
 var infra = builder.AddInfrastructure();
 
-// :: Step 2: the bootstrap owner's access key (secret; generated and printed once in development).
+// :: Step 2: secrets — the bootstrap owner's access key (printed once when generated in development) and the
+//    master key that encrypts provider credentials at rest.
 var ownerKey = builder.AddOwnerKey();
+var masterKey = builder.AddMasterKey();
 
 // :: Step 3: the services, each started only once what it needs is healthy.
 var api = builder.AddProject<Projects.AigneHub_Api>("api")
     .WithReference(infra.Database).WaitFor(infra.Database)
     .WithReference(infra.Redis).WaitFor(infra.Redis)
     .WithEnvironment("AigneHub__Bootstrap__OwnerKey", ownerKey)
+    .WithEnvironment("AigneHub__Secrets__MasterKey", masterKey)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 

@@ -64,7 +64,7 @@ public static class AigneApi
             .WithSummary("Blocklet discovery document used by the AIGNE SDK to find the hub.")
             .WithTags("AIGNE native");
 
-    private static async Task<IResult> ChatAsync(HttpContext context, [AsParameters] GatewayServices services)
+    private static async Task<IResult> ChatAsync(HttpContext context, GatewayServices services)
     {
         var body = await GatewayRequests.ReadJsonObjectAsync(context);
         var (model, request, streaming) = AigneProtocol.ReadChat(body);
@@ -83,7 +83,7 @@ public static class AigneApi
         return Results.Empty;
     }
 
-    private static async Task<IResult> ImageAsync(HttpContext context, [AsParameters] GatewayServices services)
+    private static async Task<IResult> ImageAsync(HttpContext context, GatewayServices services)
     {
         var body = await GatewayRequests.ReadJsonObjectAsync(context);
         var input = body["input"] as JsonObject ?? throw GatewayException.BadRequest("'input' must be an object.", "input");
@@ -128,7 +128,7 @@ public static class AigneApi
         return Results.Empty;
     }
 
-    private static async Task<IResult> EmbeddingsAsync(HttpContext context, [AsParameters] GatewayServices services)
+    private static async Task<IResult> EmbeddingsAsync(HttpContext context, GatewayServices services)
     {
         var body = await GatewayRequests.ReadJsonObjectAsync(context);
         var input = body["input"] as JsonObject ?? throw GatewayException.BadRequest("'input' must be an object.", "input");

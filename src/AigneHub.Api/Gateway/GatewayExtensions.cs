@@ -1,4 +1,6 @@
 using AigneHub.Api.Providers;
+using AigneHub.Api.Providers.Anthropic;
+using AigneHub.Api.Providers.Gemini;
 using AigneHub.Api.Providers.Demo;
 using AigneHub.Api.Providers.OpenAI;
 
@@ -14,11 +16,14 @@ public static class GatewayExtensions
         services.AddSingleton<ProviderHttp>();
         services.AddSingleton<GatewayTelemetry>();
         services.AddSingleton<GatewayPipeline>();
+        services.AddSingleton<GatewayServices>();
 
         services.AddKeyedSingleton<IChatAdapter, OpenAiChatAdapter>(ProviderProtocol.OpenAI);
         services.AddKeyedSingleton<IEmbeddingAdapter, OpenAiEmbeddingAdapter>(ProviderProtocol.OpenAI);
         services.AddKeyedSingleton<IImageAdapter, OpenAiImageAdapter>(ProviderProtocol.OpenAI);
         services.AddKeyedSingleton<IChatAdapter, DemoChatAdapter>(ProviderProtocol.Demo);
+        services.AddAnthropicAdapter();
+        services.AddGeminiAdapter();
         return builder;
     }
 }

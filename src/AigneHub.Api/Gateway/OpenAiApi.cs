@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using AigneHub.Api.Providers;
+using AigneHub.Api.Providers.Management;
 using AigneHub.Api.Providers.OpenAI;
 using AigneHub.Data;
 
@@ -32,13 +33,13 @@ public static class OpenAiApi
             .WithTags("OpenAI-compatible")
             .WithGatewayErrors(ErrorShapes.OpenAi);
 
-        group.MapPost("/chat/completions", (HttpContext context, [AsParameters] GatewayServices services) => ChatCompletionsAsync(context, services, surface))
+        group.MapPost("/chat/completions", (HttpContext context, GatewayServices services) => ChatCompletionsAsync(context, services, surface))
             .WithName($"{surface}ChatCompletions")
             .WithSummary("Chat completion (OpenAI wire format), streaming or not.");
-        group.MapPost("/embeddings", (HttpContext context, [AsParameters] GatewayServices services) => EmbeddingsAsync(context, services, surface))
+        group.MapPost("/embeddings", (HttpContext context, GatewayServices services) => EmbeddingsAsync(context, services, surface))
             .WithName($"{surface}Embeddings")
             .WithSummary("Embeddings (OpenAI wire format; float or base64).");
-        group.MapPost("/images/generations", (HttpContext context, [AsParameters] GatewayServices services) => ImagesAsync(context, services, surface))
+        group.MapPost("/images/generations", (HttpContext context, GatewayServices services) => ImagesAsync(context, services, surface))
             .WithName($"{surface}ImageGenerations")
             .WithSummary("Image generation (OpenAI wire format; url or b64_json).");
         group.MapGet("/models", ListModelsAsync)
@@ -210,7 +211,7 @@ public static class OpenAiApi
                 ["id"] = m.PublicName,
                 ["object"] = "model",
                 ["created"] = 0,
-                ["owned_by"] = m.Kind.Name,
+                ["owned_by"] = m.Provider,
             }).ToArray()),
         });
     }

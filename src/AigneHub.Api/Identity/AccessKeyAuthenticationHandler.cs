@@ -1,60 +1,83 @@
 using System.Security.Claims;
+using System.Security.Cryptography;
 using System.Text.Encodings.Web;
-using AigneHub.Data;
-using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace AigneHub.Api.Identity;
 
 /// <summary>
-/// <c>Authorization: Bearer &lt;access key&gt;</c>. Keys are looked up by their SHA-256 hash (the hash is the
-/// index, so the comparison is the database's equality on a digest, not on the secret), cached briefly in memory.
+/// <c>Authorization: Bearer &lt;key&gt;</c> (or <c>x-api-key: &lt;key&gt;</c>, which OpenAI/Anthropic clients send):
+/// an access key or a sign-in session token. Keys are looked up by their SHA-256 hash through
+/// <see cref="AccessKeyCache"/>. A request that carries two different credentials is refused rather than guessed at.
+/// 401/403 answers are JSON in the <see cref="ErrorResponse"/> shape.
 /// </summary>
 internal sealed class AccessKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IMemoryCache cache,
-    IServiceScopeFactory scopes,
+    AccessKeyCache keys,
+    AccessKeyUsageRecorder usage,
     TimeProvider time) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "AccessKey";
-    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
+    public const string ApiKeyHeader = "x-api-key";
+    /// <summary>Our keys are 52 characters; anything far longer is not one of ours.</summary>
+    public const int MaxCredentialLength = 256;
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        string? header = Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(header))
+        var authorization = Request.Headers.Authorization;
+        var apiKey = Request.Headers[ApiKeyHeader];
+        if (StringValues.IsNullOrEmpty(authorization) && StringValues.IsNullOrEmpty(apiKey))
         {
             return AuthenticateResult.NoResult();
         }
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length > 512)
+        if (authorization.Count > 1 || apiKey.Count > 1)
         {
-            return AuthenticateResult.Fail("The Authorization header must be 'Bearer <access key>'.");
+            return AuthenticateResult.Fail("The request carries more than one credential header; send exactly one.");
         }
-        var key = header["Bearer ".Length..].Trim();
+
+        string? bearer = null;
+        if (!StringValues.IsNullOrEmpty(authorization))
+        {
+            var header = authorization.ToString().Trim();
+            if (header.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
+            {
+                return AuthenticateResult.Fail("The access key is empty.");
+            }
+            if (header.Length > MaxCredentialLength + 7)
+            {
+                return AuthenticateResult.Fail("The Authorization header is too long to hold an AigneHub access key.");
+            }
+            if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            {
+                return AuthenticateResult.Fail("The Authorization header must be 'Bearer <access key>'.");
+            }
+            bearer = header["Bearer ".Length..].Trim();
+        }
+        var fromApiKeyHeader = StringValues.IsNullOrEmpty(apiKey) ? null : apiKey.ToString().Trim();
+        if (bearer is not null && fromApiKeyHeader is not null && bearer != fromApiKeyHeader)
+        {
+            return AuthenticateResult.Fail("The request carries two different credentials (Authorization and x-api-key); send one.");
+        }
+
+        var key = bearer ?? fromApiKeyHeader!;
         if (key.Length == 0)
         {
             return AuthenticateResult.Fail("The access key is empty.");
         }
-
-        var hash = Convert.ToHexString(AccessKeySecrets.Hash(key));
-        var entry = await cache.GetOrCreateAsync($"ak:{hash}", async e =>
+        if (key.Length > MaxCredentialLength || !IsPrintableAscii(key))
         {
-            e.AbsoluteExpirationRelativeToNow = CacheFor;
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
-            var bytes = Convert.FromHexString(hash);
-            return await db.Set<AccessKey>().AsNoTracking()
-                .Where(k => k.Hash == bytes)
-                .Select(k => new CachedKey(k.Id, k.UserId, k.User!.Role, k.User.Disabled, k.ExpiresAt, k.RevokedAt))
-                .FirstOrDefaultAsync(Context.RequestAborted);
-        });
+            return AuthenticateResult.Fail("The access key is malformed.");
+        }
 
-        if (entry is null)
+        var hash = AccessKeySecrets.Hash(key);
+        var entry = await keys.FindAsync(hash, Context.RequestAborted);
+        // The cache is keyed by the hash already; the fixed-time comparison keeps a mismatch from ever being a
+        // timing oracle should the lookup change.
+        if (entry is null || !CryptographicOperations.FixedTimeEquals(entry.Hash, hash))
         {
             return AuthenticateResult.Fail("The access key is not valid.");
         }
@@ -71,14 +94,37 @@ internal sealed class AccessKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The account is disabled.");
         }
 
+        usage.Touch(entry.KeyId, entry.UserId);
         var identity = new ClaimsIdentity(
         [
             new Claim(AigneHubClaims.UserId, entry.UserId.ToString()),
-            new Claim(AigneHubClaims.Role, entry.Role.ToString().ToLowerInvariant()),
+            new Claim(AigneHubClaims.Role, entry.Role),
             new Claim(AigneHubClaims.AccessKeyId, entry.KeyId.ToString()),
         ], SchemeName, AigneHubClaims.UserId, AigneHubClaims.Role);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
-    private sealed record CachedKey(Guid KeyId, Guid UserId, UserRole Role, bool UserDisabled, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt);
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        var message = result.Failure?.Message ?? "Authentication required: send 'Authorization: Bearer <access key>'.";
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await IdentityErrors.WriteAsync(Response, StatusCodes.Status401Unauthorized, message, ErrorTypes.Authentication);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        IdentityErrors.WriteAsync(Response, StatusCodes.Status403Forbidden,
+            "Your role does not allow this action.", ErrorTypes.Permission);
+
+    private static bool IsPrintableAscii(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c is < '!' or > '~')
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 }

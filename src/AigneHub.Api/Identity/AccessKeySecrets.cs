@@ -6,7 +6,8 @@ namespace AigneHub.Api.Identity;
 /// <summary>How access-key secrets are stored and shown: SHA-256 for lookup, a short prefix for display.</summary>
 public static class AccessKeySecrets
 {
-    public const int PrefixLength = 8;
+    /// <summary><c>ahk_</c> plus 8 hex characters: enough to tell keys apart in a list, far too little to use one.</summary>
+    public const int PrefixLength = 12;
 
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 

@@ -11,6 +11,8 @@ public static class AigneHubClaims
     public const string AccessKeyId = "aignehub:key";
     /// <summary>v1 component calls: the registered app's id.</summary>
     public const string AppId = "aignehub:app";
+    /// <summary>v1 component calls: the end user the app acts for (<c>x-app-user-did</c>), when given.</summary>
+    public const string AppUserDid = "aignehub:app-user-did";
 
     public static Guid? GetUserId(this ClaimsPrincipal principal) =>
         Guid.TryParse(principal.FindFirstValue(UserId), out var id) ? id : null;
@@ -31,6 +33,8 @@ public static class AuthorizationPolicies
     public const string Owner = "owner";
     /// <summary>Any signed-in user or access key of a member, admin or owner (not a guest).</summary>
     public const string Member = "member";
-    /// <summary>A signed v1 component call.</summary>
+    /// <summary>A signed v1 component call whose app has a current subscription.</summary>
     public const string App = "app";
+    /// <summary>Any signed-in person or key, guests included (e.g. signing out).</summary>
+    public const string SignedIn = "signed-in";
 }

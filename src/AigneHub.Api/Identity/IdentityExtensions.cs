@@ -1,25 +1,70 @@
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 
 namespace AigneHub.Api.Identity;
 
 public static class IdentityExtensions
 {
+    /// <summary>
+    /// Authentication (access keys and sessions as Bearer; signed v1 component calls), the authorization policies,
+    /// the key cache with its cross-replica revocation, and the identity routes' services.
+    /// </summary>
+    /// <summary>The scheme the v1 routes authenticate with (policy <see cref="AuthorizationPolicies.App"/> uses it).</summary>
+    public const string AppSignatureScheme = AppSignatureAuthenticationHandler.SchemeName;
+
     public static IHostApplicationBuilder AddIdentityServices(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddMemoryCache();
-        builder.Services.AddAuthentication(AccessKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, AccessKeyAuthenticationHandler>(AccessKeyAuthenticationHandler.SchemeName, null);
+        var services = builder.Services;
+        services.AddMemoryCache();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, ValidateAuthOptions>();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(IdentityJsonContext.Default));
 
-        builder.Services.AddAuthorizationBuilder()
+        services.AddSingleton<AccessKeyCache>();
+        services.AddSingleton<AccessKeyRevocations>();
+        services.AddHostedService(sp => sp.GetRequiredService<AccessKeyRevocations>());
+        services.AddSingleton<AccessKeyUsageRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<AccessKeyUsageRecorder>());
+        services.AddSingleton<AccessKeyIssuer>();
+        services.AddScoped<AuthServices>();
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddSingleton<AppRegistry>();
+        services.AddHostedService(sp => sp.GetRequiredService<AppRegistry>());
+        services.AddSingleton<IAuthorizationHandler, CurrentSubscriptionHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, IdentityAuthorizationResultHandler>();
+
+        services.AddAuthentication(AccessKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, AccessKeyAuthenticationHandler>(AccessKeyAuthenticationHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, AppSignatureAuthenticationHandler>(AppSignatureAuthenticationHandler.SchemeName, null);
+
+        services.AddAuthorizationBuilder()
             .AddPolicy(AuthorizationPolicies.Admin, p => p.RequireAuthenticatedUser()
-                .RequireRole(Role(UserRole.Owner), Role(UserRole.Admin)))
+                .RequireRole(RoleNames.Owner, RoleNames.Admin))
             .AddPolicy(AuthorizationPolicies.Owner, p => p.RequireAuthenticatedUser()
-                .RequireRole(Role(UserRole.Owner)))
+                .RequireRole(RoleNames.Owner))
             .AddPolicy(AuthorizationPolicies.Member, p => p.RequireAuthenticatedUser()
-                .RequireRole(Role(UserRole.Owner), Role(UserRole.Admin), Role(UserRole.Member)));
+                .RequireRole(RoleNames.Owner, RoleNames.Admin, RoleNames.Member))
+            .AddPolicy(AuthorizationPolicies.SignedIn, p => p.RequireAuthenticatedUser()
+                .AddAuthenticationSchemes(AccessKeyAuthenticationHandler.SchemeName))
+            // v1: only the component signature counts (never an access key), and the subscription must be current.
+            .AddPolicy(AuthorizationPolicies.App, p => p.AddAuthenticationSchemes(AppSignatureAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser()
+                .RequireClaim(AigneHubClaims.AppId)
+                .AddRequirements(new CurrentSubscriptionRequirement()));
         return builder;
     }
 
-    private static string Role(UserRole role) => role.ToString().ToLowerInvariant();
+    /// <summary>All identity routes; each declares its own policy.</summary>
+    public static IEndpointRouteBuilder MapIdentityApi(this IEndpointRouteBuilder app)
+    {
+        app.MapUsersApi();
+        app.MapAccessKeysApi();
+        app.MapAppsApi();
+        app.MapAuthApi();
+        app.MapConnectApi();
+        return app;
+    }
 }

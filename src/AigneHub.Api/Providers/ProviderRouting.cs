@@ -21,7 +21,10 @@ public interface IModelResolver
 }
 
 /// <summary>A credential chosen for one call. The secret lives only in memory, never in logs.</summary>
-public sealed record CredentialLease(Guid CredentialId, string Secret);
+public sealed record CredentialLease(Guid CredentialId, string Secret)
+{
+    public override string ToString() => $"CredentialLease {{ CredentialId = {CredentialId} }}";
+}
 
 /// <summary>
 /// The provider credentials: picks one per call by smooth weighted round-robin among the usable ones, and learns
@@ -44,14 +47,3 @@ public interface IModelHealthTracker
     ValueTask RecordAsync(ModelTarget target, ProviderException? error, TimeSpan elapsed, CancellationToken cancellationToken);
 }
 
-/// <summary>A model callers can name, as listed by <c>GET /api/v2/models</c> and <c>GET /api/ai/models</c>.</summary>
-public sealed record CatalogModel(ProviderKind Kind, string Model, ModelType Type, string? DisplayName, string? MetadataJson, bool? Available)
-{
-    public string PublicName => $"{Kind.Name}/{Model}";
-}
-
-/// <summary>The models that enabled providers serve (from the catalogue; the demo's when it is on).</summary>
-public interface IModelCatalog
-{
-    ValueTask<IReadOnlyList<CatalogModel>> ListAsync(ModelType? type, CancellationToken cancellationToken);
-}

@@ -17,6 +17,9 @@ public sealed class AccessKey
 
     public string? Name { get; set; }
 
+    /// <summary>An API key a person made, or a sign-in session (short-lived, issued by a login).</summary>
+    public AccessKeyKind Kind { get; set; } = AccessKeyKind.Api;
+
     public required string Prefix { get; set; }
 
     /// <summary>SHA-256 of the whole key; the lookup index.</summary>
@@ -31,6 +34,12 @@ public sealed class AccessKey
     public DateTimeOffset? LastUsedAt { get; set; }
 }
 
+public enum AccessKeyKind
+{
+    Api = 0,
+    Session = 1,
+}
+
 internal sealed class AccessKeyConfiguration : IEntityTypeConfiguration<AccessKey>
 {
     public void Configure(EntityTypeBuilder<AccessKey> builder)
@@ -38,6 +47,8 @@ internal sealed class AccessKeyConfiguration : IEntityTypeConfiguration<AccessKe
         builder.ToTable("access_keys");
         builder.HasKey(k => k.Id);
         builder.Property(k => k.Name).HasMaxLength(200);
+        builder.Property(k => k.Kind).HasConversion<string>().HasMaxLength(16);
+        builder.HasIndex(k => k.UserId);
         builder.Property(k => k.Prefix).HasMaxLength(32);
         builder.Property(k => k.Hash).HasMaxLength(32);
         builder.HasIndex(k => k.Hash).IsUnique();

@@ -24,6 +24,9 @@ public sealed class User
 
     public DateTimeOffset? LastSeenAt { get; set; }
 
+    /// <summary>ASP.NET Core <c>PasswordHasher</c> output (PBKDF2); null when the user signs in another way.</summary>
+    public string? PasswordHash { get; set; }
+
     public List<AccessKey> AccessKeys { get; } = [];
 }
 
@@ -47,5 +50,6 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         builder.Property(u => u.Did).HasMaxLength(200);
         builder.HasIndex(u => u.Did).IsUnique().HasFilter("\"Did\" IS NOT NULL");
         builder.Property(u => u.Role).HasConversion<string>().HasMaxLength(16);
+        builder.Property(u => u.PasswordHash).HasMaxLength(200);
     }
 }

@@ -47,10 +47,14 @@ public sealed class ManifestTests
         Assert.Equal("{owner-key.value}", (string?)resources["api"]!["env"]!["AigneHub__Bootstrap__OwnerKey"]);
         Assert.Equal("{api.bindings.http.url}", (string?)resources["admin"]!["env"]!["services__api__http__0"]);
 
-        Assert.Equal("parameter.v0", Type("owner-key"));
-        Assert.True((bool?)resources["owner-key"]!["inputs"]!["value"]!["secret"]);
-        // The owner key must be asked of the deployer, never baked into the manifest.
-        Assert.Null(resources["owner-key"]!["inputs"]!["value"]!["default"]);
+        Assert.Equal("{master-key.value}", (string?)resources["api"]!["env"]!["AigneHub__Secrets__MasterKey"]);
+        foreach (var secret in new[] { "owner-key", "master-key" })
+        {
+            Assert.Equal("parameter.v0", Type(secret));
+            Assert.True((bool?)resources[secret]!["inputs"]!["value"]!["secret"]);
+            // Secrets are asked of the deployer, never baked into the manifest.
+            Assert.Null(resources[secret]!["inputs"]!["value"]!["default"]);
+        }
 
         // No machine-specific local processes leak into what gets deployed.
         Assert.DoesNotContain(resources, r => ((string?)r.Value!["type"])?.StartsWith("executable.") == true);

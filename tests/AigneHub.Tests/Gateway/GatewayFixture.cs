@@ -9,7 +9,8 @@ namespace AigneHub.Tests.Gateway;
 /// One Api (credit billing off: these tests are about the gateway, money has its own) and two fake
 /// OpenAI-compatible providers, configured the way an admin would: through the admin REST API.
 /// <c>openai</c> → <see cref="Primary"/>, <c>deepseek</c> → <see cref="Secondary"/>; the catalogue lists
-/// <c>shared-model</c> on both (openai first) for failover tests.
+/// <c>shared-model</c> on both (openai first) for failover tests; <c>anthropic</c> and <c>google</c> point at fakes
+/// of their own wire formats, so the OpenAI SDK's calls are translated both ways.
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
 {
@@ -22,6 +23,10 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public FakeOpenAI Secondary { get; private set; } = null!;
 
+    public FakeAnthropic Anthropic { get; private set; } = null!;
+
+    public FakeGemini Gemini { get; private set; } = null!;
+
     public HttpClient Owner { get; private set; } = null!;
 
     public Uri HubBase => Owner.BaseAddress!;
@@ -30,6 +35,8 @@ public sealed class GatewayFixture : IAsyncLifetime
     {
         Primary = await FakeOpenAI.StartAsync();
         Secondary = await FakeOpenAI.StartAsync();
+        Anthropic = await FakeAnthropic.StartAsync();
+        Gemini = await FakeGemini.StartAsync();
         Api = await ApiFactory.StartAsync(configure: f =>
         {
             f.Settings["AigneHub:Billing:Enabled"] = "false";
@@ -39,6 +46,8 @@ public sealed class GatewayFixture : IAsyncLifetime
 
         await AddProviderAsync("openai", Primary.BaseUrl, ProviderKey, "gpt-4o-mini", "shared-model", "text-embedding-3-small:embedding", "dall-e-3:image");
         await AddProviderAsync("deepseek", Secondary.BaseUrl, SecondaryKey, "deepseek-chat", "shared-model");
+        await AddProviderAsync("anthropic", Anthropic.BaseUrl, "sk-ant-test-0123456789", "claude-sonnet-4");
+        await AddProviderAsync("google", Gemini.BaseUrl, "gemini-test-key-0123456789", "gemini-2.5-flash", "text-embedding-004:embedding");
     }
 
     /// <summary>Creates a provider with one credential and catalogue entries (<c>model</c> or <c>model:type</c>).</summary>
@@ -72,5 +81,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         await Api.DisposeAsync();
         await Primary.DisposeAsync();
         await Secondary.DisposeAsync();
+        await Anthropic.DisposeAsync();
+        await Gemini.DisposeAsync();
     }
 }

@@ -24,7 +24,7 @@ public sealed class GatewayHttpTests(GatewayFixture hub) : IClassFixture<Gateway
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("kept", (string?)body["extra_provider_field"]);
-        var sent = hub.Primary.Requests.Skip(before).Single().Body;
+        var sent = hub.Primary.Requests.Skip(before).Single().RequiredBody;
         Assert.Equal(1, (int?)sent["vendor_extension"]!["x"]);
         Assert.Equal(-100, (int?)sent["logit_bias"]!["50256"]);
         Assert.True(response.Headers.Contains("x-aignehub-call-id"));
@@ -33,19 +33,18 @@ public sealed class GatewayHttpTests(GatewayFixture hub) : IClassFixture<Gateway
     [Fact]
     public async Task First_token_reaches_the_caller_before_the_provider_finishes()
     {
-        hub.Primary.ResetSignals();
-        hub.Primary.Enqueue(new FakeReply { Text = "first second third", HoldAfterFirstEvent = true });
+        var reply = new FakeReply { Text = "first second third", DelayBeforeLastEvent = TimeSpan.FromSeconds(3) };
+        hub.Primary.Enqueue(reply);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/chat/completions") { Content = Json(ChatBody("openai/gpt-4o-mini", stream: true)) };
         using var response = await hub.Owner.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
 
         var firstLine = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20));
-        // The provider is still holding the rest of its stream: the first token was not buffered behind it.
-        Assert.False(hub.Primary.StreamFinished.Task.IsCompleted);
+        // The provider is still holding the tail of its stream: the first token was not buffered behind it.
+        Assert.False(reply.LastEventSent.Task.IsCompleted);
         Assert.StartsWith("data: ", firstLine);
         Assert.Equal("first", (string?)JsonNode.Parse(firstLine!["data: ".Length..])!["choices"]![0]!["delta"]!["content"]);
 
-        hub.Primary.ReleaseTail();
         var rest = await reader.ReadToEndAsync();
         Assert.EndsWith("data: [DONE]\n\n", rest);
         Assert.Contains(" third", rest);
@@ -54,7 +53,7 @@ public sealed class GatewayHttpTests(GatewayFixture hub) : IClassFixture<Gateway
     [Fact]
     public async Task Unprefixed_model_fails_over_before_the_first_byte()
     {
-        hub.Primary.Enqueue(new FakeReply { Status = 500 });
+        hub.Primary.Enqueue(new FakeReply { FailStatus = 500 });
         hub.Secondary.Enqueue(new FakeReply { Text = "served by the second provider" });
         var (primaryBefore, secondaryBefore) = (hub.Primary.Requests.Count, hub.Secondary.Requests.Count);
 
@@ -130,7 +129,7 @@ public sealed class GatewayHttpTests(GatewayFixture hub) : IClassFixture<Gateway
     [InlineData(400, 400, "provider_rejected_request")]
     public async Task Provider_errors_map_to_the_callers_terms(int providerStatus, int callerStatus, string code)
     {
-        hub.Primary.Enqueue(new FakeReply { Status = providerStatus });
+        hub.Primary.Enqueue(new FakeReply { FailStatus = providerStatus });
         // A prefixed model names one provider: no failover hides the error.
         using var response = await hub.Owner.PostAsync("/api/v2/chat/completions", Json(ChatBody("openai/gpt-4o-mini")));
         var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!;
@@ -146,7 +145,7 @@ public sealed class GatewayHttpTests(GatewayFixture hub) : IClassFixture<Gateway
     [Fact]
     public async Task Native_chat_answers_json_with_text_model_and_usage()
     {
-        hub.Primary.Enqueue(new FakeReply { Text = "native hello", PromptTokens = 8, CompletionTokens = 2 });
+        hub.Primary.Enqueue(new FakeReply { Text = "native hello", InputTokens = 8, OutputTokens = 2 });
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/chat")
         {
             Content = Json("""{"input":{"messages":[{"role":"system","content":"brief"},{"role":"user","content":"hi"}],"modelOptions":{"model":"openai/gpt-4o-mini","temperature":0.1}}}"""),
@@ -164,7 +163,7 @@ public sealed class GatewayHttpTests(GatewayFixture hub) : IClassFixture<Gateway
     [Fact]
     public async Task Native_streaming_uses_aigne_framing_without_done()
     {
-        hub.Primary.Enqueue(new FakeReply { Text = "alpha beta", PromptTokens = 5, CompletionTokens = 2 });
+        hub.Primary.Enqueue(new FakeReply { Text = "alpha beta", InputTokens = 5, OutputTokens = 2 });
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/chat")
         {
             Content = Json("""{"input":{"messages":[{"role":"user","content":"hi"}],"modelOptions":{"model":"openai/gpt-4o-mini"}},"options":{"streaming":true}}"""),

@@ -18,7 +18,7 @@ public sealed class OpenAiSdkTests(GatewayFixture hub) : IClassFixture<GatewayFi
     [Fact]
     public async Task Chat_reaches_the_provider_with_its_model_and_key_and_returns_content_and_usage()
     {
-        hub.Primary.Enqueue(new FakeReply { Text = "Paris is the capital.", PromptTokens = 21, CompletionTokens = 5, CachedTokens = 3 });
+        hub.Primary.Enqueue(new FakeReply { Text = "Paris is the capital.", InputTokens = 21, OutputTokens = 5, CacheReadInputTokens = 3 });
         var before = hub.Primary.Requests.Count;
 
         ChatCompletion completion = await Chat("openai/gpt-4o-mini").CompleteChatAsync(
@@ -31,7 +31,9 @@ public sealed class OpenAiSdkTests(GatewayFixture hub) : IClassFixture<GatewayFi
         Assert.Equal(5, completion.Usage.OutputTokenCount);
         Assert.Equal(3, completion.Usage.InputTokenDetails.CachedTokenCount);
 
-        var (_, body, auth) = hub.Primary.Requests.Skip(before).Single();
+        var recorded = hub.Primary.Requests.Skip(before).Single();
+        var body = recorded.RequiredBody;
+        var auth = recorded.Header("Authorization");
         Assert.Equal("gpt-4o-mini", (string?)body["model"]);
         Assert.Equal($"Bearer {GatewayFixture.ProviderKey}", auth);
         Assert.Equal("system", (string?)body["messages"]![0]!["role"]);
@@ -41,7 +43,7 @@ public sealed class OpenAiSdkTests(GatewayFixture hub) : IClassFixture<GatewayFi
     [Fact]
     public async Task Streaming_chat_delivers_every_delta_and_the_usage()
     {
-        hub.Primary.Enqueue(new FakeReply { Text = "one two three four", PromptTokens = 9, CompletionTokens = 4 });
+        hub.Primary.Enqueue(new FakeReply { Text = "one two three four", InputTokens = 9, OutputTokens = 4 });
         var text = new System.Text.StringBuilder();
         ChatTokenUsage? usage = null;
         ChatFinishReason? finish = null;
@@ -64,7 +66,7 @@ public sealed class OpenAiSdkTests(GatewayFixture hub) : IClassFixture<GatewayFi
     [Fact]
     public async Task Tool_calls_round_trip_through_the_gateway()
     {
-        hub.Primary.Enqueue(new FakeReply { Text = "", ToolCalls = [("call_1", "get_weather", "{\"city\":\"Oslo\"}")] });
+        hub.Primary.Enqueue(new FakeReply { Text = "", ToolCalls = [new FakeToolCall("get_weather", "{\"city\":\"Oslo\"}", "call_1")] });
         var tool = ChatTool.CreateFunctionTool("get_weather", "Weather for a city",
             BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"""));
         var options = new ChatCompletionOptions { Tools = { tool }, ToolChoice = ChatToolChoice.CreateAutoChoice() };
@@ -82,7 +84,7 @@ public sealed class OpenAiSdkTests(GatewayFixture hub) : IClassFixture<GatewayFi
         ChatCompletion second = await Chat("openai/gpt-4o-mini").CompleteChatAsync(messages, options);
         Assert.Equal("It is -3°C in Oslo.", second.Content[0].Text);
 
-        var sent = hub.Primary.Requests.Last().Body;
+        var sent = hub.Primary.Requests.Last().RequiredBody;
         Assert.Equal("get_weather", (string?)sent["tools"]![0]!["function"]!["name"]);
         var toolMessage = sent["messages"]!.AsArray().Single(m => (string?)m!["role"] == "tool")!;
         Assert.Equal(call.Id, (string?)toolMessage["tool_call_id"]);
@@ -100,7 +102,7 @@ public sealed class OpenAiSdkTests(GatewayFixture hub) : IClassFixture<GatewayFi
         };
         ChatCompletion completion = await Chat("openai/gpt-4o-mini").CompleteChatAsync([new UserChatMessage("answer?")], options);
         Assert.Equal(42, JsonNode.Parse(completion.Content[0].Text)!["answer"]!.GetValue<int>());
-        var format = hub.Primary.Requests.Last().Body["response_format"]!;
+        var format = hub.Primary.Requests.Last().RequiredBody["response_format"]!;
         Assert.Equal("json_schema", (string?)format["type"]);
         Assert.Equal("answer", (string?)format["json_schema"]!["name"]);
     }

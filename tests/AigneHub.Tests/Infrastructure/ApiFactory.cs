@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using AigneHub.Api.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -15,6 +16,10 @@ public class ApiFactory : WebApplicationFactory<AigneHub.Api.ApiAssembly>
 {
     public const string OwnerKey = "ahk_test_owner_key_0123456789abcdef";
 
+    /// <summary>The credential master key of every test Api (base64 of the bytes 0..31).</summary>
+    public const string MasterKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    private static readonly ConcurrentDictionary<string, int> RedisDatabases = new();
     private static int _redisDatabase;
 
     public Dictionary<string, string?> Settings { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -24,10 +29,13 @@ public class ApiFactory : WebApplicationFactory<AigneHub.Api.ApiAssembly>
     {
         var servers = await TestServers.GetAsync();
         var factory = new T();
-        factory.Settings["ConnectionStrings:aignehub"] = databaseConnectionString ?? await servers.CreateDatabaseAsync("api");
-        factory.Settings["ConnectionStrings:redis"] =
-            $"{servers.RedisConnectionString},defaultDatabase={Interlocked.Increment(ref _redisDatabase) % 16}";
+        var database = databaseConnectionString ?? await servers.CreateDatabaseAsync("api");
+        factory.Settings["ConnectionStrings:aignehub"] = database;
+        // Replicas of one deployment (same database) share one Redis database too.
+        var redisDatabase = RedisDatabases.GetOrAdd(database, _ => Interlocked.Increment(ref _redisDatabase) % 16);
+        factory.Settings["ConnectionStrings:redis"] = $"{servers.RedisConnectionString},defaultDatabase={redisDatabase}";
         factory.Settings["AigneHub:Bootstrap:OwnerKey"] = OwnerKey;
+        factory.Settings["AigneHub:Secrets:MasterKey"] = MasterKey;
         configure?.Invoke(factory);
         factory.UseKestrel(0);
         factory.StartServer();
@@ -39,6 +47,10 @@ public class ApiFactory : WebApplicationFactory<AigneHub.Api.ApiAssembly>
         StartAsync<ApiFactory>(databaseConnectionString, configure);
 
     public string DatabaseConnectionString => Settings["ConnectionStrings:aignehub"]!;
+
+    /// <summary>Pass to a second instance (<c>f.Settings["ConnectionStrings:redis"] = first.RedisConnectionString</c>)
+    /// so that the two replicas share Redis state (throttles, replay marks) and not only the database.</summary>
+    public string RedisConnectionString => Settings["ConnectionStrings:redis"]!;
 
     /// <summary>A client for the real server, authenticated as the bootstrap owner unless told otherwise.</summary>
     public HttpClient CreateClient(string? bearer)

@@ -1,0 +1,244 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using AigneHub.Data;
+using AigneHub.Data.Identity;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace AigneHub.Api.Identity;
+
+public sealed record LoginRequest(string? Email, string? Password);
+
+/// <summary>A sign-in session: the token is a Bearer credential (shown once) until <see cref="ExpiresAt"/> or logout.</summary>
+public sealed record SessionResponse(string Token, DateTimeOffset ExpiresAt, UserResponse User);
+
+public sealed record WalletChallengeRequest(string? Did);
+
+public sealed record WalletChallengeResponse(string Nonce, string Message, DateTimeOffset ExpiresAt);
+
+public sealed record WalletVerifyRequest(string? Did, string? Nonce, string? Signature);
+
+/// <summary>Dependencies of the sign-in and connect routes (a scoped service: it holds the DbContext).</summary>
+public sealed class AuthServices(
+    AigneHubDbContext db,
+    AccessKeyIssuer issuer,
+    AccessKeyRevocations revocations,
+    IPasswordHasher<User> passwords,
+    IConnectionMultiplexer redis,
+    IOptions<AuthOptions> options,
+    TimeProvider time)
+{
+    public AigneHubDbContext Db { get; } = db;
+    public AccessKeyIssuer Issuer { get; } = issuer;
+    public AccessKeyRevocations Revocations { get; } = revocations;
+    public IPasswordHasher<User> Passwords { get; } = passwords;
+    public IDatabase Redis { get; } = redis.GetDatabase();
+    public AuthOptions Options { get; } = options.Value;
+    public TimeProvider Time { get; } = time;
+}
+
+/// <summary>
+/// Sign-in for people: email + password and wallet (<c>did:key</c>, Ed25519) challenge–response. Both issue a
+/// session token (an <see cref="AccessKeyKind.Session"/> key, <c>ahs_…</c>, 12 h) used as a Bearer credential by
+/// HTTP clients and by the Admin server alike; see docs/designs/auth.md for why.
+/// </summary>
+public static class AuthApi
+{
+    public static readonly TimeSpan ChallengeLifetime = TimeSpan.FromMinutes(5);
+    private const string FailedLoginsKey = "aignehub:login:failed:";
+    private const string WalletNonceKey = "aignehub:wallet:nonce:";
+
+    /// <summary>Verified against when the email is unknown, so that a wrong email costs as long as a wrong password.</summary>
+    private static readonly string DummyHash = new PasswordHasher<User>().HashPassword(new User { Email = "x" }, "not a password");
+
+    public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/auth").WithTags("Sign-in").WithRedisUnavailableAs503();
+        group.MapPost("/login", Login).AllowAnonymous().WithName("Login")
+            .WithSummary("Email + password sign-in; returns a session token. Throttled per email across replicas.");
+        group.MapPost("/logout", Logout).RequireAuthorization(AuthorizationPolicies.SignedIn).WithName("Logout")
+            .WithSummary("Revokes the session token the request carries.");
+        group.MapPost("/wallet/challenge", WalletChallenge).AllowAnonymous().WithName("WalletChallenge")
+            .WithSummary("Issues a single-use, 5-minute sign-in message for a did:key to sign.");
+        group.MapPost("/wallet/verify", WalletVerify).AllowAnonymous().WithName("WalletVerify")
+            .WithSummary("Verifies the signed message and returns a session token (new DIDs become members).");
+        return group;
+    }
+
+    internal static async Task<Results<Ok<SessionResponse>, JsonHttpResult<ErrorResponse>>> Login(
+        HttpRequest request, HttpResponse response, AuthServices s, CancellationToken ct)
+    {
+        var (body, error) = await IdentityErrors.ReadBodyAsync(request, IdentityJsonContext.Default.LoginRequest);
+        if (error is not null)
+        {
+            return error;
+        }
+        var email = body!.Email?.Trim().ToLowerInvariant();
+        if (!UsersApi.IsEmail(email))
+        {
+            return IdentityErrors.BadRequest("'email' is required and must be an email address.");
+        }
+        if (string.IsNullOrEmpty(body.Password) || body.Password.Length > 256)
+        {
+            return IdentityErrors.BadRequest("'password' is required (at most 256 characters).");
+        }
+
+        // Every attempt is counted before the password is checked (INCR is atomic across replicas, so a burst
+        // cannot slip past the limit); a success clears the count.
+        var throttleKey = FailedLoginsKey + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(email!)));
+        var attempts = await s.Redis.StringIncrementAsync(throttleKey);
+        if (attempts == 1)
+        {
+            await s.Redis.KeyExpireAsync(throttleKey, s.Options.LockoutWindow);
+        }
+        if (attempts > s.Options.MaxFailedLogins)
+        {
+            var ttl = await s.Redis.KeyTimeToLiveAsync(throttleKey) ?? s.Options.LockoutWindow;
+            var seconds = (int)Math.Ceiling(Math.Max(1, ttl.TotalSeconds));
+            response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return IdentityErrors.Result(StatusCodes.Status429TooManyRequests,
+                $"Too many failed sign-ins for this email; try again in {seconds} s.", ErrorTypes.RateLimit);
+        }
+
+        var user = await s.Db.Users.FirstOrDefaultAsync(u => u.Email == email, ct);
+        var verified = s.Passwords.VerifyHashedPassword(user ?? new User { Email = email! }, user?.PasswordHash ?? DummyHash, body.Password);
+        if (user?.PasswordHash is null || verified == PasswordVerificationResult.Failed)
+        {
+            return IdentityErrors.Unauthorized("The email or password is wrong.");
+        }
+        await s.Redis.KeyDeleteAsync(throttleKey);
+        if (user.Disabled)
+        {
+            return IdentityErrors.Forbidden("The account is disabled.");
+        }
+        if (verified == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            user.PasswordHash = s.Passwords.HashPassword(user, body.Password);
+        }
+        return TypedResults.Ok(await IssueSessionAsync(s, user, "password sign-in", ct));
+    }
+
+    internal static async Task<Results<NoContent, JsonHttpResult<ErrorResponse>>> Logout(ClaimsPrincipal caller, AuthServices s, CancellationToken ct)
+    {
+        var keyId = caller.GetAccessKeyId();
+        var key = keyId is null ? null : await s.Db.AccessKeys.FirstOrDefaultAsync(k => k.Id == keyId, ct);
+        if (key is null || key.Kind != AccessKeyKind.Session)
+        {
+            return IdentityErrors.BadRequest("Only a session token can be signed out; revoke an access key with DELETE /api/v2/access-keys/{id}.");
+        }
+        key.RevokedAt ??= s.Time.GetUtcNow();
+        await s.Db.SaveChangesAsync(ct);
+        await s.Revocations.PublishAsync([key.Hash]);
+        return TypedResults.NoContent();
+    }
+
+    internal static async Task<Results<Ok<WalletChallengeResponse>, JsonHttpResult<ErrorResponse>>> WalletChallenge(
+        HttpRequest request, AuthServices s)
+    {
+        var (body, error) = await IdentityErrors.ReadBodyAsync(request, IdentityJsonContext.Default.WalletChallengeRequest);
+        if (error is not null)
+        {
+            return error;
+        }
+        if (DidKey.PublicKeyOf(body!.Did) is null)
+        {
+            return IdentityErrors.BadRequest("'did' must be a did:key of an Ed25519 key (did:key:z6Mk…, multicodec 0xed01, base58btc).");
+        }
+        var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var now = s.Time.GetUtcNow();
+        var expiresAt = now + ChallengeLifetime;
+        var message = WalletMessage(request.Host.Value ?? "aignehub", body.Did!, nonce, now, expiresAt);
+        await s.Redis.StringSetAsync(WalletNonceKey + nonce, body.Did + "\n" + message, ChallengeLifetime);
+        return TypedResults.Ok(new WalletChallengeResponse(nonce, message, expiresAt));
+    }
+
+    /// <summary>The exact text the wallet signs (UTF-8, <c>\n</c> line ends, no trailing newline).</summary>
+    public static string WalletMessage(string host, string did, string nonce, DateTimeOffset issuedAt, DateTimeOffset expiresAt) =>
+        $"{host} wants you to sign in to AigneHub with your DID:\n{did}\n\nNonce: {nonce}\nIssued At: {issuedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}\nExpiration Time: {expiresAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}";
+
+    internal static async Task<Results<Ok<SessionResponse>, JsonHttpResult<ErrorResponse>>> WalletVerify(
+        HttpRequest request, AuthServices s, CancellationToken ct)
+    {
+        var (body, error) = await IdentityErrors.ReadBodyAsync(request, IdentityJsonContext.Default.WalletVerifyRequest);
+        if (error is not null)
+        {
+            return error;
+        }
+        var publicKey = DidKey.PublicKeyOf(body!.Did);
+        if (publicKey is null)
+        {
+            return IdentityErrors.BadRequest("'did' must be a did:key of an Ed25519 key.");
+        }
+        if (body.Nonce is not { Length: 32 } nonce || !nonce.All(char.IsAsciiHexDigitLower))
+        {
+            return IdentityErrors.BadRequest("'nonce' must be the nonce of a challenge.");
+        }
+        var signature = Ed25519Crypto.Decode(body.Signature, Ed25519Crypto.SignatureLength);
+        if (signature is null)
+        {
+            return IdentityErrors.BadRequest("'signature' must be a 64-byte Ed25519 signature in hex or base64url.");
+        }
+
+        // GETDEL: a nonce is good for one attempt, right or wrong.
+        var stored = (string?)await s.Redis.StringGetDeleteAsync(WalletNonceKey + nonce);
+        var newline = stored?.IndexOf('\n') ?? -1;
+        if (stored is null || newline < 0 || stored[..newline] != body.Did)
+        {
+            return IdentityErrors.Unauthorized("The challenge is unknown, expired, already used or for another DID; ask for a new one.");
+        }
+        var message = stored[(newline + 1)..];
+        if (!Ed25519Crypto.Verify(publicKey, Encoding.UTF8.GetBytes(message), signature))
+        {
+            return IdentityErrors.Unauthorized("The signature does not match the DID's key and the challenge message.");
+        }
+
+        var user = await FindOrCreateWalletUserAsync(s, body.Did!, ct);
+        if (user.Disabled)
+        {
+            return IdentityErrors.Forbidden("The account is disabled.");
+        }
+        return TypedResults.Ok(await IssueSessionAsync(s, user, "wallet sign-in", ct));
+    }
+
+    private static async Task<User> FindOrCreateWalletUserAsync(AuthServices s, string did, CancellationToken ct)
+    {
+        var user = await s.Db.Users.FirstOrDefaultAsync(u => u.Did == did, ct);
+        if (user is not null)
+        {
+            return user;
+        }
+        user = new User
+        {
+            Did = did,
+            Email = did.ToLowerInvariant() + "@wallet.local",
+            Role = UserRole.Member,
+            CreatedAt = s.Time.GetUtcNow(),
+        };
+        s.Db.Users.Add(user);
+        try
+        {
+            await s.Db.SaveChangesAsync(ct);
+            return user;
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // The same wallet signed in twice at once: the other request made the user.
+            s.Db.ChangeTracker.Clear();
+            return await s.Db.Users.FirstAsync(u => u.Did == did, ct);
+        }
+    }
+
+    private static async Task<SessionResponse> IssueSessionAsync(AuthServices s, User user, string name, CancellationToken ct)
+    {
+        var expiresAt = s.Time.GetUtcNow() + s.Options.SessionLifetime;
+        var (_, token) = s.Issuer.Add(s.Db, user.Id, AccessKeyKind.Session, name, expiresAt);
+        user.LastSeenAt = s.Time.GetUtcNow();
+        await s.Db.SaveChangesAsync(ct);
+        return new SessionResponse(token, expiresAt, UserResponse.From(user));
+    }
+}

@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Options;
+
+namespace AigneHub.Api.Identity;
+
+/// <summary>Configuration <c>AigneHub:Auth</c>.</summary>
+public sealed class AuthOptions
+{
+    public const string Section = "AigneHub:Auth";
+
+    /// <summary>
+    /// Where people open links the hub hands out (the Admin app), e.g. the CLI connect page
+    /// <c>{PublicBaseUrl}/connect/{id}</c>. Unset: the Api's own origin as the request saw it.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>Failed password sign-ins per email before sign-in is refused for <see cref="LockoutWindow"/>.</summary>
+    public int MaxFailedLogins { get; set; } = 5;
+
+    public TimeSpan LockoutWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    public OidcOptions Oidc { get; set; } = new();
+}
+
+/// <summary>
+/// <c>AigneHub:Auth:Oidc</c>: an enterprise identity provider for people's sign-in. Off unless <see cref="Authority"/>
+/// is set; then all three are required. The hub validates and exposes this configuration; the browser flow itself
+/// belongs to the Admin app (which signs people in and exchanges the identity for a hub session).
+/// </summary>
+public sealed class OidcOptions
+{
+    public string? Authority { get; set; }
+    public string? ClientId { get; set; }
+    public string? ClientSecret { get; set; }
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Authority);
+}
+
+internal sealed class ValidateAuthOptions : IValidateOptions<AuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AuthOptions options)
+    {
+        List<string> problems = [];
+        if (!string.IsNullOrWhiteSpace(options.PublicBaseUrl) && !IsHttpUrl(options.PublicBaseUrl, requireHttps: false))
+        {
+            problems.Add($"{AuthOptions.Section}:PublicBaseUrl must be an absolute http(s) URL.");
+        }
+        if (options.SessionLifetime < TimeSpan.FromMinutes(5) || options.SessionLifetime > TimeSpan.FromDays(30))
+        {
+            problems.Add($"{AuthOptions.Section}:SessionLifetime must be between 00:05:00 and 30.00:00:00.");
+        }
+        if (options.MaxFailedLogins < 1)
+        {
+            problems.Add($"{AuthOptions.Section}:MaxFailedLogins must be at least 1.");
+        }
+        if (options.LockoutWindow < TimeSpan.FromSeconds(1))
+        {
+            problems.Add($"{AuthOptions.Section}:LockoutWindow must be at least 00:00:01.");
+        }
+        var oidc = options.Oidc;
+        var anyOidc = !string.IsNullOrWhiteSpace(oidc.Authority) || !string.IsNullOrWhiteSpace(oidc.ClientId) || !string.IsNullOrWhiteSpace(oidc.ClientSecret);
+        if (anyOidc)
+        {
+            if (string.IsNullOrWhiteSpace(oidc.Authority) || !IsHttpUrl(oidc.Authority, requireHttps: true))
+            {
+                problems.Add($"{AuthOptions.Section}:Oidc:Authority must be an absolute https URL (http only for localhost) when OIDC is configured.");
+            }
+            if (string.IsNullOrWhiteSpace(oidc.ClientId))
+            {
+                problems.Add($"{AuthOptions.Section}:Oidc:ClientId is required when OIDC is configured.");
+            }
+            if (string.IsNullOrWhiteSpace(oidc.ClientSecret))
+            {
+                problems.Add($"{AuthOptions.Section}:Oidc:ClientSecret is required when OIDC is configured.");
+            }
+        }
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    private static bool IsHttpUrl(string value, bool requireHttps) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && (!requireHttps || uri.IsLoopback)));
+}

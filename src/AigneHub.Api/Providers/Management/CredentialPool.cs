@@ -1,0 +1,324 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using AigneHub.Data;
+using AigneHub.Data.Gateway;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace AigneHub.Api.Providers.Management;
+
+/// <summary>
+/// Picks a credential per call by smooth weighted round-robin (nginx's algorithm: every candidate's running score
+/// grows by its effective weight, the highest wins and pays back the total, so weights 5:1:1 give a a b a c a a —
+/// spread out, not bunched) and learns from outcomes. The state is per replica and in memory; the weights and
+/// statuses come from the <see cref="ProviderCatalog"/> snapshot, so the hot path never touches Postgres.
+/// <list type="bullet">
+/// <item>401/403: the credential leaves the rotation at once, is marked inactive in Postgres (all replicas are
+/// told) and <see cref="CredentialMaintenanceService"/> re-checks it with back-off until it works.</item>
+/// <item>429: its effective weight halves for <see cref="CooldownWindow"/>; while every credential of the provider
+/// is cooling, <see cref="AcquireAsync"/> throws <see cref="ProviderErrorClass.RateLimited"/> so the gateway
+/// fails over instead of hammering the provider.</item>
+/// <item>Success: the credential's weight is restored.</item>
+/// </list>
+/// </summary>
+public sealed partial class CredentialPool(
+    ProviderCatalog catalog,
+    IServiceScopeFactory scopes,
+    IServiceProvider services,
+    TimeProvider time,
+    ILogger<CredentialPool> logger) : ICredentialPool
+{
+    public static readonly TimeSpan CooldownWindow = TimeSpan.FromSeconds(60);
+
+    /// <summary>First re-check of a deactivated credential; it doubles per failed check up to <see cref="MaxRecheckDelay"/>.</summary>
+    public static readonly TimeSpan FirstRecheckDelay = TimeSpan.FromMinutes(1);
+
+    public static readonly TimeSpan MaxRecheckDelay = TimeSpan.FromMinutes(30);
+
+    /// <summary>LastUsedAt is written at most this often per credential.</summary>
+    public static readonly TimeSpan LastUsedWriteInterval = TimeSpan.FromMinutes(1);
+
+    private readonly ConcurrentDictionary<Guid, Rotation> _rotations = new();
+
+    public async ValueTask<CredentialLease?> AcquireAsync(ModelTarget target, CancellationToken cancellationToken)
+    {
+        if (target.ProviderId is not { } providerId)
+        {
+            return null;
+        }
+        var snapshot = await catalog.GetAsync(cancellationToken);
+        if (!snapshot.ById.TryGetValue(providerId, out var provider))
+        {
+            return target.Kind.RequiresKey
+                ? throw new ProviderException(target.Kind.Name, ProviderErrorClass.InvalidCredential, null,
+                    $"{target.Kind.Name} is not configured.")
+                : null;
+        }
+        var rotation = RotationFor(provider, snapshot);
+        var now = time.GetUtcNow();
+        lock (rotation)
+        {
+            Slot? best = null;
+            var total = 0;
+            var usable = 0;
+            var cooling = 0;
+            DateTimeOffset? coolEnds = null;
+            foreach (var slot in rotation.Slots)
+            {
+                if (!slot.Active)
+                {
+                    continue;
+                }
+                usable++;
+                if (slot.CoolingUntil is { } until)
+                {
+                    if (until <= now)
+                    {
+                        slot.EndCooldown();
+                    }
+                    else
+                    {
+                        cooling++;
+                        coolEnds = coolEnds is null || until < coolEnds ? until : coolEnds;
+                    }
+                }
+            }
+            if (usable == 0)
+            {
+                return provider.Kind.RequiresKey
+                    ? throw new ProviderException(provider.Kind.Name, ProviderErrorClass.InvalidCredential, null,
+                        $"{provider.Kind.Name} has no active credential.")
+                    : null;
+            }
+            if (cooling == usable)
+            {
+                var seconds = Math.Ceiling((coolEnds!.Value - now).TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                throw new ProviderException(provider.Kind.Name, ProviderErrorClass.RateLimited, 429,
+                    $"Every credential of {provider.Kind.Name} is rate limited; cooling down for {seconds} s.");
+            }
+            // :: Smooth weighted round-robin.
+            foreach (var slot in rotation.Slots)
+            {
+                if (!slot.Active)
+                {
+                    continue;
+                }
+                slot.Current += slot.EffectiveWeight;
+                total += slot.EffectiveWeight;
+                if (best is null || slot.Current > best.Current)
+                {
+                    best = slot;
+                }
+            }
+            best!.Current -= total;
+            best.LastUsedAt = now;
+            return new CredentialLease(best.Id, best.Secret);
+        }
+    }
+
+    public async ValueTask ReportAsync(ModelTarget target, CredentialLease lease, ProviderException? error, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        Rotation? rotation = null;
+        Slot? slot = null;
+        if (target.ProviderId is { } providerId && _rotations.TryGetValue(providerId, out rotation))
+        {
+            slot = rotation.Slots.FirstOrDefault(s => s.Id == lease.CredentialId);
+        }
+        switch (error?.ErrorClass)
+        {
+            case null:
+                if (slot is not null)
+                {
+                    lock (rotation!)
+                    {
+                        slot.EndCooldown();
+                    }
+                }
+                break;
+            case ProviderErrorClass.RateLimited:
+                if (slot is not null)
+                {
+                    lock (rotation!)
+                    {
+                        slot.EffectiveWeight = Math.Max(1, slot.EffectiveWeight / 2);
+                        slot.CoolingUntil = now + CooldownWindow;
+                    }
+                }
+                Log.RateLimited(logger, target.Kind.Name, lease.CredentialId);
+                break;
+            case ProviderErrorClass.InvalidCredential:
+                if (slot is not null)
+                {
+                    lock (rotation!)
+                    {
+                        slot.Active = false;
+                        slot.DeactivatedAt = now;
+                    }
+                }
+                await DeactivateAsync(target.Kind.Name, lease.CredentialId, error.Message, now, cancellationToken);
+                break;
+        }
+    }
+
+    /// <summary>Credentials used since their LastUsedAt was last written, at most once per <see cref="LastUsedWriteInterval"/>.</summary>
+    internal IReadOnlyList<(Guid Id, DateTimeOffset LastUsedAt)> TakeLastUsed()
+    {
+        var now = time.GetUtcNow();
+        List<(Guid, DateTimeOffset)> due = [];
+        foreach (var rotation in _rotations.Values)
+        {
+            lock (rotation)
+            {
+                foreach (var slot in rotation.Slots)
+                {
+                    if (slot.LastUsedAt is { } used && used != slot.LastUsedWritten
+                        && (slot.LastUsedWritten is null || now - slot.LastUsedWritten >= LastUsedWriteInterval))
+                    {
+                        slot.LastUsedWritten = used;
+                        due.Add((slot.Id, used));
+                    }
+                }
+            }
+        }
+        return due;
+    }
+
+    private async Task DeactivateAsync(string provider, Guid credentialId, string message, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
+            var error = message.Length > 1000 ? message[..1000] : message;
+            // Only the first report flips it (several calls may fail at once, on several replicas).
+            var changed = await db.Set<ProviderCredential>()
+                .Where(c => c.Id == credentialId && c.Status == CredentialStatus.Active)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(c => c.Status, CredentialStatus.Inactive)
+                    .SetProperty(c => c.LastError, error)
+                    .SetProperty(c => c.LastErrorAt, now)
+                    .SetProperty(c => c.NextCheckAt, now + FirstRecheckDelay)
+                    .SetProperty(c => c.FailedChecks, 0)
+                    .SetProperty(c => c.UpdatedAt, now), CancellationToken.None);
+            if (changed > 0)
+            {
+                Log.Deactivated(logger, provider, credentialId);
+                await services.GetRequiredService<ProviderConfigChanges>().PublishAsync("credential");
+            }
+        }
+        catch (Exception ex) when (ex is DbUpdateException or NpgsqlException or InvalidOperationException)
+        {
+            // This replica already stopped using it; the next 401 tries to record it again.
+            Log.DeactivateFailed(logger, ex, provider, credentialId);
+        }
+    }
+
+    private Rotation RotationFor(ProviderEntry provider, ProviderSnapshot snapshot)
+    {
+        if (_rotations.TryGetValue(provider.Id, out var rotation) && ReferenceEquals(rotation.Source, snapshot))
+        {
+            return rotation;
+        }
+        lock (_rotations)
+        {
+            if (_rotations.TryGetValue(provider.Id, out rotation) && ReferenceEquals(rotation.Source, snapshot))
+            {
+                return rotation;
+            }
+            var rebuilt = new Rotation(snapshot, [.. provider.Credentials.Where(c => c.Secret is not null).Select(c => new Slot(c.Id, c.Secret!, c.Weight))]);
+            if (rotation is not null)
+            {
+                lock (rotation)
+                {
+                    rebuilt.CarryOver(rotation, provider.Credentials);
+                }
+            }
+            else
+            {
+                rebuilt.CarryOver(null, provider.Credentials);
+            }
+            _rotations[provider.Id] = rebuilt;
+            return rebuilt;
+        }
+    }
+
+    private sealed class Rotation(ProviderSnapshot source, List<Slot> slots)
+    {
+        public ProviderSnapshot Source { get; } = source;
+
+        public List<Slot> Slots { get; } = slots;
+
+        /// <summary>
+        /// Keeps what this replica learnt (scores, cool-downs, a deactivation newer than the snapshot's read)
+        /// across a reload; status and weight otherwise come from the database.
+        /// </summary>
+        public void CarryOver(Rotation? previous, IReadOnlyList<CredentialEntry> entries)
+        {
+            foreach (var slot in Slots)
+            {
+                var entry = entries.First(e => e.Id == slot.Id);
+                slot.Active = entry.Active;
+                var old = previous?.Slots.FirstOrDefault(s => s.Id == slot.Id);
+                if (old is null)
+                {
+                    continue;
+                }
+                slot.Current = old.Current;
+                slot.LastUsedAt = old.LastUsedAt;
+                slot.LastUsedWritten = old.LastUsedWritten;
+                if (old.CoolingUntil is not null && old.Weight == slot.Weight)
+                {
+                    slot.CoolingUntil = old.CoolingUntil;
+                    slot.EffectiveWeight = old.EffectiveWeight;
+                }
+                if (old.DeactivatedAt is { } at && at >= Source.LoadStartedAt)
+                {
+                    slot.Active = false;
+                    slot.DeactivatedAt = at;
+                }
+            }
+        }
+    }
+
+    private sealed class Slot(Guid id, string secret, int weight)
+    {
+        public Guid Id { get; } = id;
+
+        public string Secret { get; } = secret;
+
+        public int Weight { get; } = weight;
+
+        public int EffectiveWeight { get; set; } = weight;
+
+        public int Current { get; set; }
+
+        public bool Active { get; set; }
+
+        public DateTimeOffset? CoolingUntil { get; set; }
+
+        public DateTimeOffset? DeactivatedAt { get; set; }
+
+        public DateTimeOffset? LastUsedAt { get; set; }
+
+        public DateTimeOffset? LastUsedWritten { get; set; }
+
+        public void EndCooldown()
+        {
+            CoolingUntil = null;
+            EffectiveWeight = Weight;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "{Provider} rejected credential {CredentialId} (401/403); it is deactivated and will be re-checked.")]
+        public static partial void Deactivated(ILogger logger, string provider, Guid credentialId);
+
+        [LoggerMessage(2, LogLevel.Warning, "Could not record the deactivation of {Provider} credential {CredentialId}.")]
+        public static partial void DeactivateFailed(ILogger logger, Exception exception, string provider, Guid credentialId);
+
+        [LoggerMessage(3, LogLevel.Information, "{Provider} rate limited credential {CredentialId}; it cools down.")]
+        public static partial void RateLimited(ILogger logger, string provider, Guid credentialId);
+    }
+}

@@ -1,0 +1,403 @@
+using System.Security.Cryptography;
+using AigneHub.Api.Identity;
+using AigneHub.Data;
+using AigneHub.Data.Gateway;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace AigneHub.Api.Providers.Management;
+
+/// <summary>What the admin handlers need, bundled for <c>[AsParameters]</c>.</summary>
+public sealed class ProviderAdminServices(
+    AigneHubDbContext db,
+    CredentialProtector protector,
+    ProviderConfigChanges changes,
+    ICredentialTester tester,
+    TimeProvider time)
+{
+    public AigneHubDbContext Db { get; } = db;
+
+    public CredentialProtector Protector { get; } = protector;
+
+    public ProviderConfigChanges Changes { get; } = changes;
+
+    public ICredentialTester Tester { get; } = tester;
+
+    public TimeProvider Time { get; } = time;
+}
+
+/// <summary>
+/// <c>/api/admin/providers</c> and their credentials, and <c>/api/admin/models</c> (the catalogue); owners and
+/// admins only. Every mutation tells all replicas to reload their provider snapshot.
+/// </summary>
+public static class ProviderAdminApi
+{
+    public const string Tag = "Admin: providers";
+    private const int MaxTextLength = 200;
+    private const int MaxSecretLength = 8192;
+
+    public static RouteGroupBuilder MapProviderAdminApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/admin")
+            .RequireAuthorization(AuthorizationPolicies.Admin)
+            .WithTags(Tag)
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status400BadRequest, typeof(ErrorEnvelope), ["application/json"]));
+
+        group.MapGet("/providers", ListProviders).WithName("ListProviders").WithSummary("List the configured providers.");
+        group.MapPost("/providers", CreateProvider).WithName("CreateProvider").WithSummary("Configure a provider.")
+            .Accepts<ProviderRequest>("application/json");
+        group.MapPut("/providers/{id:guid}", UpdateProvider).WithName("UpdateProvider").WithSummary("Change a provider (omitted fields keep their value).")
+            .Accepts<ProviderRequest>("application/json");
+        group.MapDelete("/providers/{id:guid}", DeleteProvider).WithName("DeleteProvider").WithSummary("Remove a provider with its credentials and catalogue entries.");
+
+        group.MapGet("/providers/{id:guid}/credentials", ListCredentials).WithName("ListProviderCredentials")
+            .WithSummary("List a provider's credentials (masked).");
+        group.MapPost("/providers/{id:guid}/credentials", CreateCredential).WithName("CreateProviderCredential")
+            .WithSummary("Add a credential (stored encrypted).").Accepts<CredentialRequest>("application/json");
+        group.MapPut("/providers/{id:guid}/credentials/{credentialId:guid}", UpdateCredential).WithName("UpdateProviderCredential")
+            .WithSummary("Change a credential; a new value re-activates it.").Accepts<CredentialRequest>("application/json");
+        group.MapDelete("/providers/{id:guid}/credentials/{credentialId:guid}", DeleteCredential).WithName("DeleteProviderCredential")
+            .WithSummary("Remove a credential.");
+        group.MapPost("/providers/{id:guid}/credentials/{credentialId:guid}/test", TestCredential).WithName("TestProviderCredential")
+            .WithSummary("Make a one-token test call with a credential; success re-activates it.").Accepts<CredentialTestRequest>("application/json");
+
+        ModelCatalogAdminApi.Map(group);
+        return group;
+    }
+
+    // :: Providers
+
+    internal static async Task<Ok<List<ProviderResponse>>> ListProviders([AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
+    {
+        var rows = await s.Db.Set<Provider>().AsNoTracking().OrderBy(p => p.CreatedAt).ThenBy(p => p.Id)
+            .Select(p => new
+            {
+                Provider = p,
+                Count = p.Credentials.Count,
+                Active = p.Credentials.Count(c => c.Status == CredentialStatus.Active),
+            })
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(rows.Select(r => ToResponse(r.Provider, r.Count, r.Active)).ToList());
+    }
+
+    internal static async Task<Results<Created<ProviderResponse>, JsonHttpResult<ErrorEnvelope>>> CreateProvider(
+        HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
+    {
+        var (body, error) = await AdminErrors.ReadAsync(request, ProviderManagementJson.Default.ProviderRequest, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+        if (ValidateProvider(body!, requireName: true) is { } invalid)
+        {
+            return invalid;
+        }
+        var name = body!.Name!.Trim().ToLowerInvariant();
+        if (await s.Db.Set<Provider>().AnyAsync(p => p.Name == name, cancellationToken))
+        {
+            return AdminErrors.Conflict($"Provider '{name}' is already configured.", "name");
+        }
+        var now = s.Time.GetUtcNow();
+        var provider = new Provider
+        {
+            Name = name,
+            DisplayName = EmptyToNull(body.DisplayName),
+            BaseUrl = EmptyToNull(body.BaseUrl),
+            Enabled = body.Enabled ?? true,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        s.Db.Add(provider);
+        if (!await TrySaveAsync(s.Db, cancellationToken))
+        {
+            return AdminErrors.Conflict($"Provider '{name}' is already configured.", "name");
+        }
+        await s.Changes.PublishAsync("provider");
+        return TypedResults.Created($"/api/admin/providers/{provider.Id}", ToResponse(provider, 0, 0));
+    }
+
+    internal static async Task<Results<Ok<ProviderResponse>, JsonHttpResult<ErrorEnvelope>>> UpdateProvider(
+        Guid id, HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
+    {
+        var provider = await s.Db.Set<Provider>().FirstOrDefaultAsync(p => p.Id == id, cancellationToken);
+        if (provider is null)
+        {
+            return AdminErrors.NotFound($"Provider {id} does not exist.");
+        }
+        var (body, error) = await AdminErrors.ReadAsync(request, ProviderManagementJson.Default.ProviderRequest, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+        if (ValidateProvider(body!, requireName: false) is { } invalid)
+        {
+            return invalid;
+        }
+        if (body!.Name is not null)
+        {
+            var name = body.Name.Trim().ToLowerInvariant();
+            if (name != provider.Name && await s.Db.Set<Provider>().AnyAsync(p => p.Name == name, cancellationToken))
+            {
+                return AdminErrors.Conflict($"Provider '{name}' is already configured.", "name");
+            }
+            provider.Name = name;
+        }
+        if (body.DisplayName is not null)
+        {
+            provider.DisplayName = EmptyToNull(body.DisplayName);
+        }
+        if (body.BaseUrl is not null)
+        {
+            provider.BaseUrl = EmptyToNull(body.BaseUrl);
+        }
+        provider.Enabled = body.Enabled ?? provider.Enabled;
+        provider.UpdatedAt = s.Time.GetUtcNow();
+        if (!await TrySaveAsync(s.Db, cancellationToken))
+        {
+            return AdminErrors.Conflict($"Provider '{provider.Name}' is already configured.", "name");
+        }
+        await s.Changes.PublishAsync("provider");
+        var counts = await s.Db.Set<ProviderCredential>().Where(c => c.ProviderId == id)
+            .GroupBy(c => c.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        return TypedResults.Ok(ToResponse(provider, counts.Sum(c => c.Count),
+            counts.Where(c => c.Status == CredentialStatus.Active).Sum(c => c.Count)));
+    }
+
+    internal static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteProvider(
+        Guid id, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
+    {
+        var deleted = await s.Db.Set<Provider>().Where(p => p.Id == id).ExecuteDeleteAsync(cancellationToken);
+        if (deleted == 0)
+        {
+            return AdminErrors.NotFound($"Provider {id} does not exist.");
+        }
+        await s.Changes.PublishAsync("provider");
+        return TypedResults.NoContent();
+    }
+
+    // :: Credentials
+
+    internal static async Task<Results<Ok<List<CredentialResponse>>, JsonHttpResult<ErrorEnvelope>>> ListCredentials(
+        Guid id, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
+    {
+        if (!await s.Db.Set<Provider>().AnyAsync(p => p.Id == id, cancellationToken))
+        {
+            return AdminErrors.NotFound($"Provider {id} does not exist.");
+        }
+        var credentials = await s.Db.Set<ProviderCredential>().AsNoTracking().Where(c => c.ProviderId == id)
+            .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).ToListAsync(cancellationToken);
+        return TypedResults.Ok(credentials.Select(ToResponse).ToList());
+    }
+
+    internal static async Task<Results<Created<CredentialResponse>, JsonHttpResult<ErrorEnvelope>>> CreateCredential(
+        Guid id, HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
+    {
+        if (!await s.Db.Set<Provider>().AnyAsync(p => p.Id == id, cancellationToken))
+        {
+            return AdminErrors.NotFound($"Provider {id} does not exist.");
+        }
+        var (body, error) = await AdminErrors.ReadAsync(request, ProviderManagementJson.Default.CredentialRequest, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+        if (ValidateCredential(body!, requireValue: true) is { } invalid)
+        {
+            return invalid;
+        }
+        var now = s.Time.GetUtcNow();
+        var value = body!.Value!.Trim();
+        var credential = new ProviderCredential
+        {
+            ProviderId = id,
+            Name = EmptyToNull(body.Name),
+            EncryptedValue = [],
+            MaskedValue = CredentialProtector.Mask(value),
+            Weight = body.Weight ?? ProviderCredential.DefaultWeight,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        credential.EncryptedValue = s.Protector.Protect(credential.Id, value);
+        s.Db.Add(credential);
+        await s.Db.SaveChangesAsync(cancellationToken);
+        await s.Changes.PublishAsync("credential");
+        return TypedResults.Created($"/api/admin/providers/{id}/credentials/{credential.Id}", ToResponse(credential));
+    }
+
+    internal static async Task<Results<Ok<CredentialResponse>, JsonHttpResult<ErrorEnvelope>>> UpdateCredential(
+        Guid id, Guid credentialId, HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
+    {
+        var credential = await s.Db.Set<ProviderCredential>().FirstOrDefaultAsync(c => c.Id == credentialId && c.ProviderId == id, cancellationToken);
+        if (credential is null)
+        {
+            return AdminErrors.NotFound($"Credential {credentialId} of provider {id} does not exist.");
+        }
+        var (body, error) = await AdminErrors.ReadAsync(request, ProviderManagementJson.Default.CredentialRequest, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+        if (ValidateCredential(body!, requireValue: false) is { } invalid)
+        {
+            return invalid;
+        }
+        if (body!.Name is not null)
+        {
+            credential.Name = EmptyToNull(body.Name);
+        }
+        if (body.Value is not null)
+        {
+            // A new secret is a fresh start: back into rotation, past errors forgotten.
+            var value = body.Value.Trim();
+            credential.EncryptedValue = s.Protector.Protect(credential.Id, value);
+            credential.MaskedValue = CredentialProtector.Mask(value);
+            Reactivate(credential);
+        }
+        credential.Weight = body.Weight ?? credential.Weight;
+        credential.UpdatedAt = s.Time.GetUtcNow();
+        await s.Db.SaveChangesAsync(cancellationToken);
+        await s.Changes.PublishAsync("credential");
+        return TypedResults.Ok(ToResponse(credential));
+    }
+
+    internal static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteCredential(
+        Guid id, Guid credentialId, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
+    {
+        var deleted = await s.Db.Set<ProviderCredential>().Where(c => c.Id == credentialId && c.ProviderId == id).ExecuteDeleteAsync(cancellationToken);
+        if (deleted == 0)
+        {
+            return AdminErrors.NotFound($"Credential {credentialId} of provider {id} does not exist.");
+        }
+        await s.Changes.PublishAsync("credential");
+        return TypedResults.NoContent();
+    }
+
+    internal static async Task<Results<Ok<CredentialTestResponse>, JsonHttpResult<ErrorEnvelope>>> TestCredential(
+        Guid id, Guid credentialId, HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
+    {
+        var credential = await s.Db.Set<ProviderCredential>().Include(c => c.Provider)
+            .FirstOrDefaultAsync(c => c.Id == credentialId && c.ProviderId == id, cancellationToken);
+        if (credential?.Provider is not { } provider)
+        {
+            return AdminErrors.NotFound($"Credential {credentialId} of provider {id} does not exist.");
+        }
+        var (body, error) = await AdminErrors.ReadAsync(request, ProviderManagementJson.Default.CredentialTestRequest, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+        if (string.IsNullOrWhiteSpace(body!.Model))
+        {
+            return AdminErrors.Invalid("'model' is required: the provider's model id to test with (e.g. gpt-4o-mini).", "model");
+        }
+        var kind = ProviderKinds.Find(provider.Name);
+        if (kind is null)
+        {
+            return AdminErrors.Invalid($"Provider '{provider.Name}' is not a known provider kind.", null);
+        }
+        string secret;
+        try
+        {
+            secret = s.Protector.Unprotect(credential.Id, credential.EncryptedValue);
+        }
+        catch (CryptographicException)
+        {
+            return TypedResults.Ok(new CredentialTestResponse(false, null,
+                $"The stored value cannot be decrypted with the configured {SecretsOptions.MasterKeyPath}; enter it again."));
+        }
+
+        var result = await s.Tester.TestAsync(kind, ProviderCatalog.BaseUrlOf(kind, provider.BaseUrl), secret, body.Model.Trim(), cancellationToken);
+        if (!result.Ok)
+        {
+            return TypedResults.Ok(new CredentialTestResponse(false, null, result.Error ?? "The test call failed."));
+        }
+        if (credential.Status != CredentialStatus.Active)
+        {
+            Reactivate(credential);
+            credential.UpdatedAt = s.Time.GetUtcNow();
+            await s.Db.SaveChangesAsync(cancellationToken);
+            await s.Changes.PublishAsync("credential");
+        }
+        return TypedResults.Ok(new CredentialTestResponse(true, result.LatencyMs, null));
+    }
+
+    // :: Helpers
+
+    private static JsonHttpResult<ErrorEnvelope>? ValidateProvider(ProviderRequest body, bool requireName)
+    {
+        if (body.Name is null ? requireName : ProviderKinds.Configurable.All(k => !string.Equals(k.Name, body.Name.Trim(), StringComparison.OrdinalIgnoreCase)))
+        {
+            return AdminErrors.Invalid(
+                $"'name' must be one of: {string.Join(", ", ProviderKinds.Configurable.Select(k => k.Name))}.", "name");
+        }
+        if (body.DisplayName is { Length: > MaxTextLength })
+        {
+            return AdminErrors.Invalid($"'displayName' is longer than {MaxTextLength} characters.", "displayName");
+        }
+        if (!string.IsNullOrWhiteSpace(body.BaseUrl)
+            && (body.BaseUrl.Length > 2048 || !Uri.TryCreate(body.BaseUrl.Trim(), UriKind.Absolute, out var url)
+                || url.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(url.Query) || !string.IsNullOrEmpty(url.Fragment)))
+        {
+            return AdminErrors.Invalid("'baseUrl' must be an absolute http(s) URL without query or fragment, e.g. https://api.openai.com/v1/.", "baseUrl");
+        }
+        return null;
+    }
+
+    private static JsonHttpResult<ErrorEnvelope>? ValidateCredential(CredentialRequest body, bool requireValue)
+    {
+        if (body.Value is null ? requireValue : string.IsNullOrWhiteSpace(body.Value))
+        {
+            return AdminErrors.Invalid("'value' is required: the provider API key.", "value");
+        }
+        if (body.Value is { Length: > MaxSecretLength })
+        {
+            return AdminErrors.Invalid($"'value' is longer than {MaxSecretLength} characters.", "value");
+        }
+        if (body.Name is { Length: > MaxTextLength })
+        {
+            return AdminErrors.Invalid($"'name' is longer than {MaxTextLength} characters.", "name");
+        }
+        if (body.Weight is < ProviderCredential.MinWeight or > ProviderCredential.MaxWeight)
+        {
+            return AdminErrors.Invalid($"'weight' must be between {ProviderCredential.MinWeight} and {ProviderCredential.MaxWeight}.", "weight");
+        }
+        return null;
+    }
+
+    private static void Reactivate(ProviderCredential credential)
+    {
+        credential.Status = CredentialStatus.Active;
+        credential.LastError = null;
+        credential.NextCheckAt = null;
+        credential.FailedChecks = 0;
+    }
+
+    internal static async Task<bool> TrySaveAsync(AigneHubDbContext db, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            db.ChangeTracker.Clear();
+            return false;
+        }
+    }
+
+    internal static string? EmptyToNull(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+
+    private static ProviderResponse ToResponse(Provider p, int credentials, int active)
+    {
+        var kind = ProviderKinds.Find(p.Name);
+        return new ProviderResponse(p.Id, p.Name, p.DisplayName, p.BaseUrl,
+            kind is null ? p.BaseUrl ?? "" : ProviderCatalog.BaseUrlOf(kind, p.BaseUrl).AbsoluteUri,
+            kind?.Protocol.ToString() ?? "", p.Enabled, credentials, active, p.CreatedAt, p.UpdatedAt);
+    }
+
+    private static CredentialResponse ToResponse(ProviderCredential c) =>
+        new(c.Id, c.ProviderId, c.Name, c.MaskedValue, c.Weight, c.Status.ToString().ToLowerInvariant(), c.LastError, c.LastErrorAt,
+            c.LastUsedAt, c.NextCheckAt, c.CreatedAt, c.UpdatedAt);
+}

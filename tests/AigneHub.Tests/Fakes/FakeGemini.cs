@@ -1,0 +1,191 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace AigneHub.Tests.Fakes;
+
+/// <summary>
+/// A fake Gemini API (<c>/v1beta/models/{model}:generateContent</c>, <c>:streamGenerateContent?alt=sse</c>,
+/// <c>:batchEmbedContents</c>) on real Kestrel. Answers with the scripted <see cref="FakeReply"/>s, errors in
+/// Google's own shape, and, like Gemini, answers a wrong <c>x-goog-api-key</c> with 400 "API key not valid".
+/// </summary>
+public sealed class FakeGemini : IAsyncDisposable
+{
+    private int _responseCount;
+
+    private FakeGemini(FakeProviderHost host) => Host = host;
+
+    public FakeProviderHost Host { get; }
+
+    /// <summary><c>http://127.0.0.1:port/v1beta/</c>, the shape of Gemini's default base URL.</summary>
+    public Uri BaseUrl => Host.BaseUrl;
+
+    /// <summary>When set, requests without this <c>x-goog-api-key</c> get Gemini's 400 "API key not valid".</summary>
+    public string? ApiKey { get; set; }
+
+    public IReadOnlyList<RecordedRequest> Requests => Host.Requests;
+
+    public RecordedRequest LastRequest => Host.LastRequest;
+
+    public void Enqueue(FakeReply reply) => Host.Enqueue(reply);
+
+    public static async Task<FakeGemini> StartAsync()
+    {
+        FakeGemini? fake = null;
+        var host = await FakeProviderHost.StartAsync("v1beta/", (routes, h) =>
+            routes.MapPost("/v1beta/models/{*target}", (HttpContext context, string target) => fake!.HandleAsync(context, target)));
+        fake = new FakeGemini(host);
+        return fake;
+    }
+
+    private async Task HandleAsync(HttpContext context, string target)
+    {
+        var request = await Host.RecordAsync(context);
+        var reply = Host.NextReply();
+        if (reply.DelayBeforeHeaders > TimeSpan.Zero)
+        {
+            await Task.Delay(reply.DelayBeforeHeaders, context.RequestAborted);
+        }
+
+        if (ApiKey is not null && request.Header("x-goog-api-key") != ApiKey)
+        {
+            await WriteErrorAsync(context, 400, "API key not valid. Please pass a valid API key.");
+            return;
+        }
+        if (reply.FailStatus is { } status)
+        {
+            await WriteErrorAsync(context, status, reply.FailMessage ?? $"fake failure {status}");
+            return;
+        }
+        var separator = target.LastIndexOf(':');
+        if (separator < 0 || request.Body is not JsonObject body)
+        {
+            await WriteErrorAsync(context, 404, $"Unknown route models/{target}");
+            return;
+        }
+        var model = target[..separator];
+        switch (target[(separator + 1)..])
+        {
+            case "generateContent" when body["contents"] is JsonArray:
+                await FakeProviderHost.WriteJsonAsync(context, 200, Chunk(model, NextId(), reply, reply.Text, withCalls: true, finish: true));
+                break;
+            case "streamGenerateContent" when body["contents"] is JsonArray && context.Request.Query["alt"] == "sse":
+                await FakeProviderHost.StreamAsync(context, reply, StreamChunks(model, NextId(), reply),
+                    new SseEvent(null, ErrorBody(500, "An internal error has occurred.")));
+                break;
+            case "batchEmbedContents" when body["requests"] is JsonArray requests:
+                await EmbedAsync(context, model, requests);
+                break;
+            default:
+                await WriteErrorAsync(context, 400, $"Invalid request for models/{target}");
+                break;
+        }
+    }
+
+    private string NextId() => $"gemini_fake_{Interlocked.Increment(ref _responseCount)}";
+
+    private static List<SseEvent> StreamChunks(string model, string id, FakeReply reply)
+    {
+        var events = reply.StreamChunks().Select(chunk => new SseEvent(null, Chunk(model, id, reply, chunk, withCalls: false, finish: false))).ToList();
+        if (reply.ToolCalls.Count > 0)
+        {
+            events.Add(new SseEvent(null, Chunk(model, id, reply, "", withCalls: true, finish: false)));
+        }
+        events.Add(new SseEvent(null, Chunk(model, id, reply, "", withCalls: false, finish: true)));
+        return events;
+    }
+
+    private static JsonObject Chunk(string model, string id, FakeReply reply, string text, bool withCalls, bool finish)
+    {
+        var parts = new JsonArray();
+        if (text.Length > 0 || (finish && !withCalls))
+        {
+            parts.Add(new JsonObject { ["text"] = text });
+        }
+        if (withCalls)
+        {
+            foreach (var call in reply.ToolCalls)
+            {
+                var functionCall = new JsonObject { ["name"] = call.Name, ["args"] = JsonNode.Parse(call.ArgumentsJson) };
+                if (call.Id is not null)
+                {
+                    functionCall["id"] = call.Id;
+                }
+                parts.Add(new JsonObject { ["functionCall"] = functionCall });
+            }
+        }
+        var candidate = new JsonObject { ["content"] = new JsonObject { ["parts"] = parts, ["role"] = "model" }, ["index"] = 0 };
+        if (finish)
+        {
+            candidate["finishReason"] = reply.FinishReason ?? "STOP";
+        }
+        var usage = new JsonObject { ["promptTokenCount"] = reply.InputTokens };
+        if (finish)
+        {
+            usage["candidatesTokenCount"] = reply.OutputTokens;
+            if (reply.ReasoningTokens > 0)
+            {
+                usage["thoughtsTokenCount"] = reply.ReasoningTokens;
+            }
+            if (reply.CacheReadInputTokens > 0)
+            {
+                usage["cachedContentTokenCount"] = reply.CacheReadInputTokens;
+            }
+        }
+        usage["totalTokenCount"] = reply.InputTokens + (finish ? reply.OutputTokens + reply.ReasoningTokens : 0);
+        return new JsonObject
+        {
+            ["candidates"] = new JsonArray(candidate),
+            ["usageMetadata"] = usage,
+            ["modelVersion"] = model,
+            ["responseId"] = id,
+        };
+    }
+
+    private static Task EmbedAsync(HttpContext context, string model, JsonArray requests)
+    {
+        var embeddings = new JsonArray();
+        foreach (var item in requests)
+        {
+            if ((string?)item?["model"] != $"models/{model}")
+            {
+                return WriteErrorAsync(context, 400, $"Model in request ({(string?)item?["model"]}) does not match models/{model}.");
+            }
+            var text = string.Concat((item!["content"]?["parts"] as JsonArray ?? []).Select(p => (string?)p?["text"]));
+            var dimensions = (int?)item["outputDimensionality"] ?? 8;
+            embeddings.Add(new JsonObject { ["values"] = new JsonArray([.. FakeVector(text, dimensions).Select(v => JsonValue.Create(v))]) });
+        }
+        return FakeProviderHost.WriteJsonAsync(context, 200, new JsonObject { ["embeddings"] = embeddings });
+    }
+
+    /// <summary>A deterministic vector for a text, so tests can tell inputs' embeddings apart and in order.</summary>
+    public static float[] FakeVector(string text, int dimensions)
+    {
+        var seed = text.Aggregate(17, (h, c) => unchecked((h * 31) + c));
+        return [.. Enumerable.Range(0, dimensions).Select(i => (((seed & 0x7fffffff) + (i * 7919L)) % 1000) / 1000f)];
+    }
+
+    private static JsonObject ErrorBody(int status, string message) => new()
+    {
+        ["error"] = new JsonObject
+        {
+            ["code"] = status,
+            ["message"] = message,
+            ["status"] = status switch
+            {
+                400 => "INVALID_ARGUMENT",
+                401 => "UNAUTHENTICATED",
+                403 => "PERMISSION_DENIED",
+                404 => "NOT_FOUND",
+                429 => "RESOURCE_EXHAUSTED",
+                503 => "UNAVAILABLE",
+                _ => "INTERNAL",
+            },
+        },
+    };
+
+    private static Task WriteErrorAsync(HttpContext context, int status, string message) =>
+        FakeProviderHost.WriteJsonAsync(context, status, ErrorBody(status, message));
+
+    public ValueTask DisposeAsync() => Host.DisposeAsync();
+}
