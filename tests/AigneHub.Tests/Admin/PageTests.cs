@@ -4,6 +4,7 @@ using System.Text;
 using AigneHub.Admin.Api;
 using AigneHub.Admin.Components.Pages;
 using Bunit;
+using ProvidersPage = AigneHub.Admin.Components.Pages.Providers;
 
 namespace AigneHub.Tests.Admin;
 
@@ -33,7 +34,7 @@ public class PageTests : AdminComponentTestBase
                     await release.Task;
                     return FakeApiHandler.Json(HttpStatusCode.OK, """{"ok":false,"error":"401 from openai: invalid key"}""");
                 });
-        var page = Render<Providers>();
+        var page = Render<ProvidersPage>();
 
         page.WaitForAssertion(() => Assert.Contains("1 / 2 active", page.Find("[data-testid=providers-table]").TextContent));
         page.Find("[data-testid=provider-credentials]").Click();
@@ -54,7 +55,7 @@ public class PageTests : AdminComponentTestBase
         Api.OnGet("/api/admin/providers", "[]")
             .On(HttpMethod.Post, "/api/admin/providers", HttpStatusCode.Conflict,
                 """{"error":{"message":"Provider 'openai' is already configured.","type":"conflict_error","param":"name"}}""");
-        var page = Render<Providers>();
+        var page = Render<ProvidersPage>();
 
         page.WaitForAssertion(() => Assert.Contains("No providers yet", page.Find("[data-testid=empty-state]").TextContent));
         page.Find("[data-testid=provider-save]").Click();
