@@ -34,6 +34,7 @@ public sealed class AdminFactory(string apiBaseUrl) : WebApplicationFactory<Admi
         builder.UseEnvironment("Development");
         builder.UseSetting("services:api:http:0", apiBaseUrl);
         builder.UseSetting("AigneHub:DashboardUrl", "http://dashboard.invalid");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
     }
 }
