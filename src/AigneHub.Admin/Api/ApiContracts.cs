@@ -117,16 +117,18 @@ public sealed record GrantDto(Guid Id, Guid UserId, decimal Amount, string Categ
 
 // :: Usage (issue 5): quota, trends, calls
 
-public sealed record QuotaDto(decimal Balance, decimal? Pending, decimal? DailyAverage, double? EstimatedDaysLeft);
+public sealed record QuotaDto(decimal Balance, decimal Reserved, decimal Available, decimal? DailyAverage, double? EstimatedDaysLeft, string? Currency);
 
-public sealed record TrendsDto(List<TrendBucketDto> Buckets);
+public sealed record TrendsDto(string? Granularity, int? TimezoneOffset, List<TrendBucketDto> Buckets);
 
+/// <summary>One hour or day. Duration and time-to-first-byte averages are optional: the Api may not report them.</summary>
 public sealed record TrendBucketDto(DateTimeOffset Start, long Calls, long? Successes, long? Failures, decimal Credits,
     long? PromptTokens, long? CompletionTokens, long? TotalTokens, double? AvgDurationMs, double? P50TtfbMs, double? P95TtfbMs);
 
-public sealed record ModelCallDto(Guid Id, Guid? UserId, string? AppId, string? Provider, string? Model, string? RequestedModel,
+public sealed record ModelCallDto(Guid Id, Guid? UserId, string? AppId, string? Surface, string? Provider, string? Model, string? RequestedModel,
     string? Type, string Status, int PromptTokens, int CompletionTokens, int CacheCreationTokens, int CacheReadTokens, int Images,
-    decimal Credits, bool Estimated, int? DurationMs, int? GatewayTtfbMs, int? ProviderTtfbMs, int? StatusCode, string? ErrorReason,
+    string? ImageSize, string? ImageQuality, decimal Credits, bool Estimated, int? DurationMs, int? GatewayTtfbMs, int? ProviderTtfbMs,
+    int? Attempts, int? StatusCode, string? ErrorReason,
     JsonObject? Parameters, string? RequestId, string? TraceId, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt);
 
 /// <summary>Filters of the call log and of the usage charts; null means "any".</summary>

@@ -16,14 +16,11 @@ public sealed class UsageApiClient(HttpClient http)
     /// <param name="granularity"><c>hour</c> or <c>day</c>.</param>
     public Task<TrendsDto> GetTrendsAsync(bool admin, CallFilter filter, string granularity, int timeZoneOffsetMinutes, CancellationToken ct = default) =>
         GetAsync(http, Url(admin, "usage/trends", filter, ("granularity", granularity),
-            ("tzOffset", timeZoneOffsetMinutes.ToString(CultureInfo.InvariantCulture))), AdminJsonContext.Default.TrendsDto, ct);
+            ("timezoneOffset", timeZoneOffsetMinutes.ToString(CultureInfo.InvariantCulture))), AdminJsonContext.Default.TrendsDto, ct);
 
     public Task<PagedDto<ModelCallDto>> ListCallsAsync(bool admin, CallFilter filter, int page, int pageSize, CancellationToken ct = default) =>
         GetAsync(http, Url(admin, "model-calls", filter, ("page", page.ToString(CultureInfo.InvariantCulture)),
             ("pageSize", pageSize.ToString(CultureInfo.InvariantCulture))), AdminJsonContext.Default.PagedDtoModelCallDto, ct);
-
-    public Task<ModelCallDto> GetCallAsync(bool admin, Guid id, CancellationToken ct = default) =>
-        GetAsync(http, $"{Prefix(admin)}/model-calls/{id}", AdminJsonContext.Default.ModelCallDto, ct);
 
     /// <summary>The CSV export as bytes (the Api caps it at 10,000 rows).</summary>
     public async Task<byte[]> ExportCallsAsync(bool admin, CallFilter filter, CancellationToken ct = default)

@@ -189,6 +189,21 @@ public class PageTests : AdminComponentTestBase
         Assert.Contains(Api.Requests, r => r.Body is { } b && b.Contains("\"amount\":\"25\"") && b.Contains("\"category\":\"promotional\""));
     }
 
+    [Fact]
+    public void My_usage_shows_the_quota_card_with_days_left_in_the_apis_shape()
+    {
+        Api.OnGet("/api/v2/credits", """{"balance":"40","reserved":"2.5","available":"37.5","currency":"credits","paymentLink":null}""")
+            .OnGet("/api/v2/usage/quota", """{"balance":"40","reserved":"2.5","available":"37.5","dailyAverage":"3.2","estimatedDaysLeft":11.7,"currency":"credits"}""")
+            .OnGet("/api/v2/model-calls", """{"items":[{"id":"77777777-7777-7777-7777-777777777777","userId":null,"appId":null,"surface":"v2","provider":"openai","model":"gpt-4o-mini","requestedModel":"gpt-4o-mini","type":"chat","status":"success","promptTokens":11,"completionTokens":7,"cacheCreationTokens":0,"cacheReadTokens":0,"images":0,"imageSize":null,"imageQuality":null,"credits":"0.0123","estimated":false,"durationMs":120,"gatewayTtfbMs":30,"providerTtfbMs":25,"attempts":1,"errorReason":null,"requestId":"r1","traceId":"t1","createdAt":"2026-11-26T00:00:00Z","completedAt":"2026-11-26T00:00:01Z"}],"page":1,"pageSize":20,"total":1}""");
+        var page = Render<MyUsage>();
+
+        page.WaitForAssertion(() => Assert.Equal("37.5", page.Find("[data-testid=quota-balance]").TextContent.Trim()));
+        Assert.Contains("About 11 days left", page.Find("[data-testid=quota-days-left]").TextContent);
+        Assert.Contains("gpt-4o-mini", page.Find("[data-testid=my-calls]").TextContent);
+        Assert.Contains("0.0123", page.Find("[data-testid=my-calls]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=api-error]"));
+    }
+
     private static void Write(Pipe pipe, string line)
     {
         pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(line + "\n\n")).AsTask().GetAwaiter().GetResult();
