@@ -4,6 +4,7 @@ using System.Text;
 using AigneHub.Admin;
 using AigneHub.Admin.Api;
 using Bunit;
+using Bunit.TestDoubles;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -59,6 +60,9 @@ public abstract class AdminComponentTestBase : IAsyncLifetime
 
     protected FakeApiHandler Api { get; } = new();
 
+    /// <summary>Signed in as an owner unless a test changes the roles before rendering.</summary>
+    protected BunitAuthorizationContext Auth { get; }
+
     protected AdminComponentTestBase()
     {
         Context.JSInterop.Mode = JSRuntimeMode.Loose;
@@ -73,9 +77,9 @@ public abstract class AdminComponentTestBase : IAsyncLifetime
         Context.Services.AddSingleton(new BillingApiClient(Client()));
         Context.Services.AddSingleton(new UsageApiClient(Client()));
         Context.Services.AddSingleton(new GatewayApiClient(Client()));
-        var auth = Context.AddAuthorization();
-        auth.SetAuthorized("owner@example.test");
-        auth.SetRoles("owner");
+        Auth = Context.AddAuthorization();
+        Auth.SetAuthorized("owner@example.test");
+        Auth.SetRoles("owner");
         Context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 

@@ -190,6 +190,19 @@ public class PageTests : AdminComponentTestBase
     }
 
     [Fact]
+    public void Overview_for_a_member_shows_only_the_public_status_and_fetches_no_admin_data()
+    {
+        Auth.SetRoles("member");
+        Api.OnGet("/health", """{"status":"Degraded","durationMs":3.2,"checks":[{"name":"database-migrations","status":"Degraded","description":null,"durationMs":1.5}]}""");
+        var page = Render<Home>();
+
+        page.WaitForAssertion(() => Assert.Equal("Degraded", page.Find("[data-testid=api-status]").TextContent.Trim()));
+        Assert.Contains("for owners and admins", page.Find("[data-testid=public-status]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=stat-calls]"));
+        Assert.All(Api.Requests, r => Assert.Equal("/health", r.PathAndQuery));
+    }
+
+    [Fact]
     public void My_usage_shows_the_quota_card_with_days_left_in_the_apis_shape()
     {
         Api.OnGet("/api/v2/credits", """{"balance":"40","reserved":"2.5","available":"37.5","currency":"credits","paymentLink":null}""")
