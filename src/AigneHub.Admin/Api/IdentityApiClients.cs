@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using static AigneHub.Admin.Api.ApiHttp;
 
 namespace AigneHub.Admin.Api;
@@ -69,13 +68,6 @@ public sealed class IdentityApiClient(HttpClient http)
             AdminJsonContext.Default.SubscriptionDto, ct);
 
     /// <summary>Approves a CLI's pending connect session: the Api then hands the CLI a new key for the signed-in user.</summary>
-    public async Task ApproveConnectAsync(string sessionId, CancellationToken ct = default)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v2/access-key/session/{Uri.EscapeDataString(sessionId)}/approve")
-        {
-            Content = JsonContent.Create(new CreateAccessKeyRequest(null, null), AdminJsonContext.Default.CreateAccessKeyRequest),
-        };
-        using var response = await TrySendAsync(http, request, HttpCompletionOption.ResponseContentRead, ct);
-        await EnsureSuccessAsync(response, ct);
-    }
+    public Task ApproveConnectAsync(string sessionId, CancellationToken ct = default) =>
+        SendAsync(http, HttpMethod.Post, $"/api/v2/access-key/session/{Uri.EscapeDataString(sessionId)}/approve", ct);
 }
