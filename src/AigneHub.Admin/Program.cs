@@ -1,10 +1,21 @@
+using AigneHub.Admin;
 using AigneHub.Admin.Api;
+using AigneHub.Admin.Auth;
 using AigneHub.Admin.Components;
+using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddAigneHubApiClient();
+builder.AddAdminAuthentication();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+
+// MudBlazor: a maintained, MIT-licensed Material component library for Blazor whose MudDataGrid (server paging,
+// filtering, sorting) and MudChart cover the rate table, call log and usage charts without hand-written widgets
+// or JavaScript of our own, and whose layout (drawer, app bar, breakpoints) is responsive out of the box.
+builder.Services.AddMudServices();
 builder.Services.AddRazorComponents()
     .AddInteractiveServerComponents();
 
@@ -15,10 +26,13 @@ if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapDefaultEndpoints();
 app.MapStaticAssets();
+app.MapAdminAuthEndpoints();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
 

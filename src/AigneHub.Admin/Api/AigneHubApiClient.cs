@@ -1,10 +1,12 @@
 using System.Net.Http.Json;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace AigneHub.Admin.Api;
 
 /// <summary>
 /// The Admin's only way to the data: HTTP to the Api, found by service discovery (<c>http://api</c>). Standalone,
-/// point it elsewhere with <c>services__api__http__0=http://host:port</c>.
+/// point it elsewhere with <c>services__api__http__0=http://host:port</c>. This client holds the unauthenticated
+/// calls (health); each API area has its own typed client next to it.
 /// </summary>
 public sealed class AigneHubApiClient(HttpClient http)
 {
@@ -33,10 +35,38 @@ public sealed record ApiHealth(bool Reachable, HealthReportDto? Report, string? 
 
 public static class AigneHubApiClientExtensions
 {
+    /// <summary>
+    /// One typed client per API area, all on the Api's discovered address. Calls made for a signed-in user carry
+    /// their session token (<see cref="ApiAccessTokenHandler"/>); the auth client does not (it obtains the token).
+    /// </summary>
     public static IHostApplicationBuilder AddAigneHubApiClient(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddHttpClient<AigneHubApiClient>(http =>
-            http.BaseAddress = new Uri(builder.Configuration["AigneHub:ApiBaseUrl"] ?? "http://api"));
+        var baseAddress = new Uri(builder.Configuration["AigneHub:ApiBaseUrl"] ?? "http://api");
+        void Base(HttpClient http) => http.BaseAddress = baseAddress;
+
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddSingleton<CircuitServicesAccessor>();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitServicesActivityHandler>();
+        builder.Services.AddTransient<ApiAccessTokenHandler>();
+
+        builder.Services.AddHttpClient<AigneHubApiClient>(Base);
+        builder.Services.AddHttpClient<AuthApiClient>(Base);
+        builder.Services.AddHttpClient<IdentityApiClient>(Base).AddHttpMessageHandler<ApiAccessTokenHandler>();
+        builder.Services.AddHttpClient<ProvidersApiClient>(Base).AddHttpMessageHandler<ApiAccessTokenHandler>();
+        builder.Services.AddHttpClient<BillingApiClient>(Base).AddHttpMessageHandler<ApiAccessTokenHandler>();
+        builder.Services.AddHttpClient<UsageApiClient>(Base).AddHttpMessageHandler<ApiAccessTokenHandler>();
+
+        // The gateway client streams chat answers for minutes and must never retry a POST (a retry is a second,
+        // billed call), so it drops the standard resilience handler the service defaults add to every client.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental; it is exactly what a streaming POST needs.
+        builder.Services.AddHttpClient<GatewayApiClient>(http =>
+            {
+                Base(http);
+                http.Timeout = Timeout.InfiniteTimeSpan;
+            })
+            .AddHttpMessageHandler<ApiAccessTokenHandler>()
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         return builder;
     }
 }

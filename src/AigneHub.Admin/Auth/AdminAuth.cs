@@ -1,0 +1,144 @@
+using System.Security.Claims;
+using AigneHub.Admin.Api;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Mvc;
+
+namespace AigneHub.Admin.Auth;
+
+/// <summary>Claim names of the Admin's own cookie; the Api's session token rides along inside it (encrypted).</summary>
+public static class AdminClaims
+{
+    public const string UserId = "aignehub:user_id";
+    public const string Token = "aignehub:token";
+    public const string Email = ClaimTypes.Email;
+    public const string Role = ClaimTypes.Role;
+
+    public static bool IsAdmin(this ClaimsPrincipal user) => user.IsInRole(AdminRoles.Owner) || user.IsInRole(AdminRoles.Admin);
+}
+
+public static class AdminRoles
+{
+    public const string Owner = "owner";
+    public const string Admin = "admin";
+    public const string Member = "member";
+}
+
+public static class AdminPolicies
+{
+    /// <summary>Owners and admins: everything that manages the hub.</summary>
+    public const string Admin = "admin";
+
+    /// <summary>Any signed-in user: their own keys, usage and the Playground.</summary>
+    public const string Member = "member";
+}
+
+/// <summary>
+/// The Admin is a backend-for-frontend: it signs people in against the Api (<c>POST /api/auth/login</c>), keeps the
+/// returned session token in its own encrypted cookie, and forwards it as a bearer token. Sign-in and sign-out are
+/// plain form posts to minimal endpoints, because a cookie cannot be set from an interactive circuit.
+/// </summary>
+public static class AdminAuthExtensions
+{
+    public const string SignInPath = "/signin";
+    public const string LoginEndpoint = "/auth/login";
+    public const string LogoutEndpoint = "/auth/logout";
+    public const string DeniedPath = "/denied";
+
+    public static IHostApplicationBuilder AddAdminAuthentication(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(options =>
+            {
+                options.Cookie.Name = "aignehub.admin";
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SameSite = SameSiteMode.Lax;
+                options.LoginPath = SignInPath;
+                options.AccessDeniedPath = DeniedPath;
+                options.ReturnUrlParameter = "returnUrl";
+                options.SlidingExpiration = true;
+                options.ExpireTimeSpan = TimeSpan.FromHours(8);
+            });
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicies.Admin, p => p.RequireAuthenticatedUser().RequireRole(AdminRoles.Owner, AdminRoles.Admin))
+            .AddPolicy(AdminPolicies.Member, p => p.RequireAuthenticatedUser());
+        builder.Services.AddCascadingAuthenticationState();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapAdminAuthEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(LoginEndpoint, LoginAsync).WithName("AdminLogin").WithSummary("Signs in with email and password (form post).")
+            .WithTags("Admin auth").AllowAnonymous();
+        app.MapPost(LogoutEndpoint, LogoutAsync).WithName("AdminLogout").WithSummary("Revokes the session and clears the cookie (form post).")
+            .WithTags("Admin auth").RequireAuthorization(AdminPolicies.Member);
+        return app;
+    }
+
+    internal static async Task<IResult> LoginAsync(HttpContext context, [FromForm] string? email, [FromForm] string? password,
+        [FromForm] string? returnUrl, AuthApiClient auth, CancellationToken ct)
+    {
+        var back = SafeReturnUrl(returnUrl);
+        if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password))
+        {
+            return Results.Redirect(SignInUrl(back, "Enter your email and password."));
+        }
+        LoginResponse login;
+        try
+        {
+            login = await auth.LoginAsync(email.Trim(), password, ct);
+        }
+        catch (ApiException ex)
+        {
+            return Results.Redirect(SignInUrl(back, ex.Message));
+        }
+
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(AdminClaims.UserId, login.User.Id.ToString()),
+            new Claim(ClaimTypes.NameIdentifier, login.User.Id.ToString()),
+            new Claim(ClaimTypes.Name, login.User.DisplayName ?? login.User.Email),
+            new Claim(AdminClaims.Email, login.User.Email),
+            new Claim(AdminClaims.Role, login.User.Role),
+            new Claim(AdminClaims.Token, login.Token),
+        ], CookieAuthenticationDefaults.AuthenticationScheme, ClaimTypes.Name, ClaimTypes.Role);
+        var properties = new AuthenticationProperties { IsPersistent = false };
+        if (login.ExpiresAt is { } expires)
+        {
+            // The cookie must not outlive the session it carries.
+            properties.ExpiresUtc = expires;
+        }
+        var principal = new ClaimsPrincipal(identity);
+        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal, properties);
+        // Members have no overview: send them to their own page rather than to "not authorized".
+        return Results.Redirect(back == "/" && !principal.IsAdmin() ? "/me/usage" : back);
+    }
+
+    internal static async Task<IResult> LogoutAsync(HttpContext context, AuthApiClient auth, ILoggerFactory loggers, CancellationToken ct)
+    {
+        if (context.User.FindFirstValue(AdminClaims.Token) is { Length: > 0 } token)
+        {
+            try
+            {
+                await auth.LogoutAsync(token, ct);
+            }
+            catch (ApiException ex)
+            {
+                // Signing out locally still matters when the Api cannot revoke (it may already be gone).
+                loggers.CreateLogger("AigneHub.Admin.Auth").LogWarning("The Api did not revoke the session: {Message}", ex.Message);
+            }
+        }
+        await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        return Results.Redirect(SignInPath);
+    }
+
+    /// <summary>Only local paths: an open redirect after sign-in would hand the session to a phishing page.</summary>
+    internal static string SafeReturnUrl(string? returnUrl) =>
+        !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal)
+            && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
+            ? returnUrl
+            : "/";
+
+    private static string SignInUrl(string returnUrl, string error) =>
+        $"{SignInPath}?returnUrl={Uri.EscapeDataString(returnUrl)}&error={Uri.EscapeDataString(error)}";
+}

@@ -1,0 +1,32 @@
+namespace AigneHub.Admin.Billing;
+
+/// <summary>
+/// The rate arithmetic the rate page shows: token rates are stored per token but read per 1M tokens, and the
+/// margin helper is the Api's formula <c>rate = unitCost × (1 + margin%) / creditPrice</c>.
+/// </summary>
+public static class RateMath
+{
+    public const decimal TokensPerDisplayUnit = 1_000_000m;
+
+    /// <summary>Token-priced types are shown per 1M tokens; images and video per unit.</summary>
+    public static bool IsTokenPriced(string type) => type is "chat" or "embedding";
+
+    public static decimal ToDisplay(decimal perUnit, string type) => IsTokenPriced(type) ? perUnit * TokensPerDisplayUnit : perUnit;
+
+    public static decimal FromDisplay(decimal shown, string type) => IsTokenPriced(type) ? shown / TokensPerDisplayUnit : shown;
+
+    public static string UnitLabel(string type) => type switch
+    {
+        "chat" or "embedding" => "per 1M tokens",
+        "image" => "per image",
+        "video" => "per second",
+        _ => "per unit",
+    };
+
+    /// <summary>Credits per unit from the provider's price per unit, a margin in percent and the price of one credit.</summary>
+    public static decimal RateFor(decimal unitCost, decimal marginPercent, decimal creditPrice)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(creditPrice);
+        return Math.Round(unitCost * (1 + marginPercent / 100m) / creditPrice, 18, MidpointRounding.AwayFromZero);
+    }
+}

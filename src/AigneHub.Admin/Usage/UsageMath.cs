@@ -1,0 +1,64 @@
+using AigneHub.Admin.Api;
+
+namespace AigneHub.Admin.Usage;
+
+public enum UsageMetric
+{
+    Calls,
+    Credits,
+    Tokens,
+    AvgDuration,
+    Ttfb,
+}
+
+/// <summary>Totals of a period and their change against the period before it, as the analytics page shows them.</summary>
+public sealed record UsageTotals(long Calls, decimal Credits, long Tokens, double? AvgDurationMs, double? AvgTtfbMs)
+{
+    public static UsageTotals Of(IReadOnlyCollection<TrendBucketDto> buckets)
+    {
+        var calls = buckets.Sum(b => b.Calls);
+        // Averages are weighted by calls: a quiet hour must not count as much as a busy one.
+        double? Weighted(Func<TrendBucketDto, double?> pick)
+        {
+            var withValue = buckets.Where(b => pick(b) is not null && b.Calls > 0).ToList();
+            var weight = withValue.Sum(b => b.Calls);
+            return weight == 0 ? null : withValue.Sum(b => pick(b)!.Value * b.Calls) / weight;
+        }
+        return new UsageTotals(calls, buckets.Sum(b => b.Credits), buckets.Sum(BucketTokens), Weighted(b => b.AvgDurationMs), Weighted(b => b.P50TtfbMs));
+    }
+
+    public static long BucketTokens(TrendBucketDto b) => b.TotalTokens ?? (b.PromptTokens ?? 0) + (b.CompletionTokens ?? 0);
+
+    /// <summary>Relative change from <paramref name="previous"/> to <paramref name="current"/>; null when there is no base.</summary>
+    public static double? Change(double current, double previous) => previous == 0 ? null : (current - previous) / previous;
+
+    public static double Value(TrendBucketDto b, UsageMetric metric) => metric switch
+    {
+        UsageMetric.Calls => b.Calls,
+        UsageMetric.Credits => (double)b.Credits,
+        UsageMetric.Tokens => BucketTokens(b),
+        UsageMetric.AvgDuration => b.AvgDurationMs ?? 0,
+        UsageMetric.Ttfb => b.P50TtfbMs ?? 0,
+        _ => 0,
+    };
+
+    public static double? Value(UsageTotals t, UsageMetric metric) => metric switch
+    {
+        UsageMetric.Calls => t.Calls,
+        UsageMetric.Credits => (double)t.Credits,
+        UsageMetric.Tokens => t.Tokens,
+        UsageMetric.AvgDuration => t.AvgDurationMs,
+        UsageMetric.Ttfb => t.AvgTtfbMs,
+        _ => null,
+    };
+
+    public static string Label(UsageMetric metric) => metric switch
+    {
+        UsageMetric.Calls => "Calls",
+        UsageMetric.Credits => "Credits",
+        UsageMetric.Tokens => "Tokens",
+        UsageMetric.AvgDuration => "Avg duration (ms)",
+        UsageMetric.Ttfb => "Time to first byte (ms, p50)",
+        _ => metric.ToString(),
+    };
+}

@@ -1,0 +1,224 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using AigneHub.Admin.Api;
+using AigneHub.Admin.Components.Pages;
+using Bunit;
+using ProvidersPage = AigneHub.Admin.Components.Pages.Providers;
+
+namespace AigneHub.Tests.Admin;
+
+public class PageTests : AdminComponentTestBase
+{
+    private const string Provider = """
+        {"id":"11111111-1111-1111-1111-111111111111","name":"openai","displayName":"OpenAI","baseUrl":null,
+         "effectiveBaseUrl":"https://api.openai.com/v1","protocol":"openai","enabled":true,"credentialCount":2,"activeCredentialCount":1,
+         "createdAt":"2026-11-01T00:00:00Z","updatedAt":"2026-11-01T00:00:00Z"}
+        """;
+
+    private const string Credential = """
+        {"id":"22222222-2222-2222-2222-222222222222","providerId":"11111111-1111-1111-1111-111111111111","name":"main",
+         "maskedValue":"sk-a…wxyz","weight":100,"status":"inactive","lastError":"invalid key","lastErrorAt":"2026-11-02T00:00:00Z",
+         "lastUsedAt":null,"nextCheckAt":null,"createdAt":"2026-11-01T00:00:00Z","updatedAt":"2026-11-01T00:00:00Z"}
+        """;
+
+    [Fact]
+    public void Providers_lists_providers_and_masked_credentials_and_tests_one_with_a_busy_state()
+    {
+        var release = new TaskCompletionSource();
+        Api.OnGet("/api/admin/providers", $"[{Provider}]")
+            .OnGet("/api/admin/providers/11111111-1111-1111-1111-111111111111/credentials", $"[{Credential}]")
+            .On(HttpMethod.Post, "/api/admin/providers/11111111-1111-1111-1111-111111111111/credentials/22222222-2222-2222-2222-222222222222/test",
+                async _ =>
+                {
+                    await release.Task;
+                    return FakeApiHandler.Json(HttpStatusCode.OK, """{"ok":false,"error":"401 from openai: invalid key"}""");
+                });
+        var page = Render<ProvidersPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("1 / 2 active", page.Find("[data-testid=providers-table]").TextContent));
+        page.Find("[data-testid=provider-credentials]").Click();
+        page.WaitForAssertion(() => Assert.Contains("sk-a…wxyz", page.Find("[data-testid=credential-row]").TextContent));
+        Assert.Contains("invalid key", page.Find("[data-testid=credential-row]").TextContent);
+
+        page.Find("[data-testid=test-model]").Change("gpt-4o-mini");
+        page.Find("[data-testid=credential-test]").Click();
+        page.WaitForAssertion(() => Assert.Contains("Testing…", page.Find("[data-testid=credential-test]").TextContent));
+        release.SetResult();
+        page.WaitForAssertion(() => Assert.Contains("401 from openai: invalid key", page.Find("[data-testid=test-result]").TextContent));
+        Assert.Contains(Api.Requests, r => r.Body == """{"model":"gpt-4o-mini"}""");
+    }
+
+    [Fact]
+    public void Providers_shows_the_api_error_message_when_creating_fails()
+    {
+        Api.OnGet("/api/admin/providers", "[]")
+            .On(HttpMethod.Post, "/api/admin/providers", HttpStatusCode.Conflict,
+                """{"error":{"message":"Provider 'openai' is already configured.","type":"conflict_error","param":"name"}}""");
+        var page = Render<ProvidersPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("No providers yet", page.Find("[data-testid=empty-state]").TextContent));
+        page.Find("[data-testid=provider-save]").Click();
+        page.WaitForAssertion(() => Assert.Equal("Provider 'openai' is already configured.", page.Find("[data-testid=api-error]").TextContent.Trim()));
+    }
+
+    private const string Rate = """
+        {"id":"33333333-3333-3333-3333-333333333333","provider":"openai","model":"gpt-4o-mini","type":"chat",
+         "inputRate":"0.0000003","outputRate":"0.0000012","cacheWriteRate":null,"cacheReadRate":null,
+         "unitCosts":{"input":"0.00000015","output":"0.0000006"},"metadata":null,"deprecated":false,
+         "createdAt":"2026-11-01T00:00:00Z","updatedAt":"2026-11-01T00:00:00Z"}
+        """;
+
+    [Fact]
+    public void Model_rates_show_token_rates_per_million_and_bulk_update_previews_before_applying()
+    {
+        Api.OnGet("/api/admin/model-rates", $"[{Rate}]")
+            .On(HttpMethod.Put, "/api/admin/model-rates/33333333-3333-3333-3333-333333333333", HttpStatusCode.OK, Rate);
+        var page = Render<ModelRates>();
+
+        page.WaitForAssertion(() => Assert.Contains("0.3 per 1M tokens", page.Markup));
+        Assert.Contains("1.2 per 1M tokens", page.Find("[data-testid=rates-grid]").TextContent);
+
+        page.Find("[data-testid=bulk-preview]").Click();
+        // Unit costs 0.15 / 0.60 per 1M at +20 % and a credit price of 1 → 0.18 / 0.72 per 1M.
+        page.WaitForAssertion(() => Assert.Contains("0.3 per 1M tokens → 0.18 per 1M tokens", page.Find("[data-testid=bulk-table]").TextContent));
+        Assert.DoesNotContain(Api.Requests, r => r.Method == HttpMethod.Put);
+
+        page.Find("[data-testid=bulk-apply]").Click();
+        page.WaitForAssertion(() => Assert.Contains(Api.Requests, r => r.Method == HttpMethod.Put));
+        var put = Api.Requests.Single(r => r.Method == HttpMethod.Put);
+        Assert.Contains("\"inputRate\":\"0.00000018\"", put.Body);
+        Assert.Contains("\"outputRate\":\"0.00000072\"", put.Body);
+    }
+
+    [Fact]
+    public void Playground_renders_the_answer_chunk_by_chunk_as_events_arrive()
+    {
+        var pipe = new Pipe();
+        Api.OnGet("/api/v2/models", """{"object":"list","data":[{"id":"demo/echo","object":"model","owned_by":"demo"}]}""")
+            .On(HttpMethod.Post, "/api/v2/chat/completions", _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK)
+            {
+                Content = new StreamContent(pipe.Reader.AsStream()) { Headers = { ContentType = new("text/event-stream") } },
+            }));
+        var page = Render<Playground>();
+        page.WaitForAssertion(() => Assert.Contains("demo/echo", page.Find("[data-testid=playground-model]").TextContent));
+
+        page.Find("[data-testid=playground-input]").Change("Say hello");
+        page.Find("[data-testid=playground-send]").Click();
+        Write(pipe, """data: {"choices":[{"index":0,"delta":{"content":"Hel"}}]}""");
+        page.WaitForAssertion(() => Assert.Contains("Hel", page.Find("[data-testid=message-streaming]").TextContent));
+        Assert.DoesNotContain("Hello there", page.Markup);
+
+        Write(pipe, """data: {"choices":[{"index":0,"delta":{"content":"lo there"}}]}""");
+        Write(pipe, """data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}""");
+        Write(pipe, "data: [DONE]");
+        pipe.Writer.Complete();
+        page.WaitForAssertion(() => Assert.Contains("Hello there", page.Find("[data-testid=message-assistant]").TextContent));
+        Assert.Contains("5 prompt + 2 completion tokens", page.Find("[data-testid=playground-usage]").TextContent);
+        var sent = Api.Requests.Single(r => r.Method == HttpMethod.Post).Body!;
+        Assert.Contains("\"stream\":true", sent);
+        Assert.Contains("\"content\":\"Say hello\"", sent);
+    }
+
+    [Fact]
+    public void Playground_shows_the_gateways_error_before_streaming()
+    {
+        Api.OnGet("/api/v2/models", """{"object":"list","data":[{"id":"openai/gpt-4o","object":"model","owned_by":"openai"}]}""")
+            .On(HttpMethod.Post, "/api/v2/chat/completions", HttpStatusCode.PaymentRequired,
+                """{"error":{"message":"Insufficient credits: buy more at https://pay.example","type":"insufficient_quota"}}""");
+        var page = Render<Playground>();
+        page.WaitForAssertion(() => Assert.Contains("openai/gpt-4o", page.Find("[data-testid=playground-model]").TextContent));
+
+        page.Find("[data-testid=playground-input]").Change("Hi");
+        page.Find("[data-testid=playground-send]").Click();
+        page.WaitForAssertion(() => Assert.Contains("Insufficient credits", page.Find("[data-testid=api-error]").TextContent));
+    }
+
+    [Fact]
+    public void My_keys_shows_a_new_key_once()
+    {
+        Api.OnGet("/api/v2/access-keys", "[]")
+            .On(HttpMethod.Post, "/api/v2/access-keys", HttpStatusCode.Created,
+                """{"id":"44444444-4444-4444-4444-444444444444","key":"ahk_secret_value_123","prefix":"ahk_secr","name":"laptop","expiresAt":null}""");
+        var page = Render<MyKeys>();
+        page.WaitForAssertion(() => Assert.Contains("No keys yet", page.Markup));
+
+        page.Find("[data-testid=key-name]").Change("laptop");
+        page.Find("[data-testid=key-create]").Click();
+        page.WaitForAssertion(() => Assert.Equal("ahk_secret_value_123", page.Find("[data-testid=key-secret]").TextContent));
+        Assert.Contains(Api.Requests, r => r.Method == HttpMethod.Post && r.Body!.Contains("\"name\":\"laptop\""));
+    }
+
+    [Fact]
+    public void Overview_shows_stack_health_today_and_providers_with_problems()
+    {
+        Api.OnGet("/health", """{"status":"Healthy","durationMs":3.2,"checks":[{"name":"postgres","status":"Healthy","description":null,"durationMs":1.5}]}""")
+            .OnGet("/api/admin/usage/trends", """{"buckets":[{"start":"2026-11-26T00:00:00Z","calls":8,"successes":6,"credits":"1.5"},{"start":"2026-11-26T01:00:00Z","calls":2,"successes":2,"credits":"0.5"}]}""")
+            .OnGet("/api/admin/model-calls", """{"items":[],"page":1,"pageSize":100,"total":0}""")
+            .OnGet("/api/admin/providers", $"[{Provider}]");
+        var page = Render<Home>();
+
+        page.WaitForAssertion(() => Assert.Contains("10", page.Find("[data-testid=stat-calls]").TextContent));
+        Assert.Contains("2", page.Find("[data-testid=stat-credits]").TextContent);
+        Assert.Contains("20", page.Find("[data-testid=stat-errors]").TextContent);
+        Assert.Contains("postgres", page.Find("[data-testid=api-check]").TextContent);
+        Assert.Contains("1 of 2 credentials inactive", page.Find("[data-testid=provider-problem]").TextContent);
+    }
+
+    [Fact]
+    public void Users_grant_credits_and_refresh_the_balance()
+    {
+        var granted = false;
+        Api.OnGet("/api/admin/users", """[{"id":"55555555-5555-5555-5555-555555555555","email":"m@example.test","displayName":null,"did":null,"role":"member","disabled":false,"hasPassword":true,"createdAt":"2026-11-01T00:00:00Z","lastSeenAt":null}]""")
+            .On(HttpMethod.Get, "/api/admin/users/55555555-5555-5555-5555-555555555555/credits", _ => Task.FromResult(FakeApiHandler.Json(HttpStatusCode.OK,
+                granted ? """{"balance":"25","reserved":"0","available":"25","currency":"credits"}""" : """{"balance":"0","reserved":"0","available":"0","currency":"credits"}""")))
+            .OnGet("/api/admin/users/55555555-5555-5555-5555-555555555555/credits/transactions", """{"items":[],"page":1,"pageSize":20,"total":0}""")
+            .On(HttpMethod.Post, "/api/admin/users/55555555-5555-5555-5555-555555555555/credits/grants", _ =>
+            {
+                granted = true;
+                return Task.FromResult(FakeApiHandler.Json(HttpStatusCode.Created, """{"id":"66666666-6666-6666-6666-666666666666","userId":"55555555-5555-5555-5555-555555555555","amount":"25","category":"promotional","source":"admin","note":null,"expiresAt":null,"createdAt":"2026-11-26T00:00:00Z"}"""));
+            });
+        var page = Render<Users>();
+        page.WaitForAssertion(() => Assert.Equal("0", page.Find("[data-testid=user-balance]").TextContent.Trim()));
+
+        page.Find("[data-testid=user-credits]").Click();
+        page.WaitForAssertion(() => page.Find("[data-testid=credits-panel]"));
+        page.Find("[data-testid=grant-amount]").Change("25");
+        page.Find("[data-testid=grant-submit]").Click();
+        page.WaitForAssertion(() => Assert.Equal("25", page.Find("[data-testid=user-balance]").TextContent.Trim()));
+        Assert.Contains(Api.Requests, r => r.Body is { } b && b.Contains("\"amount\":\"25\"") && b.Contains("\"category\":\"promotional\""));
+    }
+
+    [Fact]
+    public void Overview_for_a_member_shows_only_the_public_status_and_fetches_no_admin_data()
+    {
+        Auth.SetRoles("member");
+        Api.OnGet("/health", """{"status":"Degraded","durationMs":3.2,"checks":[{"name":"database-migrations","status":"Degraded","description":null,"durationMs":1.5}]}""");
+        var page = Render<Home>();
+
+        page.WaitForAssertion(() => Assert.Equal("Degraded", page.Find("[data-testid=api-status]").TextContent.Trim()));
+        Assert.Contains("for owners and admins", page.Find("[data-testid=public-status]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=stat-calls]"));
+        Assert.All(Api.Requests, r => Assert.Equal("/health", r.PathAndQuery));
+    }
+
+    [Fact]
+    public void My_usage_shows_the_quota_card_with_days_left_in_the_apis_shape()
+    {
+        Api.OnGet("/api/v2/credits", """{"balance":"40","reserved":"2.5","available":"37.5","currency":"credits","paymentLink":null}""")
+            .OnGet("/api/v2/usage/quota", """{"balance":"40","reserved":"2.5","available":"37.5","dailyAverage":"3.2","estimatedDaysLeft":11.7,"currency":"credits"}""")
+            .OnGet("/api/v2/model-calls", """{"items":[{"id":"77777777-7777-7777-7777-777777777777","userId":null,"appId":null,"surface":"v2","provider":"openai","model":"gpt-4o-mini","requestedModel":"gpt-4o-mini","type":"chat","status":"success","promptTokens":11,"completionTokens":7,"cacheCreationTokens":0,"cacheReadTokens":0,"images":0,"imageSize":null,"imageQuality":null,"credits":"0.0123","estimated":false,"durationMs":120,"gatewayTtfbMs":30,"providerTtfbMs":25,"attempts":1,"errorReason":null,"requestId":"r1","traceId":"t1","createdAt":"2026-11-26T00:00:00Z","completedAt":"2026-11-26T00:00:01Z"}],"page":1,"pageSize":20,"total":1}""");
+        var page = Render<MyUsage>();
+
+        page.WaitForAssertion(() => Assert.Equal("37.5", page.Find("[data-testid=quota-balance]").TextContent.Trim()));
+        Assert.Contains("About 11 days left", page.Find("[data-testid=quota-days-left]").TextContent);
+        Assert.Contains("gpt-4o-mini", page.Find("[data-testid=my-calls]").TextContent);
+        Assert.Contains("0.0123", page.Find("[data-testid=my-calls]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=api-error]"));
+    }
+
+    private static void Write(Pipe pipe, string line)
+    {
+        pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(line + "\n\n")).AsTask().GetAwaiter().GetResult();
+    }
+}
