@@ -18,6 +18,7 @@ builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
+app.UseTraceIdHeader();
 app.UseAuthentication();
 app.UseAuthorization();
 

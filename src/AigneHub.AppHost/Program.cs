@@ -26,9 +26,15 @@ builder.AddProject<Projects.AigneHub_Worker>("worker")
     .WaitFor(api)
     .WithHttpHealthCheck("/health");
 
-builder.AddProject<Projects.AigneHub_Admin>("admin")
+var admin = builder.AddProject<Projects.AigneHub_Admin>("admin")
     .WithReference(api).WaitFor(api)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
+
+// The call log links each call to its trace in the Aspire dashboard (run mode: the dashboard is the AppHost's URL).
+if (builder.ExecutionContext.IsRunMode && builder.Configuration["ASPNETCORE_URLS"]?.Split(';')[0] is { Length: > 0 } dashboardUrl)
+{
+    admin.WithEnvironment("AigneHub__DashboardUrl", dashboardUrl);
+}
 
 builder.Build().Run();

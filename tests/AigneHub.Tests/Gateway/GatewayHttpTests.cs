@@ -28,6 +28,7 @@ public sealed class GatewayHttpTests(GatewayFixture hub) : IClassFixture<Gateway
         Assert.Equal(1, (int?)sent["vendor_extension"]!["x"]);
         Assert.Equal(-100, (int?)sent["logit_bias"]!["50256"]);
         Assert.True(response.Headers.Contains("x-aignehub-call-id"));
+        Assert.Matches("^[0-9a-f]{32}$", response.Headers.GetValues("x-trace-id").Single());
     }
 
     [Fact]
