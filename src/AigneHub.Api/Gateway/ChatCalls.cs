@@ -50,33 +50,46 @@ public static class ChatCalls
             TokenUsage? usage = null;
             FinishReason? finish = null;
             long outputCharacters = 0;
-            await foreach (var update in adapter.StreamAsync(attempt.Endpoint, providerRequest, cancellationToken))
+            var callerGone = false;
+            try
             {
-                attempt.MarkProviderFirstByte();
-                usage = update.Usage ?? usage;
-                finish = update.FinishReason ?? finish;
-                if (update.TextDelta is { Length: > 0 } || update.ToolCalls is { Count: > 0 } || update.FinishReason is not null)
+                await foreach (var update in adapter.StreamAsync(attempt.Endpoint, providerRequest, cancellationToken))
                 {
-                    outputCharacters += (update.TextDelta?.Length ?? 0) + (update.ToolCalls?.Sum(t => (t.ArgumentsDelta?.Length ?? 0) + (t.Name?.Length ?? 0)) ?? 0);
-                    attempt.Committed = true;
-                    await writer.WriteUpdateAsync(update, attempt.Target);
-                }
-                if (writer.Sse.CallerGone)
-                {
-                    // Leaving the loop disposes the provider stream, which cancels the provider's generation.
-                    break;
+                    attempt.MarkProviderFirstByte();
+                    usage = update.Usage ?? usage;
+                    finish = update.FinishReason ?? finish;
+                    if (update.TextDelta is { Length: > 0 } || update.ToolCalls is { Count: > 0 } || update.FinishReason is not null)
+                    {
+                        outputCharacters += (update.TextDelta?.Length ?? 0) + (update.ToolCalls?.Sum(t => (t.ArgumentsDelta?.Length ?? 0) + (t.Name?.Length ?? 0)) ?? 0);
+                        attempt.Committed = true;
+                        await writer.WriteUpdateAsync(update, attempt.Target);
+                    }
+                    if (writer.Sse.CallerGone)
+                    {
+                        // Leaving the loop disposes the provider stream, which cancels the provider's generation.
+                        break;
+                    }
                 }
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && attempt.Committed)
+            {
+                // The caller left mid-stream and took the provider call with it: what was generated is billed.
+                callerGone = true;
+            }
 
+            callerGone |= writer.Sse.CallerGone;
             var usageEstimated = usage is null;
             usage ??= Estimate(estimate, outputCharacters);
-            attempt.Committed = true;
-            await writer.WriteEndAsync(usage, finish, attempt.Target);
+            if (!callerGone)
+            {
+                attempt.Committed = true;
+                await writer.WriteEndAsync(usage, finish, attempt.Target);
+            }
             return new AttemptResult
             {
                 Usage = usage,
                 UsageEstimated = usageEstimated,
-                CallerGone = writer.Sse.CallerGone,
+                CallerGone = callerGone,
                 CallerFirstByteAt = writer.Sse.FirstWriteTimestamp,
             };
         };

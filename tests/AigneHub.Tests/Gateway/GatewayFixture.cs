@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using AigneHub.Tests.Fakes;
 using AigneHub.Tests.Infrastructure;
 
@@ -62,28 +60,19 @@ public sealed class GatewayFixture : IAsyncLifetime
     }
 
     /// <summary>Creates a provider with one credential and catalogue entries (<c>model</c> or <c>model:type</c>).</summary>
-    public async Task<Guid> AddProviderAsync(string name, Uri baseUrl, string key, params string[] models)
+    public Task<Guid> AddProviderAsync(string name, Uri baseUrl, string key, params string[] models) =>
+        AddProviderAsync(Owner, name, baseUrl, key, models);
+
+    public static async Task<Guid> AddProviderAsync(HttpClient owner, string name, Uri baseUrl, string key, params string[] models)
     {
-        var provider = await PostAsync("/api/admin/providers", new JsonObject { ["name"] = name, ["baseUrl"] = baseUrl.ToString(), ["enabled"] = true });
-        var id = Guid.Parse((string)provider["id"]!);
-        await PostAsync($"/api/admin/providers/{id}/credentials", new JsonObject { ["name"] = "main", ["value"] = key, ["weight"] = 100 });
+        var id = await owner.CreateProviderAsync(name, baseUrl.ToString());
+        await owner.AddCredentialAsync(id, key, weight: 100);
         foreach (var entry in models)
         {
             var parts = entry.Split(':');
-            await PostAsync("/api/admin/models", new JsonObject { ["provider"] = name, ["model"] = parts[0], ["type"] = parts.Length > 1 ? parts[1] : "chat" });
+            await owner.AddModelAsync(name, parts[0], parts.Length > 1 ? parts[1] : "chat");
         }
         return id;
-    }
-
-    private async Task<JsonObject> PostAsync(string path, JsonObject body)
-    {
-        using var response = await Owner.PostAsJsonAsync(path, body);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"{path} answered {(int)response.StatusCode}: {text}");
-        }
-        return (JsonObject)JsonNode.Parse(text)!;
     }
 
     public async Task DisposeAsync()

@@ -56,42 +56,51 @@ public static class OpenAiPassthrough
 
             TokenUsage? streamedUsage = null;
             long characters = 0;
-            await foreach (var item in http.ReadEventsAsync(attempt.Endpoint, response, cancellationToken))
+            var callerGone = false;
+            try
             {
-                var data = item.Data;
-                if (data == "[DONE]")
+                await foreach (var item in http.ReadEventsAsync(attempt.Endpoint, response, cancellationToken))
                 {
+                    var data = item.Data;
+                    if (data == "[DONE]")
+                    {
+                        attempt.Committed = true;
+                        await sse.WriteDataAsync(data);
+                        break;
+                    }
+                    if (data.Contains("\"error\"", StringComparison.Ordinal) && OpenAiRequests.ParseEvent(attempt.Endpoint, data)["error"] is JsonNode error)
+                    {
+                        throw new ProviderException(attempt.Endpoint.Provider, ProviderErrorClass.Unavailable, null,
+                            $"{attempt.Endpoint.Provider} failed mid-stream: {(string?)error["message"] ?? error.ToJsonString()}");
+                    }
+                    characters += data.Length;
+                    // Only chunks that carry a usage object are parsed; the rest are forwarded untouched.
+                    if (data.Contains("\"usage\"", StringComparison.Ordinal) && OpenAiChatCodec.ReadUsage(OpenAiRequests.ParseEvent(attempt.Endpoint, data)["usage"]) is { } usage)
+                    {
+                        streamedUsage = usage;
+                        if (!callerWantsUsage && data.Contains("\"choices\":[]", StringComparison.Ordinal))
+                        {
+                            continue; // the usage-only chunk the caller did not ask for
+                        }
+                    }
                     attempt.Committed = true;
                     await sse.WriteDataAsync(data);
-                    break;
-                }
-                if (data.Contains("\"error\"", StringComparison.Ordinal) && OpenAiRequests.ParseEvent(attempt.Endpoint, data)["error"] is JsonNode error)
-                {
-                    throw new ProviderException(attempt.Endpoint.Provider, ProviderErrorClass.Unavailable, null,
-                        $"{attempt.Endpoint.Provider} failed mid-stream: {(string?)error["message"] ?? error.ToJsonString()}");
-                }
-                characters += data.Length;
-                // Only chunks that carry a usage object are parsed; the rest are forwarded untouched.
-                if (data.Contains("\"usage\"", StringComparison.Ordinal) && OpenAiChatCodec.ReadUsage(OpenAiRequests.ParseEvent(attempt.Endpoint, data)["usage"]) is { } usage)
-                {
-                    streamedUsage = usage;
-                    if (!callerWantsUsage && data.Contains("\"choices\":[]", StringComparison.Ordinal))
+                    if (sse.CallerGone)
                     {
-                        continue; // the usage-only chunk the caller did not ask for
+                        break;
                     }
                 }
-                attempt.Committed = true;
-                await sse.WriteDataAsync(data);
-                if (sse.CallerGone)
-                {
-                    break;
-                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && attempt.Committed)
+            {
+                // The caller left mid-stream and took the provider call with it: what was generated is billed.
+                callerGone = true;
             }
             return new AttemptResult
             {
                 Usage = streamedUsage ?? ChatCalls.Estimate(estimate, characters / 4),
                 UsageEstimated = streamedUsage is null,
-                CallerGone = sse.CallerGone,
+                CallerGone = callerGone || sse.CallerGone,
                 CallerFirstByteAt = sse.FirstWriteTimestamp,
             };
         };

@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using AigneHub.Data.Billing;
+using AigneHub.Tests.Billing;
+using AigneHub.Tests.Fakes;
+using AigneHub.Tests.Infrastructure;
+using AigneHub.Tests.Worker;
+using AigneHub.Worker.Jobs;
+using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
+
+namespace AigneHub.Tests.Gateway;
+
+/// <summary>
+/// The money invariants through the real HTTP pipeline (credit billing on): concurrent callers cannot overspend,
+/// a stream cut by its caller is still billed, an Api killed mid-call leaves a record the cleanup closes, and an
+/// unpriced model is never served.
+/// </summary>
+public sealed class GatewayBillingTests(ITestOutputHelper output)
+{
+    private const string Model = "openai/gpt-4o-mini";
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    /// <summary>An Api with billing on, a fake OpenAI, a rate of 0.1 credits per output token (input free), a member.</summary>
+    private static async Task<(BillingHost Host, FakeOpenAI Fake, Guid Member, string Key)> StartAsync()
+    {
+        var fake = await FakeOpenAI.StartAsync();
+        var host = await BillingHost.StartAsync();
+        using var owner = host.Owner;
+        await GatewayFixture.AddProviderAsync(owner, "openai", fake.BaseUrl, "sk-test-billing-0123456789", "gpt-4o-mini");
+        await host.AddRateAsync(new(AigneHub.Api.Providers.ProviderKinds.OpenAI, null, fake.BaseUrl, "gpt-4o-mini", AigneHub.Data.ModelType.Chat), "0", "0.1");
+        var (member, key) = await owner.CreateMemberAsync();
+        return (host, fake, member, key);
+    }
+
+    [Fact]
+    public async Task Two_hundred_concurrent_http_calls_against_a_balance_for_ten_never_overspend()
+    {
+        var (host, fake, member, key) = await StartAsync();
+        await using var _ = host;
+        await using var __ = fake;
+        // Each call may cost at most 7 output tokens × 0.1 = 0.7 and really costs that (the fake answers 7 tokens):
+        // 7 credits cover exactly ten.
+        await host.GrantAsync(member, "7");
+        using var client = host.Api.CreateClient(key);
+        var body = $$"""{"model":"{{Model}}","max_tokens":7,"messages":[{"role":"user","content":"hi"}]}""";
+
+        var start = new TaskCompletionSource();
+        var calls200 = Enumerable.Range(0, 200).Select(async _ =>
+        {
+            await start.Task;
+            using var response = await client.PostAsync("/api/v2/chat/completions", Json(body));
+            if (response.StatusCode == HttpStatusCode.PaymentRequired)
+            {
+                Assert.Equal("insufficient_quota", (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!["type"]);
+            }
+            return response.StatusCode;
+        }).ToList();
+        start.SetResult();
+        var statuses = await Task.WhenAll(calls200);
+
+        var served = statuses.Count(s => s == HttpStatusCode.OK);
+        var account = await host.AccountAsync(member);
+        var calls = await host.CallsAsync(member);
+        var charged = calls.Where(c => c.Status == ModelCallStatus.Success).Sum(c => c.Credits);
+        var debits = await host.DebitsAsync(member);
+        output.WriteLine($"served {served}, refused {statuses.Count(s => s == HttpStatusCode.PaymentRequired)}, final balance {account.Balance}, reserved {account.Reserved}, Σ debits {debits}, Σ call credits {charged}, records {calls.Count}");
+
+        Assert.Equal(200, statuses.Count(s => s is HttpStatusCode.OK or HttpStatusCode.PaymentRequired));
+        Assert.InRange(served, 1, 10);
+        Assert.Equal(200, calls.Count);
+        Assert.Equal(7m - charged, account.Balance);
+        Assert.True(account.Balance >= 0, "overspent");
+        Assert.Equal(0m, account.Reserved);
+        Assert.Equal(charged, debits);
+        Assert.Equal(served * 0.7m, charged);
+    }
+
+    [Fact]
+    public async Task A_stream_cut_by_its_caller_is_billed_for_what_was_generated()
+    {
+        var (host, fake, member, key) = await StartAsync();
+        await using var _ = host;
+        await using var __ = fake;
+        await host.GrantAsync(member, "100");
+        fake.Enqueue(new FakeReply { Text = string.Join(' ', Enumerable.Range(1, 40).Select(i => $"word{i}")), DelayBetweenEvents = TimeSpan.FromMilliseconds(100) });
+
+        using (var client = host.Api.CreateClient(key))
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/chat/completions")
+        {
+            Content = Json($$"""{"model":"{{Model}}","stream":true,"max_tokens":200,"messages":[{"role":"user","content":"count"}]}"""),
+        })
+        using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.StartsWith("data: ", await reader.ReadLineAsync());
+            // The caller walks away after the first token.
+        }
+
+        var call = await WaitForSettledAsync(host, member);
+        Assert.Equal(ModelCallStatus.Success, call.Status);
+        Assert.True(call.Estimated, "the provider never sent its usage, so the gateway estimated it");
+        Assert.True(call.Credits > 0, "a cut stream is still billed");
+        Assert.Equal(call.Credits, await host.DebitsAsync(member));
+        var account = await host.AccountAsync(member);
+        Assert.Equal(0m, account.Reserved);
+        Assert.Equal(100m - call.Credits, account.Balance);
+    }
+
+    [Fact]
+    public async Task A_model_without_a_rate_is_refused_and_recorded_never_served_free()
+    {
+        var (host, fake, member, key) = await StartAsync();
+        await using var _ = host;
+        await using var __ = fake;
+        await host.GrantAsync(member, "100");
+        using (var owner = host.Owner)
+        {
+            await owner.AddModelAsync("openai", "gpt-unpriced");
+        }
+        var before = fake.Requests.Count;
+
+        using var client = host.Api.CreateClient(key);
+        using var response = await client.PostAsync("/api/v2/chat/completions",
+            Json("""{"model":"openai/gpt-unpriced","messages":[{"role":"user","content":"hi"}]}"""));
+        var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!;
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("Unsupported model: openai/gpt-unpriced", (string?)error["message"]);
+        Assert.Equal(before, fake.Requests.Count);
+        var call = Assert.Single(await host.CallsAsync(member));
+        Assert.Equal(ModelCallStatus.Failed, call.Status);
+        Assert.Equal(0m, call.Credits);
+    }
+
+    [Fact]
+    public async Task An_api_killed_mid_call_leaves_one_processing_record_that_the_cleanup_closes_without_charge()
+    {
+        await using var fake = await FakeOpenAI.StartAsync();
+        var servers = await TestServers.GetAsync();
+        var database = await servers.CreateDatabaseAsync("crash");
+        var port = TestServers.FreePort();
+        using var api = StartApiProcess(database, servers.RedisConnectionString, port);
+        try
+        {
+            using var owner = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await WaitHealthyAsync(owner, api);
+            owner.DefaultRequestHeaders.Authorization = new("Bearer", ApiFactory.OwnerKey);
+            await GatewayFixture.AddProviderAsync(owner, "openai", fake.BaseUrl, "sk-test-crash-0123456789", "gpt-4o-mini");
+            using (var rate = await owner.PostAsync("/api/admin/model-rates", Json("""{"provider":"openai","model":"gpt-4o-mini","type":"chat","inputRate":0,"outputRate":0.1}""")))
+            {
+                Assert.True(rate.IsSuccessStatusCode, await rate.Content.ReadAsStringAsync());
+            }
+            var (member, key) = await owner.CreateMemberAsync();
+            using (var grant = await owner.PostAsJsonAsync($"/api/admin/users/{member}/credits/grants", new { amount = "10", category = "paid" }))
+            {
+                Assert.True(grant.IsSuccessStatusCode, await grant.Content.ReadAsStringAsync());
+            }
+
+            // The provider sends its first token, then holds the rest: the call is in flight when the Api dies.
+            fake.Enqueue(new FakeReply { Text = "one two three four", DelayBeforeLastEvent = TimeSpan.FromSeconds(60) });
+            using var caller = new HttpClient { BaseAddress = owner.BaseAddress };
+            caller.DefaultRequestHeaders.Authorization = new("Bearer", key);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/chat/completions")
+            {
+                Content = Json($$"""{"model":"{{Model}}","stream":true,"max_tokens":50,"messages":[{"role":"user","content":"hi"}]}"""),
+            };
+            using var response = await caller.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.StartsWith("data: ", await reader.ReadLineAsync());
+
+            api.Kill(entireProcessTree: true);
+            await api.WaitForExitAsync();
+
+            await using var db = new Npgsql.NpgsqlConnection(database);
+            await db.OpenAsync();
+            Assert.Equal(1L, await ScalarAsync<long>(db, "SELECT count(*) FROM aignehub.model_calls WHERE status = 'processing'"));
+            Assert.Equal(5m, await ScalarAsync<decimal>(db, "SELECT reserved FROM aignehub.credit_accounts"));
+
+            // :: The Worker's cleanup, 31 minutes later on its clock, closes the orphan and releases its reservation.
+            var time = new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(31));
+            await using (var worker = new WorkerJobHost(database, time))
+            {
+                await worker.Job<StaleCallCleanupJob>().RunOnceAsync(CancellationToken.None);
+            }
+            Assert.Equal(1L, await ScalarAsync<long>(db, "SELECT count(*) FROM aignehub.model_calls"));
+            Assert.Equal("failed", await ScalarAsync<string>(db, "SELECT status FROM aignehub.model_calls"));
+            Assert.Equal(0m, await ScalarAsync<decimal>(db, "SELECT reserved FROM aignehub.credit_accounts"));
+            Assert.Equal(10m, await ScalarAsync<decimal>(db, "SELECT balance FROM aignehub.credit_accounts"));
+            Assert.Equal(0L, await ScalarAsync<long>(db, "SELECT count(*) FROM aignehub.credit_ledger WHERE kind = 'debit'"));
+        }
+        finally
+        {
+            if (!api.HasExited)
+            {
+                api.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static async Task<ModelCall> WaitForSettledAsync(BillingHost host, Guid member)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var calls = await host.CallsAsync(member);
+            if (calls.Count == 1 && calls[0].Status != ModelCallStatus.Processing)
+            {
+                return calls[0];
+            }
+            await Task.Delay(100);
+        }
+        throw new Xunit.Sdk.XunitException("the call was not settled within 10 s");
+    }
+
+    /// <summary>The Api as its own OS process (the built <c>AigneHub.Api.dll</c>), so that it can really be killed.</summary>
+    private static Process StartApiProcess(string database, string redis, int port)
+    {
+        var dll = Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, "src", "AigneHub.Api", "bin"), "AigneHub.Api.dll", SearchOption.AllDirectories)
+            .Where(f => f.Contains($"{Path.DirectorySeparatorChar}net10.0{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .OrderByDescending(File.GetLastWriteTimeUtc)
+            .First();
+        var psi = new ProcessStartInfo("dotnet", [dll])
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        psi.Environment["ConnectionStrings__aignehub"] = database;
+        psi.Environment["ConnectionStrings__redis"] = redis;
+        psi.Environment["AigneHub__Bootstrap__OwnerKey"] = ApiFactory.OwnerKey;
+        psi.Environment["AigneHub__Secrets__MasterKey"] = ApiFactory.MasterKey;
+        psi.Environment["AigneHub__Billing__Enabled"] = "true";
+        psi.Environment["AigneHub__Billing__WelcomeCredits"] = "0";
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WaitHealthyAsync(HttpClient client, Process api)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(api.HasExited, $"the Api exited with code {(api.HasExited ? api.ExitCode : 0)}");
+            try
+            {
+                using var health = await client.GetAsync("/health");
+                if (health.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException("the Api process did not become healthy");
+    }
+
+    private static async Task<T> ScalarAsync<T>(Npgsql.NpgsqlConnection db, string sql)
+    {
+        await using var command = new Npgsql.NpgsqlCommand(sql, db);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
