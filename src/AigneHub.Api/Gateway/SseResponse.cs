@@ -15,6 +15,9 @@ public sealed class SseResponse(HttpContext context)
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventSeparator = "\n\n"u8.ToArray();
 
+    // Event payloads are JSON read by API clients, never embedded in HTML: no need to escape quotes and non-ASCII.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public bool Started { get; private set; }
 
     public bool CallerGone { get; private set; }
@@ -46,7 +49,7 @@ public sealed class SseResponse(HttpContext context)
             writer.Write(Encoding.UTF8.GetBytes($"event: {eventName}\n"));
         }
         writer.Write(DataPrefix);
-        using (var json = new Utf8JsonWriter(writer))
+        using (var json = new Utf8JsonWriter(writer, WriterOptions))
         {
             payload.WriteTo(json);
         }

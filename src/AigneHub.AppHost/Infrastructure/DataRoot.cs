@@ -52,15 +52,16 @@ internal sealed class DataRoot
 
     public string Combine(string name) => System.IO.Path.Combine(Path, name);
 
-    /// <summary>A secret kept in a file readable only by this user, created on first use.</summary>
-    public (string Value, bool Created) ReadOrCreateSecret(string name, int bytes = 24)
+    /// <summary>A secret kept in a file readable only by this user, created on first use as <paramref name="prefix"/>
+    /// followed by random hex; the file holds exactly the value callers use.</summary>
+    public (string Value, bool Created) ReadOrCreateSecret(string name, int bytes = 24, string prefix = "")
     {
         var file = Combine(name);
         if (File.Exists(file))
         {
             return (File.ReadAllText(file).Trim(), false);
         }
-        var value = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
+        var value = prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
         File.WriteAllText(file, value);
         SetUnixMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return (value, true);

@@ -13,7 +13,7 @@ internal static class SecretParameters
     /// <summary>The bootstrap owner's access key; printed the first time it is generated.</summary>
     public static IResourceBuilder<ParameterResource> AddOwnerKey(this IDistributedApplicationBuilder builder) =>
         builder.AddSecret(OwnerKey, "Access key of the bootstrap owner account (at least 16 characters, no spaces).",
-            generated => $"ahk_{generated}", bytes: 24, announce: (key, file) => Console.WriteLine($"""
+            prefix: "ahk_", bytes: 24, announce: (key, file) => Console.WriteLine($"""
 
                 AigneHub owner access key (generated now, shown once; also stored in {file}):
                     {key}
@@ -24,17 +24,16 @@ internal static class SecretParameters
     /// <summary>The 32-byte key that encrypts provider credentials at rest (AES-256-GCM), as 64 hex digits.</summary>
     public static IResourceBuilder<ParameterResource> AddMasterKey(this IDistributedApplicationBuilder builder) =>
         builder.AddSecret(MasterKey, "32-byte key (base64 or 64 hex digits) that encrypts provider credentials. Losing it loses the stored credentials.",
-            generated => generated, bytes: 32, announce: null);
+            prefix: "", bytes: 32, announce: null);
 
     private static IResourceBuilder<ParameterResource> AddSecret(this IDistributedApplicationBuilder builder, string name, string description,
-        Func<string, string> format, int bytes, Action<string, string>? announce)
+        string prefix, int bytes, Action<string, string>? announce)
     {
         var configKey = $"Parameters:{name}";
         if (builder.ExecutionContext.IsRunMode && string.IsNullOrWhiteSpace(builder.Configuration[configKey]))
         {
             var dataRoot = DataRoot.Resolve(builder.Configuration);
-            var (secret, created) = dataRoot.ReadOrCreateSecret(name, bytes);
-            var value = format(secret);
+            var (value, created) = dataRoot.ReadOrCreateSecret(name, bytes, prefix);
             builder.Configuration[configKey] = value;
             if (created)
             {

@@ -108,12 +108,23 @@ public sealed class TestServers
 
     private void Stop()
     {
+        // Signal every server first, then wait: the test host may be killed at any moment after ProcessExit starts,
+        // and no server should be left waiting for its turn. SIGINT is Postgres's "fast" shutdown; Redis exits on it.
         foreach (var p in _processes)
         {
             try
             {
-                // SIGINT is Postgres's "fast" shutdown; Redis exits on it too.
-                Process.Start("kill", ["-INT", p.Id.ToString()])?.WaitForExit(2000);
+                Process.Start("kill", ["-INT", p.Id.ToString()])?.WaitForExit(1000);
+            }
+            catch (InvalidOperationException)
+            {
+                // already gone
+            }
+        }
+        foreach (var p in _processes)
+        {
+            try
+            {
                 if (!p.WaitForExit(5000))
                 {
                     p.Kill(entireProcessTree: true);
