@@ -13,7 +13,8 @@ namespace AigneHub.Api.Usage;
 
 public sealed record QuotaResponse(string Balance, string Reserved, string Available, string DailyAverage, double? EstimatedDaysLeft, string Currency);
 
-public sealed record TrendBucket(DateTimeOffset Start, long Calls, long Successes, long PromptTokens, long CompletionTokens, string Credits);
+public sealed record TrendBucket(DateTimeOffset Start, long Calls, long Successes, long PromptTokens, long CompletionTokens, string Credits,
+    double? AvgDurationMs, double? P50TtfbMs, double? P95TtfbMs);
 
 public sealed record TrendsResponse(string Granularity, int TimezoneOffset, IReadOnlyList<TrendBucket> Buckets);
 
@@ -111,7 +112,10 @@ public static class UsageApi
         var sql = new StringBuilder($"""
             SELECT date_trunc(@unit, (created_at AT TIME ZONE 'UTC') - make_interval(mins => @offset)) AS bucket,
                    count(*), count(*) FILTER (WHERE status = 'success'), coalesce(sum(prompt_tokens), 0),
-                   coalesce(sum(completion_tokens), 0), coalesce(sum(credits), 0)
+                   coalesce(sum(completion_tokens), 0), coalesce(sum(credits), 0),
+                   avg(duration_ms)::float8,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY gateway_ttfb_ms),
+                   percentile_cont(0.95) WITHIN GROUP (ORDER BY gateway_ttfb_ms)
             FROM {AigneHubDbContext.Schema}.model_calls
             WHERE created_at >= @from AND created_at < @to
             """);
@@ -136,9 +140,11 @@ public static class UsageApi
         {
             var local = DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Unspecified);
             buckets.Add(new TrendBucket(new DateTimeOffset(local, offset), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
-                BillingModel.Format(reader.GetDecimal(5))));
+                BillingModel.Format(reader.GetDecimal(5)), Nullable(reader, 6), Nullable(reader, 7), Nullable(reader, 8)));
         }
         return TypedResults.Ok(new TrendsResponse(unit, timezoneOffset, buckets));
+
+        static double? Nullable(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : Math.Round(r.GetDouble(i), 1);
     }
 
     private static async Task<Results<Ok<PagedResponse<ModelCallResponse>>, ValidationProblem>> ListAsync(

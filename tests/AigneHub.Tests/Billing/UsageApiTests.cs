@@ -40,6 +40,10 @@ public sealed class UsageApiTests
         Assert.Equal(3, bucket["successes"]!.GetValue<long>());
         Assert.Equal("6", bucket["credits"]!.GetValue<string>());
         Assert.EndsWith("+08:00", bucket["start"]!.GetValue<string>());
+        // Durations 3 × 120 ms and one failed 1 s; time to first byte 40 ms on each success (the failure had none).
+        Assert.Equal(340d, bucket["avgDurationMs"]!.GetValue<double>());
+        Assert.Equal(40d, bucket["p50TtfbMs"]!.GetValue<double>());
+        Assert.Equal(40d, bucket["p95TtfbMs"]!.GetValue<double>());
 
         var calls = await host.Owner.GetFromJsonAsync<JsonObject>("/api/v2/model-calls?status=success&provider=openai&pageSize=2");
         Assert.Equal(3, calls!["total"]!.GetValue<long>());
