@@ -48,27 +48,7 @@ internal sealed partial class CallRecorder(
         var now = time.GetUtcNow();
         try
         {
-            await BillingSql.StartCallAsync(database.DataSource, new StartCallCommand
-            {
-                Id = id,
-                UserId = context.UserId,
-                AppId = context.AppId,
-                AccessKeyId = context.AccessKeyId,
-                Surface = context.Surface == ApiSurface.V1 ? CallSurface.V1 : CallSurface.V2,
-                Provider = first?.Kind.Name,
-                Model = first?.Model,
-                RequestedModel = context.RequestedModel,
-                Type = context.Type,
-                Images = estimate.Images,
-                ImageSize = estimate.ImageSize,
-                ImageQuality = estimate.ImageQuality,
-                Parameters = estimate.Parameters?.ToJsonString(),
-                Reserve = null,
-                Billed = false,
-                RequestId = context.RequestId,
-                TraceId = context.TraceId,
-                CreatedAt = context.StartedAt,
-            }, cancellationToken);
+            await BillingSql.StartCallAsync(database.DataSource, NewCall(id, context, first, estimate, reserve: null, billed: false), cancellationToken);
             await BillingSql.SettleCallAsync(database.DataSource, new SettleCallCommand
             {
                 Id = id,
@@ -125,27 +105,8 @@ internal sealed partial class CallRecorder(
         }
         var first = targets.Count > 0 ? targets[0] : null;
         var id = Guid.CreateVersion7();
-        var started = await BillingSql.StartCallAsync(database.DataSource, new StartCallCommand
-        {
-            Id = id,
-            UserId = context.UserId,
-            AppId = context.AppId,
-            AccessKeyId = context.AccessKeyId,
-            Surface = context.Surface == ApiSurface.V1 ? CallSurface.V1 : CallSurface.V2,
-            Provider = first?.Kind.Name,
-            Model = first?.Model,
-            RequestedModel = context.RequestedModel,
-            Type = context.Type,
-            Images = estimate.Images,
-            ImageSize = estimate.ImageSize,
-            ImageQuality = estimate.ImageQuality,
-            Parameters = estimate.Parameters?.ToJsonString(),
-            Reserve = billed ? worstCase : null,
-            Billed = billed,
-            RequestId = context.RequestId,
-            TraceId = context.TraceId,
-            CreatedAt = time.GetUtcNow(),
-        }, cancellationToken);
+        var started = await BillingSql.StartCallAsync(database.DataSource,
+            NewCall(id, context, first, estimate, billed ? worstCase : null, billed), cancellationToken);
         if (!started)
         {
             throw new GatewayException(402, "insufficient_quota",
@@ -239,6 +200,29 @@ internal sealed partial class CallRecorder(
         ModelType.Video => CreditFormula.Compute(rate, new MeteredUsage(estimate.PromptTokens, 0, VideoSeconds: o.DefaultMaxVideoSeconds)),
         ModelType.Embedding => CreditFormula.Compute(rate, new MeteredUsage(estimate.PromptTokens, 0)),
         _ => CreditFormula.Compute(rate, new MeteredUsage(estimate.PromptTokens, estimate.MaxOutputTokens ?? o.DefaultMaxOutputTokens)),
+    };
+
+    /// <summary>The <c>processing</c> row of a call, as it is written before any provider is called.</summary>
+    private static StartCallCommand NewCall(Guid id, CallContext context, ModelTarget? first, CallEstimate estimate, decimal? reserve, bool billed) => new()
+    {
+        Id = id,
+        UserId = context.UserId,
+        AppId = context.AppId,
+        AccessKeyId = context.AccessKeyId,
+        Surface = context.Surface == ApiSurface.V1 ? CallSurface.V1 : CallSurface.V2,
+        Provider = first?.Kind.Name,
+        Model = first?.Model,
+        RequestedModel = context.RequestedModel,
+        Type = context.Type,
+        Images = estimate.Images,
+        ImageSize = estimate.ImageSize,
+        ImageQuality = estimate.ImageQuality,
+        Parameters = estimate.Parameters?.ToJsonString(),
+        Reserve = reserve,
+        Billed = billed,
+        RequestId = context.RequestId,
+        TraceId = context.TraceId,
+        CreatedAt = context.StartedAt,
     };
 
     private static decimal ToDecimal(double? seconds) =>

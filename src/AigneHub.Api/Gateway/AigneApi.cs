@@ -133,25 +133,14 @@ public static class AigneApi
     {
         var input = body["input"] as JsonObject ?? throw GatewayException.BadRequest("'input' must be an object.", "input");
         var model = GatewayRequests.RequireModel(input["modelOptions"]?["model"], "input.modelOptions.model");
-        List<string> texts = input["input"] switch
-        {
-            JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String => [v.GetValue<string>()],
-            JsonArray a when a.Count > 0 && a.All(x => x is JsonValue xv && xv.GetValueKind() == System.Text.Json.JsonValueKind.String)
-                => a.Select(x => x!.GetValue<string>()).ToList(),
-            _ => throw GatewayException.BadRequest("'input.input' must be a string or a non-empty array of strings.", "input.input"),
-        };
+        var texts = EmbeddingCalls.ReadInputs(input["input"], "input.input");
         var request = new EmbeddingRequest { Model = model, Inputs = texts };
-        var estimate = new CallEstimate { PromptTokens = TokenEstimator.FromCharacters(texts.Sum(t => (long)t.Length)), MaxOutputTokens = 0 };
+        var estimate = EmbeddingCalls.Estimate(texts);
         var call = services.Pipeline.CreateContext(context, ApiSurface.V2, model, ModelType.Embedding, streaming: false);
         var candidates = await services.Pipeline.ResolveAsync(model, ModelType.Embedding, context.RequestAborted);
         await services.Pipeline.RunAsync(context, call, estimate, candidates, async (attempt, ct) =>
         {
-            var adapter = services.Services.GetKeyedService<IEmbeddingAdapter>(attempt.Target.Kind.Protocol)
-                ?? throw new ProviderException(attempt.Target.Kind.Name, ProviderErrorClass.BadRequest, null, $"Provider '{attempt.Target.Kind.Name}' does not serve embeddings.");
-            var response = await adapter.EmbedAsync(attempt.Endpoint, request with { Model = attempt.Target.Model }, ct);
-            attempt.MarkProviderFirstByte();
-            attempt.Committed = true;
-            var usage = response.Usage.InputTokens > 0 ? response.Usage : response.Usage with { InputTokens = estimate.PromptTokens };
+            var (response, usage, estimated) = await EmbeddingCalls.EmbedAsync(services.Services, attempt, request, estimate, ct);
             await Results.Json(new JsonObject
             {
                 ["embeddings"] = new JsonArray(response.Embeddings.Select(e => (JsonNode?)new JsonArray(e.Select(f => (JsonNode?)f).ToArray())).ToArray()),
@@ -159,7 +148,7 @@ public static class AigneApi
                 ["modelWithProvider"] = attempt.Target.PublicName,
                 ["usage"] = AigneProtocol.WriteUsage(usage),
             }).ExecuteAsync(context);
-            return new AttemptResult { Usage = usage, UsageEstimated = response.Usage.InputTokens == 0, CallerFirstByteAt = System.Diagnostics.Stopwatch.GetTimestamp() };
+            return new AttemptResult { Usage = usage, UsageEstimated = estimated, CallerFirstByteAt = System.Diagnostics.Stopwatch.GetTimestamp() };
         }, _ => Task.CompletedTask);
         return Results.Empty;
     }

@@ -84,18 +84,7 @@ public static class OpenAiApi
             return await AigneApi.EmbeddingsAsync(context, services, body);
         }
         var model = GatewayRequests.RequireModel(body["model"]);
-        var inputs = body["input"] switch
-        {
-            JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String => [v.GetValue<string>()],
-            JsonArray a when a.Count > 0 && a.All(x => x is JsonValue xv && xv.GetValueKind() == System.Text.Json.JsonValueKind.String)
-                => a.Select(x => x!.GetValue<string>()).ToList(),
-            null => throw GatewayException.BadRequest("'input' is required.", "input"),
-            _ => throw GatewayException.BadRequest("'input' must be a string or a non-empty array of strings.", "input"),
-        };
-        if (inputs.Count > 2048)
-        {
-            throw GatewayException.BadRequest("'input' may hold at most 2048 items.", "input");
-        }
+        var inputs = EmbeddingCalls.ReadInputs(body["input"], "input");
         var base64 = (string?)body["encoding_format"] switch
         {
             null or "float" => false,
@@ -103,17 +92,13 @@ public static class OpenAiApi
             _ => throw GatewayException.BadRequest("'encoding_format' must be float or base64.", "encoding_format"),
         };
         var request = new EmbeddingRequest { Model = model, Inputs = inputs, Dimensions = OpenAiChatCodec.Integer(body["dimensions"], "dimensions") };
-        var estimate = new CallEstimate { PromptTokens = TokenEstimator.FromCharacters(inputs.Sum(i => (long)i.Length)), MaxOutputTokens = 0 };
+        var estimate = EmbeddingCalls.Estimate(inputs);
 
         var call = services.Pipeline.CreateContext(context, surface, model, ModelType.Embedding, streaming: false);
         var candidates = await services.Pipeline.ResolveAsync(model, ModelType.Embedding, context.RequestAborted);
         await services.Pipeline.RunAsync(context, call, estimate, candidates, async (attempt, ct) =>
         {
-            var adapter = services.Services.GetKeyedService<IEmbeddingAdapter>(attempt.Target.Kind.Protocol)
-                ?? throw new ProviderException(attempt.Target.Kind.Name, ProviderErrorClass.BadRequest, null, $"Provider '{attempt.Target.Kind.Name}' does not serve embeddings.");
-            var response = await adapter.EmbedAsync(attempt.Endpoint, request with { Model = attempt.Target.Model }, ct);
-            attempt.MarkProviderFirstByte();
-            attempt.Committed = true;
+            var (response, usage, estimated) = await EmbeddingCalls.EmbedAsync(services.Services, attempt, request, estimate, ct);
             var data = new JsonArray();
             for (var i = 0; i < response.Embeddings.Count; i++)
             {
@@ -127,7 +112,6 @@ public static class OpenAiApi
                         : new JsonArray(vector.Select(f => (JsonNode?)f).ToArray()),
                 });
             }
-            var usage = response.Usage.InputTokens > 0 ? response.Usage : response.Usage with { InputTokens = estimate.PromptTokens };
             await Results.Json(new JsonObject
             {
                 ["object"] = "list",
@@ -135,7 +119,7 @@ public static class OpenAiApi
                 ["model"] = response.Model,
                 ["usage"] = new JsonObject { ["prompt_tokens"] = usage.InputTokens, ["total_tokens"] = usage.InputTokens },
             }).ExecuteAsync(context);
-            return new AttemptResult { Usage = usage, UsageEstimated = response.Usage.InputTokens == 0, CallerFirstByteAt = System.Diagnostics.Stopwatch.GetTimestamp() };
+            return new AttemptResult { Usage = usage, UsageEstimated = estimated, CallerFirstByteAt = System.Diagnostics.Stopwatch.GetTimestamp() };
         }, _ => Task.CompletedTask);
         return Results.Empty;
     }
