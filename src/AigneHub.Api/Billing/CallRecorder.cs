@@ -120,7 +120,9 @@ internal sealed partial class CallRecorder(
         {
             _tokenOwners[id] = (context.UserId, context.AccessKeyId);
         }
-        return new CallTicket(id, targets);
+        // The reservation assumed the configured cap when the caller gave none: hold the provider to it.
+        var cap = billed && estimate.MaxOutputTokens is null && context.Type == ModelType.Chat ? o.DefaultMaxOutputTokens : (int?)null;
+        return new CallTicket(id, targets, cap);
     }
 
     public async ValueTask CompleteAsync(CallTicket ticket, CallResult result, CancellationToken cancellationToken)

@@ -58,10 +58,11 @@ public sealed record CallEstimate
 }
 
 /// <summary>
-/// Returned by <see cref="ICallRecorder.StartAsync"/>: the durable call id, and the candidates the caller may be
-/// served by (billing removes the ones without a rate), in the resolver's order.
+/// Returned by <see cref="ICallRecorder.StartAsync"/>: the durable call id, the candidates the caller may be served
+/// by (billing removes the ones without a rate), in the resolver's order, and — when the caller set no output limit
+/// but the reservation assumed one — the cap the provider must be held to, so no answer outgrows its reservation.
 /// </summary>
-public sealed record CallTicket(Guid CallId, IReadOnlyList<ModelTarget> Targets);
+public sealed record CallTicket(Guid CallId, IReadOnlyList<ModelTarget> Targets, int? OutputTokenCap = null);
 
 /// <summary>How the call ended. Exactly one per ticket.</summary>
 public sealed record CallResult

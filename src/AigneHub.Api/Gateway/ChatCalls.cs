@@ -29,7 +29,7 @@ public static class ChatCalls
             var adapter = services.GetKeyedService<IChatAdapter>(attempt.Target.Kind.Protocol)
                 ?? throw new ProviderException(attempt.Target.Kind.Name, ProviderErrorClass.BadRequest, null,
                     $"Provider '{attempt.Target.Kind.Name}' does not serve chat.");
-            var providerRequest = request with { Model = attempt.Target.Model };
+            var providerRequest = request with { Model = attempt.Target.Model, MaxOutputTokens = request.MaxOutputTokens ?? attempt.OutputTokenCap };
 
             if (!streaming)
             {

@@ -16,6 +16,9 @@ public sealed class Attempt(ModelTarget target, ProviderEndpoint endpoint, Crede
 
     public Activity? Span { get; } = span;
 
+    /// <summary>The most output tokens the provider may produce for this call (see <see cref="CallTicket.OutputTokenCap"/>).</summary>
+    public int? OutputTokenCap { get; init; }
+
     public long StartedAt { get; } = Stopwatch.GetTimestamp();
 
     /// <summary>From here on, failing over would send the caller a second answer: it is forbidden.</summary>
@@ -140,7 +143,10 @@ public sealed partial class GatewayPipeline(
 
                 attempts++;
                 using var span = GatewayTelemetry.StartProviderSpan(target, call.Type == ModelType.Chat ? "chat" : call.Type.ToString().ToLowerInvariant());
-                current = new Attempt(target, new ProviderEndpoint(target.Kind.Name, target.BaseUrl, lease?.Secret, http.Client), lease, span);
+                current = new Attempt(target, new ProviderEndpoint(target.Kind.Name, target.BaseUrl, lease?.Secret, http.Client), lease, span)
+                {
+                    OutputTokenCap = ticket.OutputTokenCap,
+                };
                 try
                 {
                     outcome = await attempt(current, aborted);

@@ -202,6 +202,22 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Without_max_tokens_the_provider_is_held_to_the_reserved_output_cap()
+    {
+        var (host, fake, member, key) = await StartAsync();
+        await using var _ = host;
+        await using var __ = fake;
+        await host.GrantAsync(member, "1000");
+        using var client = host.Api.CreateClient(key);
+
+        using var response = await client.PostAsync("/api/v2/chat/completions", Json($$"""{"model":"{{Model}}","messages":[{"role":"user","content":"hi"}]}"""));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // The reservation assumed the configured cap (4096 output tokens); the provider is told the same limit, so
+        // the answer cannot cost more than was reserved.
+        Assert.Equal(4096, (int?)fake.Requests.Last().RequiredBody["max_completion_tokens"]);
+    }
+
     private static async Task<ModelCall> WaitForSettledAsync(BillingHost host, Guid member)
     {
         for (var i = 0; i < 100; i++)

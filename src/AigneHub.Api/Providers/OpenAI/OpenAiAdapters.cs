@@ -15,7 +15,7 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter
     public async Task<ChatResponse> CompleteAsync(ProviderEndpoint endpoint, ChatRequest request, CancellationToken cancellationToken)
     {
         using var message = OpenAiRequests.Post(endpoint, "chat/completions",
-            OpenAiChatCodec.WriteRequest(request, stream: false, UsesMaxCompletionTokens(endpoint)));
+            OpenAiChatCodec.WriteRequest(request, stream: false, UsesMaxCompletionTokens(endpoint.Provider)));
         var body = await http.PostJsonAsync(endpoint, message, cancellationToken);
         return OpenAiChatCodec.ReadResponse(body);
     }
@@ -24,7 +24,7 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var message = OpenAiRequests.Post(endpoint, "chat/completions",
-            OpenAiChatCodec.WriteRequest(request, stream: true, UsesMaxCompletionTokens(endpoint)));
+            OpenAiChatCodec.WriteRequest(request, stream: true, UsesMaxCompletionTokens(endpoint.Provider)));
         using var response = await http.SendAsync(endpoint, message, cancellationToken);
         await foreach (var item in http.ReadEventsAsync(endpoint, response, cancellationToken))
         {
@@ -42,7 +42,8 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter
         }
     }
 
-    private static bool UsesMaxCompletionTokens(ProviderEndpoint endpoint) => endpoint.Provider == ProviderKinds.OpenAI.Name;
+    /// <summary>OpenAI itself deprecated <c>max_tokens</c> for <c>max_completion_tokens</c>; compatible providers take the old name.</summary>
+    internal static bool UsesMaxCompletionTokens(string provider) => provider == ProviderKinds.OpenAI.Name;
 }
 
 public sealed class OpenAiEmbeddingAdapter(ProviderHttp http) : IEmbeddingAdapter

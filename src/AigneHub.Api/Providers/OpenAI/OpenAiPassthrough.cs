@@ -17,6 +17,10 @@ public static class OpenAiPassthrough
         {
             var body = (JsonObject)callerBody.DeepClone();
             body["model"] = attempt.Target.Model;
+            if (attempt.OutputTokenCap is int cap && body["max_tokens"] is null && body["max_completion_tokens"] is null)
+            {
+                body[OpenAiChatAdapter.UsesMaxCompletionTokens(attempt.Endpoint.Provider) ? "max_completion_tokens" : "max_tokens"] = cap;
+            }
             if (streaming)
             {
                 // Always ask for usage: a streamed call must be billed from the provider's own count.
