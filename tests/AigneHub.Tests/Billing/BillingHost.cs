@@ -115,5 +115,17 @@ internal sealed class BillingHost : IAsyncDisposable
     public Task<decimal> DebitsAsync(Guid userId) =>
         ScalarAsync<decimal>("SELECT coalesce(-sum(amount), 0) FROM aignehub.credit_ledger WHERE user_id = @u AND kind = 'debit'", ("u", userId));
 
+    /// <summary>Asserts the admin routes' common error shape: <c>{"error":{"message","type","param"}}</c>.</summary>
+    public static async Task AssertErrorAsync(HttpResponseMessage response, System.Net.HttpStatusCode status, string type, string? param)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"{(int)response.StatusCode}: {text}");
+        var error = JsonNode.Parse(text)!["error"]!.AsObject();
+        Assert.Equal(type, error["type"]!.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(error["message"]!.GetValue<string>()));
+        Assert.Equal(param, error["param"]?.GetValue<string>());
+        Assert.True(error.ContainsKey("param"), "'param' is always present (null when no single field is at fault).");
+    }
+
     public ValueTask DisposeAsync() => Api.DisposeAsync();
 }
