@@ -82,7 +82,7 @@ public sealed class BillingApiTests
         Assert.Equal(HttpStatusCode.Created, grant.StatusCode);
         using var bad = await host.Owner.PostAsync($"/api/admin/users/{owner}/credits/grants", Json("""{"amount":0,"category":"gift"}"""));
         await BillingHost.AssertErrorAsync(bad, HttpStatusCode.BadRequest, "invalid_request_error", "amount");
-        Assert.Contains("'category' must be 'paid' or 'promotional'.", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("'category' must be 'paid' or 'promotional'.", JsonNode.Parse(await bad.Content.ReadAsStringAsync())!["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
         using var past = await host.Owner.PostAsync($"/api/admin/users/{owner}/credits/grants", Json("""{"amount":1,"category":"paid","expiresAt":"2001-01-01T00:00:00Z"}"""));
         await BillingHost.AssertErrorAsync(past, HttpStatusCode.BadRequest, "invalid_request_error", "expiresAt");
         using var missing = await host.Owner.PostAsync($"/api/admin/users/{Guid.NewGuid()}/credits/grants", Json("""{"amount":1,"category":"paid"}"""));
