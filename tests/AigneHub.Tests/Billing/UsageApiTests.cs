@@ -73,6 +73,8 @@ public sealed class UsageApiTests
             using var bad = await host.Owner.GetAsync(url);
             await BillingHost.AssertErrorAsync(bad, HttpStatusCode.BadRequest, "invalid_request_error", param);
         }
+        // Unbindable query values are refused by the framework before the handler (not in the common shape).
+        Assert.Equal(HttpStatusCode.BadRequest, (await host.Owner.GetAsync("/api/v2/model-calls?page=abc")).StatusCode);
         using var anonymous = host.Api.CreateClient(bearer: null);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v2/usage/quota")).StatusCode);
     }
