@@ -1,8 +1,8 @@
 using AigneHub.Data;
 using AigneHub.Worker.Jobs;
 
-// The Worker runs the background jobs (meter delivery, stale-call cleanup, rollups). It is a web host too, so
-// that orchestrators can probe /health like any other service.
+// The Worker runs the background jobs (meter delivery, stale-call cleanup, grant expiry, rollups, retention). It is
+// a web host too, so that orchestrators can probe /health like any other service.
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();

@@ -6,9 +6,19 @@ using Npgsql;
 
 namespace AigneHub.Api.Billing;
 
+/// <summary>An account's balance and reservations, and what its live grants hold: per category, and how much of it
+/// expires within <see cref="CreditAccounts.ExpiringSoonDays"/> (the soonest expiry with it).</summary>
 public sealed record CreditBalance(decimal Balance, decimal Reserved)
 {
     public decimal Available => Balance - Reserved;
+
+    public decimal Paid { get; init; }
+
+    public decimal Promotional { get; init; }
+
+    public decimal ExpiringSoon { get; init; }
+
+    public DateTimeOffset? NextExpiry { get; init; }
 }
 
 /// <summary>Credit accounts outside the hot path's one statement: creation with welcome credits, grants, reads.</summary>
@@ -16,17 +26,44 @@ public sealed class CreditAccounts(BillingDatabase database, IOptionsMonitor<Bil
 {
     private const string S = AigneHubDbContext.Schema;
 
+    // The account row is locked first (the lock order of every grant writer, see BillingSql). A grant pays off any
+    // debt (Σ remaining − balance: a charge that found too little to consume, e.g. a call in flight when its grant
+    // expired) before it is spendable, so the grants' remainders always add up to the balance once it is positive.
     private static readonly string GrantSql = $"""
-        WITH g AS (
+        WITH acct AS (
+            UPDATE {S}.credit_accounts SET balance = balance + @amount, updated_at = @now
+            WHERE user_id = @user
+            RETURNING user_id, balance - @amount AS balance_before),
+        held AS MATERIALIZED (
+            SELECT g.remaining FROM {S}.credit_grants g JOIN acct ON g.user_id = acct.user_id
+            WHERE g.remaining > 0
+            FOR UPDATE OF g),
+        g AS (
             INSERT INTO {S}.credit_grants (id, user_id, amount, remaining, category, source, note, expires_at, created_by, created_at)
-            VALUES (@id, @user, @amount, @amount, @category, 'admin', @note, @expires, @by, @now)
-            RETURNING id, user_id),
+            SELECT @id, acct.user_id, @amount,
+                @amount - least(@amount, greatest(0, (SELECT coalesce(sum(remaining), 0) FROM held) - acct.balance_before)),
+                @category, 'admin', @note, @expires, @by, @now
+            FROM acct
+            RETURNING id, user_id, remaining),
         l AS (
             INSERT INTO {S}.credit_ledger (id, user_id, amount, kind, grant_id, description, created_at)
             SELECT @entry, user_id, @amount, 'grant', id, @description, @now FROM g)
-        UPDATE {S}.credit_accounts a SET balance = a.balance + @amount, updated_at = @now
-        FROM g WHERE a.user_id = g.user_id
+        SELECT remaining FROM g
         """;
+
+    private static readonly string BalanceSql = $"""
+        SELECT a.balance, a.reserved,
+            coalesce(sum(g.remaining) FILTER (WHERE g.category = 'paid'), 0),
+            coalesce(sum(g.remaining) FILTER (WHERE g.category = 'promotional'), 0),
+            coalesce(sum(g.remaining) FILTER (WHERE g.expires_at < @soon), 0),
+            min(g.expires_at)
+        FROM {S}.credit_accounts a
+        LEFT JOIN {S}.credit_grants g ON g.user_id = a.user_id AND g.remaining > 0 AND g.expired_at IS NULL
+        WHERE a.user_id = @user
+        GROUP BY a.balance, a.reserved
+        """;
+
+    public const int ExpiringSoonDays = 7;
 
     // Accounts known to exist in this process; the ensure statement is idempotent, this only saves its round trip.
     private readonly ConcurrentDictionary<Guid, byte> _known = new();
@@ -45,15 +82,25 @@ public sealed class CreditAccounts(BillingDatabase database, IOptionsMonitor<Bil
     public async Task<CreditBalance> GetAsync(Guid userId, CancellationToken cancellationToken)
     {
         await EnsureAsync(userId, cancellationToken);
-        await using var cmd = database.DataSource.CreateCommand($"SELECT balance, reserved FROM {S}.credit_accounts WHERE user_id = @user");
+        await using var cmd = database.DataSource.CreateCommand(BalanceSql);
         cmd.Parameters.Add(new NpgsqlParameter<Guid>("user", userId));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("soon", time.GetUtcNow().AddDays(ExpiringSoonDays)));
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new CreditBalance(reader.GetDecimal(0), reader.GetDecimal(1))
-            : new CreditBalance(0, 0);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return new CreditBalance(0, 0);
+        }
+        return new CreditBalance(reader.GetDecimal(0), reader.GetDecimal(1))
+        {
+            Paid = reader.GetDecimal(2),
+            Promotional = reader.GetDecimal(3),
+            ExpiringSoon = reader.GetDecimal(4),
+            NextExpiry = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+        };
     }
 
-    /// <summary>Adds a grant: the grant row, its ledger entry and the balance move in one statement.</summary>
+    /// <summary>Adds a grant: the grant row, its ledger entry and the balance move in one statement. The returned
+    /// grant's <see cref="CreditGrant.Remaining"/> is what is left after paying off any debt.</summary>
     public async Task<CreditGrant> GrantAsync(Guid userId, decimal amount, GrantCategory category, DateTimeOffset? expiresAt, string? note, Guid? grantedBy, CancellationToken cancellationToken)
     {
         await EnsureAsync(userId, cancellationToken);
@@ -81,7 +128,7 @@ public sealed class CreditAccounts(BillingDatabase database, IOptionsMonitor<Bil
         p.Add(new NpgsqlParameter<Guid>("entry", Guid.CreateVersion7()));
         p.Add(new NpgsqlParameter<string>("description", category == GrantCategory.Paid ? "Credits purchased" : "Promotional credits"));
         p.Add(new NpgsqlParameter<DateTimeOffset>("now", grant.CreatedAt));
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
+        grant.Remaining = (decimal)(await cmd.ExecuteScalarAsync(cancellationToken))!;
         return grant;
     }
 }

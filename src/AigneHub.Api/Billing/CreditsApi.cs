@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using AigneHub.Api.Identity;
+using AigneHub.Api.Providers.Management;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using AigneHub.Data.Identity;
@@ -9,17 +10,26 @@ using Microsoft.Extensions.Options;
 
 namespace AigneHub.Api.Billing;
 
-public sealed record CreditsResponse(string Balance, string Reserved, string Available, string Currency, string? PaymentLink);
+/// <summary>A balance. <see cref="Grants"/> is what the live grants hold per category; <see cref="ExpiringSoon"/> how
+/// much of it lapses within <see cref="CreditAccounts.ExpiringSoonDays"/> days.</summary>
+public sealed record CreditsResponse(string Balance, string Reserved, string Available, string Currency, string? PaymentLink,
+    GrantTotals Grants, ExpiringCredits ExpiringSoon);
+
+public sealed record GrantTotals(string Paid, string Promotional);
+
+public sealed record ExpiringCredits(string Amount, int WithinDays, DateTimeOffset? NextExpiresAt);
 
 public sealed record LedgerEntryResponse(Guid Id, string Amount, string Kind, Guid? ModelCallId, Guid? GrantId, string? Description, DateTimeOffset CreatedAt);
 
 public sealed record PagedResponse<T>(IReadOnlyList<T> Items, int Page, int PageSize, long Total);
 
-public sealed record GrantResponse(Guid Id, Guid UserId, string Amount, string Category, string Source, string? Note, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt);
+public sealed record GrantResponse(Guid Id, Guid UserId, string Amount, string Remaining, string Category, string Source, string? Note,
+    DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// A user's credits (<c>/api/v2/credits</c>) and the admin's grants (<c>/api/admin/users/{id}/credits</c>).
-/// Amounts are decimal strings: JSON numbers would reach most clients as binary floats.
+/// Amounts are decimal strings: JSON numbers would reach most clients as binary floats. Errors use the admin routes'
+/// common shape <c>{"error":{"message","type","param"}}</c> (<see cref="AdminErrors"/>).
 /// </summary>
 public static class CreditsApi
 {
@@ -48,49 +58,53 @@ public static class CreditsApi
         return TypedResults.Ok(ToResponse(await accounts.GetAsync(userId, cancellationToken), options.CurrentValue));
     }
 
-    private static async Task<Results<Ok<PagedResponse<LedgerEntryResponse>>, UnauthorizedHttpResult, ValidationProblem>> GetMyTransactionsAsync(
+    private static async Task<Results<Ok<PagedResponse<LedgerEntryResponse>>, UnauthorizedHttpResult, JsonHttpResult<ErrorEnvelope>>> GetMyTransactionsAsync(
         ClaimsPrincipal user, AigneHubDbContext db, CancellationToken cancellationToken, int page = 1, int pageSize = 20)
     {
         if (user.GetUserId() is not { } userId)
         {
             return TypedResults.Unauthorized();
         }
-        return await TransactionsAsync(db, userId, page, pageSize, cancellationToken);
-    }
-
-    private static async Task<Results<Ok<CreditsResponse>, NotFound>> GetUserAsync(
-        Guid id, AigneHubDbContext db, CreditAccounts accounts, IOptionsMonitor<BillingOptions> options, CancellationToken cancellationToken)
-    {
-        if (!await db.Users.AnyAsync(u => u.Id == id, cancellationToken))
-        {
-            return TypedResults.NotFound();
-        }
-        return TypedResults.Ok(ToResponse(await accounts.GetAsync(id, cancellationToken), options.CurrentValue));
-    }
-
-    private static async Task<Results<Ok<PagedResponse<LedgerEntryResponse>>, NotFound, ValidationProblem>> GetUserTransactionsAsync(
-        Guid id, AigneHubDbContext db, CancellationToken cancellationToken, int page = 1, int pageSize = 20)
-    {
-        if (!await db.Users.AnyAsync(u => u.Id == id, cancellationToken))
-        {
-            return TypedResults.NotFound();
-        }
-        var result = await TransactionsAsync(db, id, page, pageSize, cancellationToken);
-        return result.Result switch
+        return await TransactionsAsync(db, userId, page, pageSize, cancellationToken) switch
         {
             Ok<PagedResponse<LedgerEntryResponse>> ok => ok,
-            ValidationProblem problem => problem,
+            JsonHttpResult<ErrorEnvelope> error => error,
             _ => throw new InvalidOperationException(),
         };
     }
 
-    private static async Task<Results<Created<GrantResponse>, NotFound, ValidationProblem>> GrantAsync(
+    private static async Task<Results<Ok<CreditsResponse>, JsonHttpResult<ErrorEnvelope>>> GetUserAsync(
+        Guid id, AigneHubDbContext db, CreditAccounts accounts, IOptionsMonitor<BillingOptions> options, CancellationToken cancellationToken)
+    {
+        if (!await db.Users.AnyAsync(u => u.Id == id, cancellationToken))
+        {
+            return UserNotFound(id);
+        }
+        return TypedResults.Ok(ToResponse(await accounts.GetAsync(id, cancellationToken), options.CurrentValue));
+    }
+
+    private static async Task<Results<Ok<PagedResponse<LedgerEntryResponse>>, JsonHttpResult<ErrorEnvelope>>> GetUserTransactionsAsync(
+        Guid id, AigneHubDbContext db, CancellationToken cancellationToken, int page = 1, int pageSize = 20)
+    {
+        if (!await db.Users.AnyAsync(u => u.Id == id, cancellationToken))
+        {
+            return UserNotFound(id);
+        }
+        return await TransactionsAsync(db, id, page, pageSize, cancellationToken) switch
+        {
+            Ok<PagedResponse<LedgerEntryResponse>> ok => ok,
+            JsonHttpResult<ErrorEnvelope> error => error,
+            _ => throw new InvalidOperationException(),
+        };
+    }
+
+    private static async Task<Results<Created<GrantResponse>, JsonHttpResult<ErrorEnvelope>>> GrantAsync(
         Guid id, HttpRequest request, ClaimsPrincipal admin, AigneHubDbContext db, CreditAccounts accounts, TimeProvider time, CancellationToken cancellationToken)
     {
         var (body, errors) = await JsonBody.ReadAsync(request, cancellationToken);
         if (body is null)
         {
-            return TypedResults.ValidationProblem(errors!);
+            return JsonBody.ToError(errors!);
         }
         var amount = body.Decimal("amount", required: true, min: 0, max: 1_000_000_000_000m, maxScale: CreditFormula.Decimals);
         if (amount == 0)
@@ -111,26 +125,26 @@ public static class CreditsApi
         var note = body.String("note", required: false, maxLength: 500);
         if (body.Errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(body.Errors);
+            return JsonBody.ToError(body.Errors);
         }
         if (!await db.Users.AnyAsync(u => u.Id == id, cancellationToken))
         {
-            return TypedResults.NotFound();
+            return UserNotFound(id);
         }
         var grant = await accounts.GrantAsync(id, amount!.Value, category, expiresAt, note, admin.GetUserId(), cancellationToken);
         return TypedResults.Created($"/api/admin/users/{id}/credits", new GrantResponse(grant.Id, grant.UserId, BillingModel.Format(grant.Amount),
-            BillingModel.Word(grant.Category), grant.Source, grant.Note, grant.ExpiresAt, grant.CreatedAt));
+            BillingModel.Format(grant.Remaining), BillingModel.Word(grant.Category), grant.Source, grant.Note, grant.ExpiresAt, grant.CreatedAt));
     }
 
-    private static async Task<Results<Ok<PagedResponse<LedgerEntryResponse>>, UnauthorizedHttpResult, ValidationProblem>> TransactionsAsync(
-        AigneHubDbContext db, Guid userId, int page, int pageSize, CancellationToken cancellationToken)
+    private static async Task<IResult> TransactionsAsync(AigneHubDbContext db, Guid userId, int page, int pageSize, CancellationToken cancellationToken)
     {
-        if (page < 1 || pageSize is < 1 or > MaxPageSize)
+        if (page < 1)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["page"] = [$"'page' must be 1 or more and 'pageSize' between 1 and {MaxPageSize}."],
-            });
+            return AdminErrors.Invalid("'page' must be 1 or more.", "page");
+        }
+        if (pageSize is < 1 or > MaxPageSize)
+        {
+            return AdminErrors.Invalid($"'pageSize' must be between 1 and {MaxPageSize}.", "pageSize");
         }
         var query = db.Set<CreditLedgerEntry>().AsNoTracking().Where(e => e.UserId == userId);
         var total = await query.LongCountAsync(cancellationToken);
@@ -140,10 +154,14 @@ public static class CreditsApi
         return TypedResults.Ok(new PagedResponse<LedgerEntryResponse>(items, page, pageSize, total));
     }
 
+    private static JsonHttpResult<ErrorEnvelope> UserNotFound(Guid id) => AdminErrors.NotFound($"User '{id}' not found.");
+
     private static CreditsResponse ToResponse(CreditBalance balance, BillingOptions options) => new(
         BillingModel.Format(balance.Balance),
         BillingModel.Format(balance.Reserved),
         BillingModel.Format(balance.Available),
         "credits",
-        options.PaymentLink);
+        options.PaymentLink,
+        new GrantTotals(BillingModel.Format(balance.Paid), BillingModel.Format(balance.Promotional)),
+        new ExpiringCredits(BillingModel.Format(balance.ExpiringSoon), CreditAccounts.ExpiringSoonDays, balance.NextExpiry));
 }

@@ -1,12 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
+using AigneHub.Api.Providers.Management;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AigneHub.Api.Billing;
 
 /// <summary>
 /// Reads admin request bodies by hand so that money never passes through a binary float: numbers are parsed from
 /// their raw JSON text (or from a decimal string) straight into <see cref="decimal"/>. Problems are collected per
-/// field, the shape <c>ValidationProblem</c> reports.
+/// field and answered in the admin routes' common error shape (<see cref="ToError"/>).
 /// </summary>
 internal sealed class JsonBody(JsonElement root)
 {
@@ -35,6 +37,17 @@ internal sealed class JsonBody(JsonElement root)
         {
             return (null, new() { ["body"] = [$"The body is not valid JSON: {ex.Message}"] });
         }
+    }
+
+    /// <summary>
+    /// The collected problems as one 400 <c>{"error":{"message","type":"invalid_request_error","param"}}</c>:
+    /// <c>param</c> names the first offending field and the message lists every problem, so a form can mark the
+    /// field and still show all that is wrong.
+    /// </summary>
+    public static JsonHttpResult<ErrorEnvelope> ToError(Dictionary<string, string[]> errors)
+    {
+        var first = errors.First();
+        return AdminErrors.Invalid(string.Join(" ", errors.SelectMany(e => e.Value)), first.Key == "body" ? null : first.Key);
     }
 
     public bool Has(string name) => Root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;

@@ -3,10 +3,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Providers;
+using AigneHub.Api.Providers.Management;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -36,7 +36,8 @@ public static class RateMargins
 
 /// <summary>
 /// <c>/api/admin/model-rates</c>: what each provider+model+type costs in credits. Every change writes a history
-/// row in the same transaction and tells every Api replica to reload its rate cache.
+/// row in the same transaction and tells every Api replica to reload its rate cache. Errors use the admin routes'
+/// common shape <c>{"error":{"message","type","param"}}</c> (<see cref="AdminErrors"/>).
 /// </summary>
 public static class ModelRatesApi
 {
@@ -70,19 +71,19 @@ public static class ModelRatesApi
         return TypedResults.Ok(rates.Select(ToResponse).ToList());
     }
 
-    private static async Task<Results<Created<ModelRateResponse>, ValidationProblem, Conflict<ProblemDetails>>> CreateAsync(
+    private static async Task<Results<Created<ModelRateResponse>, JsonHttpResult<ErrorEnvelope>>> CreateAsync(
         HttpRequest request, ClaimsPrincipal admin, AigneHubDbContext db, IRateCatalog catalog, TimeProvider time, CancellationToken cancellationToken)
     {
         var (body, errors) = await JsonBody.ReadAsync(request, cancellationToken);
         if (body is null)
         {
-            return TypedResults.ValidationProblem(errors!);
+            return JsonBody.ToError(errors!);
         }
         var now = time.GetUtcNow();
         var rate = new ModelRate { Provider = "", Model = "", CreatedAt = now, UpdatedAt = now };
         if (!Apply(body, rate))
         {
-            return TypedResults.ValidationProblem(body.Errors);
+            return JsonBody.ToError(body.Errors);
         }
         db.Add(rate);
         db.Add(ModelRateHistory.Of(rate, RateChange.Created, admin.GetUserId(), now));
@@ -94,22 +95,22 @@ public static class ModelRatesApi
         return TypedResults.Created($"/api/admin/model-rates/{rate.Id}", ToResponse(rate));
     }
 
-    private static async Task<Results<Ok<ModelRateResponse>, NotFound, ValidationProblem, Conflict<ProblemDetails>>> UpdateAsync(
+    private static async Task<Results<Ok<ModelRateResponse>, JsonHttpResult<ErrorEnvelope>>> UpdateAsync(
         Guid id, HttpRequest request, ClaimsPrincipal admin, AigneHubDbContext db, IRateCatalog catalog, TimeProvider time, CancellationToken cancellationToken)
     {
         var (body, errors) = await JsonBody.ReadAsync(request, cancellationToken);
         if (body is null)
         {
-            return TypedResults.ValidationProblem(errors!);
+            return JsonBody.ToError(errors!);
         }
         var rate = await db.Set<ModelRate>().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (rate is null)
         {
-            return TypedResults.NotFound();
+            return RateNotFound(id);
         }
         if (!Apply(body, rate))
         {
-            return TypedResults.ValidationProblem(body.Errors);
+            return JsonBody.ToError(body.Errors);
         }
         var now = time.GetUtcNow();
         rate.UpdatedAt = now;
@@ -122,13 +123,13 @@ public static class ModelRatesApi
         return TypedResults.Ok(ToResponse(rate));
     }
 
-    private static async Task<Results<NoContent, NotFound>> DeleteAsync(
+    private static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteAsync(
         Guid id, ClaimsPrincipal admin, AigneHubDbContext db, IRateCatalog catalog, TimeProvider time, CancellationToken cancellationToken)
     {
         var rate = await db.Set<ModelRate>().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (rate is null)
         {
-            return TypedResults.NotFound();
+            return RateNotFound(id);
         }
         db.Remove(rate);
         db.Add(ModelRateHistory.Of(rate, RateChange.Deleted, admin.GetUserId(), time.GetUtcNow()));
@@ -245,12 +246,10 @@ public static class ModelRatesApi
         }
     }
 
-    private static Conflict<ProblemDetails> Duplicate(ModelRate rate) => TypedResults.Conflict(new ProblemDetails
-    {
-        Status = StatusCodes.Status409Conflict,
-        Title = "Duplicate rate",
-        Detail = $"A rate for {rate.Provider}/{rate.Model} ({BillingModel.Word(rate.Type)}) already exists.",
-    });
+    private static JsonHttpResult<ErrorEnvelope> Duplicate(ModelRate rate) => AdminErrors.Conflict(
+        $"A rate for {rate.Provider}/{rate.Model} ({BillingModel.Word(rate.Type)}) already exists.", "model");
+
+    private static JsonHttpResult<ErrorEnvelope> RateNotFound(Guid id) => AdminErrors.NotFound($"Model rate '{id}' not found.");
 
     private static ModelRateResponse ToResponse(ModelRate r) => new(r.Id, r.Provider, r.Model, BillingModel.Word(r.Type),
         BillingModel.Format(r.InputRate), BillingModel.Format(r.OutputRate), FormatOrNull(r.CacheWriteRate), FormatOrNull(r.CacheReadRate),

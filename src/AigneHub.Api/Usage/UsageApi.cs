@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text;
 using AigneHub.Api.Billing;
 using AigneHub.Api.Identity;
+using AigneHub.Api.Providers.Management;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -30,7 +31,8 @@ public sealed record UsageFilter(DateTimeOffset? From, DateTimeOffset? To, strin
 /// <summary>
 /// My usage under <c>/api/v2</c> (quota, trends, calls, CSV export) and the same across users under
 /// <c>/api/admin</c> (optionally narrowed by <c>userId</c>). Reads the raw calls, which retention keeps for
-/// <c>AigneHub:Usage:RetentionDays</c>; older history lives in the Worker's rollups.
+/// <c>AigneHub:Usage:RetentionDays</c>; older history lives in the Worker's rollups. Errors use the admin routes'
+/// common shape <c>{"error":{"message","type","param"}}</c>.
 /// </summary>
 public static class UsageApi
 {
@@ -83,7 +85,7 @@ public static class UsageApi
             BillingModel.Format(balance.Available), BillingModel.Format(daily), daysLeft, "credits"));
     }
 
-    private static async Task<Results<Ok<TrendsResponse>, ValidationProblem>> TrendsAsync(
+    private static async Task<Results<Ok<TrendsResponse>, JsonHttpResult<ErrorEnvelope>>> TrendsAsync(
         BillingDatabase db, TimeProvider time, Guid? userId, UsageFilter filter, string? granularity, int timezoneOffset, CancellationToken cancellationToken)
     {
         var unit = (granularity ?? "day").ToLowerInvariant();
@@ -105,7 +107,7 @@ public static class UsageApi
         ValidateFilter(filter, errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return JsonBody.ToError(errors);
         }
 
         // Local time = UTC − offset (JavaScript's convention); buckets are cut in local time and reported with it.
@@ -147,18 +149,22 @@ public static class UsageApi
         static double? Nullable(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : Math.Round(r.GetDouble(i), 1);
     }
 
-    private static async Task<Results<Ok<PagedResponse<ModelCallResponse>>, ValidationProblem>> ListAsync(
+    private static async Task<Results<Ok<PagedResponse<ModelCallResponse>>, JsonHttpResult<ErrorEnvelope>>> ListAsync(
         AigneHubDbContext db, Guid? userId, UsageFilter filter, int page, int pageSize, CancellationToken cancellationToken)
     {
         Dictionary<string, string[]> errors = [];
-        if (page < 1 || pageSize is < 1 or > MaxPageSize)
+        if (page < 1)
         {
-            errors["page"] = [$"'page' must be 1 or more and 'pageSize' between 1 and {MaxPageSize}."];
+            errors["page"] = ["'page' must be 1 or more."];
+        }
+        if (pageSize is < 1 or > MaxPageSize)
+        {
+            errors["pageSize"] = [$"'pageSize' must be between 1 and {MaxPageSize}."];
         }
         ValidateFilter(filter, errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return JsonBody.ToError(errors);
         }
         var query = Query(db, userId, filter);
         var total = await query.LongCountAsync(cancellationToken);
@@ -167,14 +173,14 @@ public static class UsageApi
         return TypedResults.Ok(new PagedResponse<ModelCallResponse>(rows.Select(ToResponse).ToList(), page, pageSize, total));
     }
 
-    private static async Task<Results<FileContentHttpResult, ValidationProblem>> ExportAsync(
+    private static async Task<Results<FileContentHttpResult, JsonHttpResult<ErrorEnvelope>>> ExportAsync(
         AigneHubDbContext db, Guid? userId, UsageFilter filter, CancellationToken cancellationToken)
     {
         Dictionary<string, string[]> errors = [];
         ValidateFilter(filter, errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return JsonBody.ToError(errors);
         }
         var rows = await Query(db, userId, filter).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
             .Take(MaxExportRows).ToListAsync(cancellationToken);

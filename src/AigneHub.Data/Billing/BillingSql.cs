@@ -98,6 +98,30 @@ public static class BillingSql
             'processing', @images, @size, @quality, @params, 0, @billed, @request, @trace, @now)
         """;
 
+    // Grant consumption, spliced into the settlement after `acct` (the account row is locked by then, so every writer
+    // of a user's grants is serialised on that row and cannot deadlock on the grant rows). `held` re-reads the grants
+    // FOR UPDATE, which in READ COMMITTED returns the latest committed versions even though this statement's snapshot
+    // predates the lock wait — a plain read would walk stale `remaining` values after a concurrent settlement.
+    // The walk takes @credits plus any debt (Σ remaining − balance: an earlier charge that found too little to
+    // consume) in order — soonest-expiring first, promotional before paid at equal expiry, then oldest.
+    private static readonly string ConsumeGrantsCtes = $"""
+        held AS MATERIALIZED (
+                SELECT g.id, g.remaining, g.expires_at, g.category, g.created_at
+                FROM {S}.credit_grants g JOIN acct ON g.user_id = acct.user_id
+                WHERE acct.charged AND g.remaining > 0
+                ORDER BY g.expires_at NULLS LAST, g.category = 'paid', g.created_at, g.id
+                FOR UPDATE OF g),
+            walk AS (
+                SELECT h.id, h.remaining,
+                    sum(h.remaining) OVER (ORDER BY h.expires_at NULLS LAST, h.category = 'paid', h.created_at, h.id) - h.remaining AS taken_before,
+                    @credits + greatest(0, sum(h.remaining) OVER () - acct.balance_before) AS target
+                FROM held h CROSS JOIN acct),
+            consumed AS (
+                UPDATE {S}.credit_grants g SET remaining = w.remaining - least(w.remaining, w.target - w.taken_before)
+                FROM walk w WHERE g.id = w.id AND w.taken_before < w.target
+                RETURNING g.id),
+        """;
+
     private static readonly string SettleSql = $"""
         WITH c AS (
             UPDATE {S}.model_calls SET status = @status, provider = coalesce(@provider, provider), model = coalesce(@model, model),
@@ -114,7 +138,9 @@ public static class BillingSql
                 reserved = a.reserved - c.reserved_credits, updated_at = @now
             FROM c
             WHERE a.user_id = c.user_id AND (c.reserved_credits <> 0 OR (c.billed AND @credits > 0))
-            RETURNING a.user_id),
+            RETURNING a.user_id, a.balance + CASE WHEN c.billed THEN @credits ELSE 0 END AS balance_before,
+                c.billed AND @credits > 0 AS charged),
+        {ConsumeGrantsCtes}
         debit AS (
             INSERT INTO {S}.credit_ledger (id, user_id, amount, kind, model_call_id, created_at)
             SELECT @entry, c.user_id, -@credits, 'debit', c.id, @now FROM c
@@ -148,6 +174,55 @@ public static class BillingSql
             FROM released WHERE a.user_id = released.user_id
             RETURNING a.user_id)
         SELECT count(*)::int FROM stale
+        """;
+
+    // Grant expiry, per account: the accounts with a due grant are locked first (SKIP LOCKED, so replicas take
+    // disjoint accounts and never wait on each other or on a settlement), then all their grants FOR UPDATE (latest
+    // versions, see ConsumeGrantsCtes) — the same lock order as a settlement. Outstanding debt is absorbed first, in
+    // consumption order (due grants come first: they expire soonest); what is left of each due grant lapses: an
+    // `expiry` ledger entry and the balance lowered by it. `expired_at IS NULL` is re-checked on the locked row and
+    // ux_credit_ledger_expiry backs it, so a grant expires once whatever replays or races.
+    private static readonly string ExpireGrantsSql = $"""
+        WITH due AS MATERIALIZED (
+            SELECT DISTINCT user_id FROM {S}.credit_grants
+            WHERE expired_at IS NULL AND expires_at <= @now
+            LIMIT @limit),
+        acct AS MATERIALIZED (
+            SELECT a.user_id, a.balance FROM {S}.credit_accounts a JOIN due ON a.user_id = due.user_id
+            ORDER BY a.user_id
+            FOR UPDATE OF a SKIP LOCKED),
+        held AS MATERIALIZED (
+            SELECT g.id, g.user_id, g.remaining, g.expires_at, g.category, g.created_at, g.expires_at <= @now AS lapsing
+            FROM {S}.credit_grants g JOIN acct ON g.user_id = acct.user_id
+            WHERE g.expired_at IS NULL AND (g.remaining > 0 OR g.expires_at <= @now)
+            ORDER BY g.user_id, g.expires_at NULLS LAST, g.category = 'paid', g.created_at, g.id
+            FOR UPDATE OF g),
+        walk AS (
+            SELECT h.id, h.user_id, h.remaining, coalesce(h.lapsing, false) AS lapsing,
+                least(h.remaining, greatest(0,
+                    greatest(0, sum(h.remaining) OVER (PARTITION BY h.user_id) - acct.balance)
+                    - (sum(h.remaining) OVER (PARTITION BY h.user_id ORDER BY h.expires_at NULLS LAST, h.category = 'paid', h.created_at, h.id) - h.remaining)))
+                    AS absorbed
+            FROM held h JOIN acct ON acct.user_id = h.user_id),
+        changed AS (
+            UPDATE {S}.credit_grants g
+            SET remaining = CASE WHEN w.lapsing THEN 0 ELSE w.remaining - w.absorbed END,
+                expired_at = CASE WHEN w.lapsing THEN @now ELSE g.expired_at END
+            FROM walk w WHERE g.id = w.id AND (w.lapsing OR w.absorbed > 0)
+            RETURNING g.id, g.user_id, w.lapsing, w.remaining - w.absorbed AS lapsed),
+        entries AS (
+            INSERT INTO {S}.credit_ledger (id, user_id, amount, kind, grant_id, description, created_at)
+            SELECT gen_random_uuid(), user_id, -lapsed, 'expiry', id, 'Credits expired', @now
+            FROM changed WHERE lapsing AND lapsed > 0
+            RETURNING id),
+        balances AS (
+            UPDATE {S}.credit_accounts a SET balance = a.balance - s.lapsed, updated_at = @now
+            FROM (SELECT user_id, sum(lapsed) AS lapsed FROM changed WHERE lapsing GROUP BY user_id) s
+            WHERE a.user_id = s.user_id AND s.lapsed > 0
+            RETURNING a.user_id)
+        SELECT count(*) FILTER (WHERE lapsing)::int, coalesce(sum(lapsed) FILTER (WHERE lapsing), 0)::numeric,
+            (SELECT count(*)::int FROM acct)
+        FROM changed
         """;
 
     private static readonly string ClaimMeterSql = $"""
@@ -275,6 +350,19 @@ public static class BillingSql
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
         cmd.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
         return (int)(await cmd.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Expires the due grants of up to <paramref name="limit"/> accounts (see <see cref="ExpireGrantsSql"/>).
+    /// Returns the grants expired, the credits that lapsed, and how many accounts were processed (fewer than the
+    /// limit means this pass found no more work, save accounts locked by someone else).</summary>
+    public static async Task<(int Grants, decimal Lapsed, int Accounts)> ExpireGrantsAsync(NpgsqlDataSource db, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(ExpireGrantsSql);
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt32(0), reader.GetDecimal(1), reader.GetInt32(2));
     }
 
     /// <summary>Claims due meter events for this worker until <paramref name="leaseUntil"/> (others skip them).</summary>

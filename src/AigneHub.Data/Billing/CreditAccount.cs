@@ -40,7 +40,8 @@ public sealed class CreditGrant
 
     public decimal Amount { get; set; }
 
-    /// <summary>Not yet consumed or expired (informational until per-grant consumption lands; see billing.md).</summary>
+    /// <summary>Not yet consumed or expired. Debits consume grants in order (soonest-expiring first, promotional
+    /// before paid at equal expiry, then oldest) in the settlement statement; expiry zeroes it.</summary>
     public decimal Remaining { get; set; }
 
     public GrantCategory Category { get; set; }
@@ -51,6 +52,10 @@ public sealed class CreditGrant
     public string? Note { get; set; }
 
     public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>When the Worker expired the grant (its unused remainder left the balance as an <c>expiry</c> ledger
+    /// entry). Set once: the expiry statement only takes grants where it is null.</summary>
+    public DateTimeOffset? ExpiredAt { get; set; }
 
     public Guid? CreatedBy { get; set; }
 
@@ -115,6 +120,8 @@ internal sealed class CreditGrantConfiguration : IEntityTypeConfiguration<Credit
         builder.HasIndex(g => new { g.UserId, g.CreatedAt });
         // Welcome credits are granted once per user, whatever races: the database refuses a second one.
         builder.HasIndex(g => g.UserId).IsUnique().HasFilter("source = 'welcome'").HasDatabaseName("ux_credit_grants_welcome");
+        // The expiry job's scan: grants past their expiry that have not been expired yet.
+        builder.HasIndex(g => g.ExpiresAt).HasFilter("expired_at IS NULL AND expires_at IS NOT NULL").HasDatabaseName("ix_credit_grants_due");
         builder.HasOne<CreditAccount>().WithMany().HasForeignKey(g => g.UserId).OnDelete(DeleteBehavior.Cascade);
         BillingModel.UseSnakeCaseColumns(builder);
     }
@@ -131,6 +138,8 @@ internal sealed class CreditLedgerEntryConfiguration : IEntityTypeConfiguration<
         builder.Property(e => e.Description).HasMaxLength(500);
         builder.HasIndex(e => new { e.UserId, e.CreatedAt });
         builder.HasIndex(e => e.ModelCallId).IsUnique();
+        // A grant expires once: the database refuses a second expiry entry for it, whatever replays or races.
+        builder.HasIndex(e => e.GrantId).IsUnique().HasFilter("kind = 'expiry'").HasDatabaseName("ux_credit_ledger_expiry");
         BillingModel.UseSnakeCaseColumns(builder);
     }
 }

@@ -76,6 +76,10 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("created_by");
 
+                    b.Property<DateTimeOffset?>("ExpiredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expired_at");
+
                     b.Property<DateTimeOffset?>("ExpiresAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
@@ -100,6 +104,10 @@ namespace AigneHub.Data.Migrations
                         .HasColumnName("user_id");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_credit_grants_due")
+                        .HasFilter("expired_at IS NULL AND expires_at IS NOT NULL");
 
                     b.HasIndex("UserId")
                         .IsUnique()
@@ -150,6 +158,11 @@ namespace AigneHub.Data.Migrations
                         .HasColumnName("user_id");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("GrantId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_credit_ledger_expiry")
+                        .HasFilter("kind = 'expiry'");
 
                     b.HasIndex("ModelCallId")
                         .IsUnique();

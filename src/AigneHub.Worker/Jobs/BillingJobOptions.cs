@@ -23,6 +23,9 @@ public sealed class BillingJobOptions
 
     public int RetentionIntervalSeconds { get; set; } = 3600;
 
+    /// <summary>How late after its expiry time a grant may still be spent (the expiry job's tick).</summary>
+    public int GrantExpiryIntervalSeconds { get; set; } = 60;
+
     /// <summary>How long a claimed meter event stays with the worker that claimed it before others may retry it.</summary>
     public int MeterLeaseSeconds { get; set; } = 120;
 
@@ -37,6 +40,7 @@ public sealed class BillingJobOptions
         o.CleanupIntervalSeconds = c.GetValue("AigneHub:Worker:CleanupIntervalSeconds", o.CleanupIntervalSeconds);
         o.RollupIntervalSeconds = c.GetValue("AigneHub:Worker:RollupIntervalSeconds", o.RollupIntervalSeconds);
         o.RetentionIntervalSeconds = c.GetValue("AigneHub:Worker:RetentionIntervalSeconds", o.RetentionIntervalSeconds);
+        o.GrantExpiryIntervalSeconds = c.GetValue("AigneHub:Worker:GrantExpiryIntervalSeconds", o.GrantExpiryIntervalSeconds);
         o.MeterLeaseSeconds = c.GetValue("AigneHub:Worker:MeterLeaseSeconds", o.MeterLeaseSeconds);
         o.MeterBatchSize = c.GetValue("AigneHub:Worker:MeterBatchSize", o.MeterBatchSize);
     }
@@ -63,6 +67,8 @@ internal sealed class ValidateBillingJobOptions : IValidateOptions<BillingJobOpt
         {
             ("MeterIntervalSeconds", o.MeterIntervalSeconds), ("CleanupIntervalSeconds", o.CleanupIntervalSeconds),
             ("RollupIntervalSeconds", o.RollupIntervalSeconds), ("RetentionIntervalSeconds", o.RetentionIntervalSeconds),
+            ("GrantExpiryIntervalSeconds", o.GrantExpiryIntervalSeconds),
+            ("GrantExpiryIntervalSeconds", o.GrantExpiryIntervalSeconds),
             ("MeterLeaseSeconds", o.MeterLeaseSeconds), ("MeterBatchSize", o.MeterBatchSize),
         })
         {

@@ -6,12 +6,13 @@ namespace AigneHub.Worker.Jobs;
 
 public static class BillingJobsExtensions
 {
-    /// <summary>Meter delivery, stale-call cleanup, usage rollups and retention, one hosted service each.</summary>
+    /// <summary>Meter delivery, stale-call cleanup, grant expiry, usage rollups and retention, one hosted service each.</summary>
     public static IHostApplicationBuilder AddBillingJobs(this IHostApplicationBuilder builder)
     {
         builder.Services.AddBillingJobServices(builder.Configuration);
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MeterDeliveryJob>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StaleCallCleanupJob>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<GrantExpiryJob>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UsageRollupJob>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
         return builder;
@@ -39,6 +40,7 @@ public static class BillingJobsExtensions
         });
         services.AddSingleton<MeterDeliveryJob>();
         services.AddSingleton<StaleCallCleanupJob>();
+        services.AddSingleton<GrantExpiryJob>();
         services.AddSingleton<UsageRollupJob>();
         services.AddSingleton<RetentionJob>();
         return services;

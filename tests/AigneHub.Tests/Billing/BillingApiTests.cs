@@ -40,10 +40,14 @@ public sealed class BillingApiTests
         Assert.Equal(0.012m, (await catalog.GetAsync(CancellationToken.None)).Find("openai", "gpt-test", ModelType.Chat)!.OutputRate);
 
         using var duplicate = await host.Owner.PostAsync("/api/admin/model-rates", Json("""{"provider":"openai","model":"gpt-test","type":"chat","inputRate":1,"outputRate":1}"""));
-        Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
+        await BillingHost.AssertErrorAsync(duplicate, HttpStatusCode.Conflict, "conflict_error", "model");
+        using var putMissing = await host.Owner.PutAsync($"/api/admin/model-rates/{Guid.NewGuid()}", Json("""{"provider":"openai","model":"x","type":"chat","inputRate":1,"outputRate":1}"""));
+        await BillingHost.AssertErrorAsync(putMissing, HttpStatusCode.NotFound, "not_found_error", null);
 
         using var delete = await host.Owner.DeleteAsync($"/api/admin/model-rates/{id}");
         Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        using var deleteAgain = await host.Owner.DeleteAsync($"/api/admin/model-rates/{id}");
+        await BillingHost.AssertErrorAsync(deleteAgain, HttpStatusCode.NotFound, "not_found_error", null);
         Assert.Null((await catalog.GetAsync(CancellationToken.None)).Find("openai", "gpt-test", ModelType.Chat));
 
         var history = await host.Owner.GetFromJsonAsync<JsonArray>($"/api/admin/model-rates/{id}/history");
@@ -56,15 +60,14 @@ public sealed class BillingApiTests
     [InlineData("""{"provider":"openai","model":"m","type":"chat","inputRate":-1,"outputRate":1}""", "inputRate")]
     [InlineData("""{"provider":"openai","model":"m","type":"chat","inputRate":"abc","outputRate":1}""", "inputRate")]
     [InlineData("""{"provider":"openai","model":"m","type":"chat","inputRate":1}""", "outputRate")]
-    [InlineData("""[1,2]""", "body")]
-    [InlineData("""{"provider":""", "body")]
-    public async Task Bad_rate_input_is_a_400_naming_the_field(string body, string field)
+    [InlineData("""{"provider":"openai","model":"m","type":"chat","inputRate":1,"outputRate":1,"margin":{"percent":5,"creditPrice":0}}""", "margin.creditPrice")]
+    [InlineData("""[1,2]""", null)]
+    [InlineData("""{"provider":""", null)]
+    public async Task Bad_rate_input_is_a_400_naming_the_field(string body, string? field)
     {
         await using var host = await BillingHost.StartAsync();
         using var response = await host.Owner.PostAsync("/api/admin/model-rates", Json(body));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        Assert.NotNull(problem["errors"]![field]);
+        await BillingHost.AssertErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request_error", field);
     }
 
     [Fact]
@@ -78,9 +81,14 @@ public sealed class BillingApiTests
             Json("""{"amount":10.123456789,"category":"paid","expiresAt":"2099-01-01T00:00:00Z"}"""));
         Assert.Equal(HttpStatusCode.Created, grant.StatusCode);
         using var bad = await host.Owner.PostAsync($"/api/admin/users/{owner}/credits/grants", Json("""{"amount":0,"category":"gift"}"""));
-        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        await BillingHost.AssertErrorAsync(bad, HttpStatusCode.BadRequest, "invalid_request_error", "amount");
+        Assert.Contains("'category' must be 'paid' or 'promotional'.", JsonNode.Parse(await bad.Content.ReadAsStringAsync())!["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        using var past = await host.Owner.PostAsync($"/api/admin/users/{owner}/credits/grants", Json("""{"amount":1,"category":"paid","expiresAt":"2001-01-01T00:00:00Z"}"""));
+        await BillingHost.AssertErrorAsync(past, HttpStatusCode.BadRequest, "invalid_request_error", "expiresAt");
         using var missing = await host.Owner.PostAsync($"/api/admin/users/{Guid.NewGuid()}/credits/grants", Json("""{"amount":1,"category":"paid"}"""));
-        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        await BillingHost.AssertErrorAsync(missing, HttpStatusCode.NotFound, "not_found_error", null);
+        using var missingCredits = await host.Owner.GetAsync($"/api/admin/users/{Guid.NewGuid()}/credits");
+        await BillingHost.AssertErrorAsync(missingCredits, HttpStatusCode.NotFound, "not_found_error", null);
 
         var ticket = await host.Recorder.StartAsync(BillingHost.Context(owner), [BillingHost.Gpt], new CallEstimate { PromptTokens = 1000, MaxOutputTokens = 1000 }, CancellationToken.None);
         var during = await host.Owner.GetFromJsonAsync<JsonObject>("/api/v2/credits");
@@ -89,11 +97,19 @@ public sealed class BillingApiTests
         Assert.Equal("8.623456789", during["available"]!.GetValue<string>());
         Assert.Equal("credits", during["currency"]!.GetValue<string>());
         Assert.Equal("https://pay.example/credits", during["paymentLink"]!.GetValue<string>());
+        Assert.Equal("10.123456789", during["grants"]!["paid"]!.GetValue<string>());
+        Assert.Equal("1.5", during["grants"]!["promotional"]!.GetValue<string>());
+        Assert.Equal("0", during["expiringSoon"]!["amount"]!.GetValue<string>());
+        Assert.Equal(new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero), during["expiringSoon"]!["nextExpiresAt"]!.GetValue<DateTimeOffset>());
 
         await host.Recorder.CompleteAsync(ticket, BillingHost.Success(BillingHost.Gpt, 1000, 250), CancellationToken.None);
         var after = await host.Owner.GetFromJsonAsync<JsonObject>("/api/v2/credits");
         Assert.Equal("10.123456789", after!["balance"]!.GetValue<string>());
         Assert.Equal("0", after["reserved"]!.GetValue<string>());
+        // The 1.5 charge came out of the welcome credits (promotional, no expiry) rather than the paid grant that
+        // expires in 2099: soonest-expiring first.
+        Assert.Equal("8.623456789", after["grants"]!["paid"]!.GetValue<string>());
+        Assert.Equal("1.5", after["grants"]!["promotional"]!.GetValue<string>());
 
         var page = await host.Owner.GetFromJsonAsync<JsonObject>("/api/v2/credits/transactions?pageSize=2");
         Assert.Equal(3, page!["total"]!.GetValue<long>());
@@ -103,7 +119,7 @@ public sealed class BillingApiTests
         Assert.Equal("debit", items[0]!["kind"]!.GetValue<string>());
         Assert.Equal(ticket.CallId, items[0]!["modelCallId"]!.GetValue<Guid>());
         using var badPage = await host.Owner.GetAsync("/api/v2/credits/transactions?pageSize=1000");
-        Assert.Equal(HttpStatusCode.BadRequest, badPage.StatusCode);
+        await BillingHost.AssertErrorAsync(badPage, HttpStatusCode.BadRequest, "invalid_request_error", "pageSize");
     }
 
     [Fact]

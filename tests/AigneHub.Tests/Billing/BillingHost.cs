@@ -115,5 +115,45 @@ internal sealed class BillingHost : IAsyncDisposable
     public Task<decimal> DebitsAsync(Guid userId) =>
         ScalarAsync<decimal>("SELECT coalesce(-sum(amount), 0) FROM aignehub.credit_ledger WHERE user_id = @u AND kind = 'debit'", ("u", userId));
 
+    public CreditAccounts Accounts => Api.Services.GetRequiredService<CreditAccounts>();
+
+    /// <summary>A grant straight through <see cref="CreditAccounts"/> (any expiry, past ones included).</summary>
+    public Task<CreditGrant> GrantAsync(Guid userId, decimal amount, GrantCategory category, DateTimeOffset? expiresAt) =>
+        Accounts.GrantAsync(userId, amount, category, expiresAt, null, null, CancellationToken.None);
+
+    /// <summary>
+    /// One served call costing exactly <paramref name="promptTokens"/> × 0.001 credits, given the rate
+    /// <c>Gpt: input 0.001, output 0</c> (see <see cref="AddFlatRateAsync"/>); the reservation equals the cost.
+    /// </summary>
+    public async Task ChargeAsync(Guid userId, int promptTokens)
+    {
+        var ticket = await Recorder.StartAsync(Context(userId), [Gpt], new CallEstimate { PromptTokens = promptTokens, MaxOutputTokens = 1 }, CancellationToken.None);
+        await Recorder.CompleteAsync(ticket, Success(Gpt, promptTokens, 0), CancellationToken.None);
+    }
+
+    public Task AddFlatRateAsync() => AddRateAsync(Gpt, "0.001", "0");
+
+    public Task<decimal> LedgerSumAsync(Guid userId) =>
+        ScalarAsync<decimal>("SELECT coalesce(sum(amount), 0) FROM aignehub.credit_ledger WHERE user_id = @u", ("u", userId));
+
+    /// <summary>Σ remaining of the user's grants.</summary>
+    public Task<decimal> RemainingAsync(Guid userId) =>
+        ScalarAsync<decimal>("SELECT coalesce(sum(remaining), 0) FROM aignehub.credit_grants WHERE user_id = @u", ("u", userId));
+
+    public Task<decimal> GrantRemainingAsync(Guid grantId) =>
+        ScalarAsync<decimal>("SELECT remaining FROM aignehub.credit_grants WHERE id = @g", ("g", grantId));
+
+    /// <summary>Asserts the admin routes' common error shape: <c>{"error":{"message","type","param"}}</c>.</summary>
+    public static async Task AssertErrorAsync(HttpResponseMessage response, System.Net.HttpStatusCode status, string type, string? param)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"{(int)response.StatusCode}: {text}");
+        var error = JsonNode.Parse(text)!["error"]!.AsObject();
+        Assert.Equal(type, error["type"]!.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(error["message"]!.GetValue<string>()));
+        Assert.Equal(param, error["param"]?.GetValue<string>());
+        Assert.True(error.ContainsKey("param"), "'param' is always present (null when no single field is at fault).");
+    }
+
     public ValueTask DisposeAsync() => Api.DisposeAsync();
 }

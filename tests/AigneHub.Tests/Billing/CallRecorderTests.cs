@@ -16,7 +16,9 @@ public sealed class CallRecorderTests(ITestOutputHelper output)
         var user = await host.CreateUserAsync();
         // Worst case = 100 × 0.001 + 400 × 0.002 = 0.9; actual usage equals it, so 9 credits pay for exactly 10 calls.
         await host.AddRateAsync(BillingHost.Gpt, "0.001", "0.002");
-        await host.GrantAsync(user, "9");
+        // Two grants, so that concurrent settlements also walk grants (under the account's row lock).
+        await host.GrantAsync(user, "4.05", "promotional");
+        await host.GrantAsync(user, "4.95");
         var recorder = host.Recorder;
         var estimate = new CallEstimate { PromptTokens = 100, MaxOutputTokens = 400 };
 
@@ -66,6 +68,7 @@ public sealed class CallRecorderTests(ITestOutputHelper output)
         Assert.Equal(9m - settledCredits, account.Balance);
         Assert.True(account.Balance >= 0, "overspent beyond the grant");
         Assert.Equal(settledCredits, debits);
+        Assert.Equal(account.Balance, await host.RemainingAsync(user));
         Assert.Equal(served, await host.ScalarAsync<int>("SELECT count(*) FROM aignehub.meter_events WHERE user_id = @u", ("u", user)));
     }
 
