@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AigneHub.Data.Migrations
 {
     [DbContext(typeof(AigneHubDbContext))]
-    [Migration("20261126081253_GrantExpiry")]
-    partial class GrantExpiry
+    [Migration("20261126082526_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)

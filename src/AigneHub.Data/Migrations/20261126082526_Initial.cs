@@ -395,6 +395,7 @@ namespace AigneHub.Data.Migrations
                     source = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
                     note = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
                     expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    expired_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     created_by = table.Column<Guid>(type: "uuid", nullable: true),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
@@ -450,6 +451,13 @@ namespace AigneHub.Data.Migrations
                 columns: new[] { "user_id", "created_at" });
 
             migrationBuilder.CreateIndex(
+                name: "ix_credit_grants_due",
+                schema: "aignehub",
+                table: "credit_grants",
+                column: "expires_at",
+                filter: "expired_at IS NULL AND expires_at IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
                 name: "ux_credit_grants_welcome",
                 schema: "aignehub",
                 table: "credit_grants",
@@ -469,6 +477,14 @@ namespace AigneHub.Data.Migrations
                 schema: "aignehub",
                 table: "credit_ledger",
                 columns: new[] { "user_id", "created_at" });
+
+            migrationBuilder.CreateIndex(
+                name: "ux_credit_ledger_expiry",
+                schema: "aignehub",
+                table: "credit_ledger",
+                column: "grant_id",
+                unique: true,
+                filter: "kind = 'expiry'");
 
             migrationBuilder.CreateIndex(
                 name: "ix_meter_events_pending",
