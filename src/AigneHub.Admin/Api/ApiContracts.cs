@@ -17,7 +17,21 @@ public sealed record LoginRequest(string Email, string Password);
 public sealed record LoginResponse(string Token, DateTimeOffset? ExpiresAt, UserDto User);
 
 /// <summary>Which sign-in methods the Api offers besides the password (shown only when configured).</summary>
-public sealed record AuthMethodsDto(bool Password, bool Wallet, bool Oidc);
+public sealed record AuthMethodsDto(bool Password, bool Wallet, OidcMethodDto? Oidc)
+{
+    public static AuthMethodsDto PasswordOnly { get; } = new(true, false, null);
+}
+
+public sealed record OidcMethodDto(bool Enabled, string? DisplayName);
+
+public sealed record WalletChallengeRequest(string Did);
+
+/// <summary>The exact text the wallet must sign, and the single-use nonce it carries.</summary>
+public sealed record WalletChallengeDto(string Nonce, string Message, DateTimeOffset ExpiresAt);
+
+public sealed record WalletVerifyRequest(string Did, string Nonce, string Signature);
+
+public sealed record OidcExchangeRequest(string IdToken);
 
 public sealed record UserDto(Guid Id, string Email, string? DisplayName, string? Did, string Role, bool Disabled, bool HasPassword,
     DateTimeOffset CreatedAt, DateTimeOffset? LastSeenAt);
@@ -174,6 +188,10 @@ public sealed class FlexibleDecimalConverter : JsonConverter<decimal>
 [JsonSerializable(typeof(LoginRequest))]
 [JsonSerializable(typeof(LoginResponse))]
 [JsonSerializable(typeof(AuthMethodsDto))]
+[JsonSerializable(typeof(WalletChallengeRequest))]
+[JsonSerializable(typeof(WalletChallengeDto))]
+[JsonSerializable(typeof(WalletVerifyRequest))]
+[JsonSerializable(typeof(OidcExchangeRequest))]
 [JsonSerializable(typeof(UserDto))]
 [JsonSerializable(typeof(List<UserDto>))]
 [JsonSerializable(typeof(CreateUserRequest))]

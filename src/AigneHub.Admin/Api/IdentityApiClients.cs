@@ -2,12 +2,29 @@ using static AigneHub.Admin.Api.ApiHttp;
 
 namespace AigneHub.Admin.Api;
 
-/// <summary>Sign-in and sign-out against the Api (<c>/api/auth</c>). Used by the Admin's own login endpoints only.</summary>
+/// <summary>
+/// Sign-in and sign-out against the Api (<c>/api/auth</c>), all anonymous: used by the Admin's own login endpoints
+/// and by the sign-in pages (the wallet challenge), never with a user's token.
+/// </summary>
 public sealed class AuthApiClient(HttpClient http)
 {
     public Task<LoginResponse> LoginAsync(string email, string password, CancellationToken ct = default) =>
         SendJsonAsync(http, HttpMethod.Post, "/api/auth/login", new LoginRequest(email, password),
             AdminJsonContext.Default.LoginRequest, AdminJsonContext.Default.LoginResponse, ct);
+
+    /// <summary>A single-use, 5-minute message for the DID's key to sign.</summary>
+    public Task<WalletChallengeDto> WalletChallengeAsync(string did, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Post, "/api/auth/wallet/challenge", new WalletChallengeRequest(did),
+            AdminJsonContext.Default.WalletChallengeRequest, AdminJsonContext.Default.WalletChallengeDto, ct);
+
+    public Task<LoginResponse> WalletVerifyAsync(string did, string nonce, string signature, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Post, "/api/auth/wallet/verify", new WalletVerifyRequest(did, nonce, signature),
+            AdminJsonContext.Default.WalletVerifyRequest, AdminJsonContext.Default.LoginResponse, ct);
+
+    /// <summary>Hands the ID token of a completed OpenID Connect sign-in to the Api, which validates it itself.</summary>
+    public Task<LoginResponse> OidcExchangeAsync(string idToken, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Post, "/api/auth/oidc/exchange", new OidcExchangeRequest(idToken),
+            AdminJsonContext.Default.OidcExchangeRequest, AdminJsonContext.Default.LoginResponse, ct);
 
     /// <summary>Revokes the session token. The caller passes it because the cookie is being cleared as we go.</summary>
     public async Task LogoutAsync(string token, CancellationToken ct = default)
@@ -27,7 +44,7 @@ public sealed class AuthApiClient(HttpClient http)
         }
         catch (ApiException)
         {
-            return new AuthMethodsDto(true, false, false);
+            return AuthMethodsDto.PasswordOnly;
         }
     }
 }

@@ -3,6 +3,7 @@ using AigneHub.Admin.Api;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace AigneHub.Admin.Auth;
 
@@ -34,14 +35,19 @@ public static class AdminPolicies
 }
 
 /// <summary>
-/// The Admin is a backend-for-frontend: it signs people in against the Api (<c>POST /api/auth/login</c>), keeps the
-/// returned session token in its own encrypted cookie, and forwards it as a bearer token. Sign-in and sign-out are
-/// plain form posts to minimal endpoints, because a cookie cannot be set from an interactive circuit.
+/// The Admin is a backend-for-frontend: it signs people in against the Api (password <c>POST /api/auth/login</c>,
+/// wallet <c>/api/auth/wallet/verify</c>, or an OpenID Connect ID token exchanged at <c>/api/auth/oidc/exchange</c>),
+/// keeps the returned session token in its own encrypted cookie, and forwards it as a bearer token. Sign-in and
+/// sign-out are plain form posts (or the OIDC redirect) to minimal endpoints, because a cookie cannot be set from an
+/// interactive circuit.
 /// </summary>
 public static class AdminAuthExtensions
 {
     public const string SignInPath = "/signin";
+    public const string WalletSignInPath = "/signin/wallet";
     public const string LoginEndpoint = "/auth/login";
+    public const string WalletLoginEndpoint = "/auth/wallet";
+    public const string OidcLoginEndpoint = "/auth/oidc/login";
     public const string LogoutEndpoint = "/auth/logout";
     public const string DeniedPath = "/denied";
 
@@ -63,6 +69,7 @@ public static class AdminAuthExtensions
             .AddPolicy(AdminPolicies.Admin, p => p.RequireAuthenticatedUser().RequireRole(AdminRoles.Owner, AdminRoles.Admin))
             .AddPolicy(AdminPolicies.Member, p => p.RequireAuthenticatedUser());
         builder.Services.AddCascadingAuthenticationState();
+        builder.AddAdminOidc();
         return builder;
     }
 
@@ -70,6 +77,10 @@ public static class AdminAuthExtensions
     {
         app.MapPost(LoginEndpoint, LoginAsync).WithName("AdminLogin").WithSummary("Signs in with email and password (form post).")
             .WithTags("Admin auth").AllowAnonymous();
+        app.MapPost(WalletLoginEndpoint, WalletLoginAsync).WithName("AdminWalletLogin")
+            .WithSummary("Signs in with a did:key: the signed challenge message (form post).").WithTags("Admin auth").AllowAnonymous();
+        app.MapGet(OidcLoginEndpoint, OidcLogin).WithName("AdminOidcLogin")
+            .WithSummary("Starts the OpenID Connect sign-in with the configured provider.").WithTags("Admin auth").AllowAnonymous();
         app.MapPost(LogoutEndpoint, LogoutAsync).WithName("AdminLogout").WithSummary("Revokes the session and clears the cookie (form post).")
             .WithTags("Admin auth").RequireAuthorization(AdminPolicies.Member);
         return app;
@@ -93,7 +104,42 @@ public static class AdminAuthExtensions
             return Results.Redirect(SignInUrl(back, ex.Message));
         }
 
-        var identity = new ClaimsIdentity(
+        return Results.Redirect(await SignInAsync(context, login, back));
+    }
+
+    internal static async Task<IResult> WalletLoginAsync(HttpContext context, [FromForm] string? did, [FromForm] string? nonce,
+        [FromForm] string? signature, [FromForm] string? returnUrl, AuthApiClient auth, CancellationToken ct)
+    {
+        var back = SafeReturnUrl(returnUrl);
+        if (string.IsNullOrWhiteSpace(did) || string.IsNullOrWhiteSpace(nonce) || string.IsNullOrWhiteSpace(signature))
+        {
+            return Results.Redirect(WalletSignInUrl(back, "Ask for a message, sign it and paste the signature."));
+        }
+        LoginResponse login;
+        try
+        {
+            login = await auth.WalletVerifyAsync(did.Trim(), nonce.Trim(), signature.Trim(), ct);
+        }
+        catch (ApiException ex)
+        {
+            // The nonce is spent whatever the outcome, so the page starts over with a new message.
+            return Results.Redirect(WalletSignInUrl(back, ex.Message));
+        }
+        return Results.Redirect(await SignInAsync(context, login, back));
+    }
+
+    internal static IResult OidcLogin(HttpContext context, [FromQuery] string? returnUrl, IOptions<AdminOidcOptions> oidc)
+    {
+        var back = SafeReturnUrl(returnUrl);
+        if (!oidc.Value.Enabled)
+        {
+            return Results.Redirect(SignInUrl(back, "Single sign-on is not configured on this dashboard."));
+        }
+        return Results.Challenge(new AuthenticationProperties { RedirectUri = back }, [AdminOidcExtensions.Scheme]);
+    }
+
+    /// <summary>The Admin's cookie principal for an Api session: the token rides inside the encrypted cookie.</summary>
+    internal static ClaimsPrincipal PrincipalFor(LoginResponse login) => new(new ClaimsIdentity(
         [
             new Claim(AdminClaims.UserId, login.User.Id.ToString()),
             new Claim(ClaimTypes.NameIdentifier, login.User.Id.ToString()),
@@ -101,17 +147,30 @@ public static class AdminAuthExtensions
             new Claim(AdminClaims.Email, login.User.Email),
             new Claim(AdminClaims.Role, login.User.Role),
             new Claim(AdminClaims.Token, login.Token),
-        ], CookieAuthenticationDefaults.AuthenticationScheme, ClaimTypes.Name, ClaimTypes.Role);
-        var properties = new AuthenticationProperties { IsPersistent = false };
+        ], CookieAuthenticationDefaults.AuthenticationScheme, ClaimTypes.Name, ClaimTypes.Role));
+
+    /// <summary>Sets the session cookie properties; the cookie must not outlive the session it carries.</summary>
+    internal static void ApplySession(AuthenticationProperties properties, LoginResponse login)
+    {
+        properties.IsPersistent = false;
         if (login.ExpiresAt is { } expires)
         {
-            // The cookie must not outlive the session it carries.
             properties.ExpiresUtc = expires;
         }
-        var principal = new ClaimsPrincipal(identity);
+    }
+
+    /// <summary>Members have no overview: they land on their own page rather than on "not authorized".</summary>
+    internal static string LandingUrl(ClaimsPrincipal principal, string returnUrl) =>
+        returnUrl == "/" && !principal.IsAdmin() ? "/me/usage" : returnUrl;
+
+    /// <summary>Every sign-in method ends here: one cookie shape whatever proved the person's identity.</summary>
+    internal static async Task<string> SignInAsync(HttpContext context, LoginResponse login, string returnUrl)
+    {
+        var principal = PrincipalFor(login);
+        var properties = new AuthenticationProperties();
+        ApplySession(properties, login);
         await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal, properties);
-        // Members have no overview: send them to their own page rather than to "not authorized".
-        return Results.Redirect(back == "/" && !principal.IsAdmin() ? "/me/usage" : back);
+        return LandingUrl(principal, returnUrl);
     }
 
     internal static async Task<IResult> LogoutAsync(HttpContext context, AuthApiClient auth, ILoggerFactory loggers, CancellationToken ct)
@@ -139,6 +198,9 @@ public static class AdminAuthExtensions
             ? returnUrl
             : "/";
 
-    private static string SignInUrl(string returnUrl, string error) =>
+    internal static string SignInUrl(string returnUrl, string error) =>
         $"{SignInPath}?returnUrl={Uri.EscapeDataString(returnUrl)}&error={Uri.EscapeDataString(error)}";
+
+    internal static string WalletSignInUrl(string returnUrl, string error) =>
+        $"{WalletSignInPath}?returnUrl={Uri.EscapeDataString(returnUrl)}&error={Uri.EscapeDataString(error)}";
 }

@@ -47,7 +47,7 @@ public sealed class AuthServices(
 /// session token (an <see cref="AccessKeyKind.Session"/> key, <c>ahs_…</c>, 12 h) used as a Bearer credential by
 /// HTTP clients and by the Admin server alike; see docs/designs/auth.md for why.
 /// </summary>
-public static class AuthApi
+public static partial class AuthApi
 {
     public static readonly TimeSpan ChallengeLifetime = TimeSpan.FromMinutes(5);
     private const string FailedLoginsKey = "aignehub:login:failed:";
@@ -67,6 +67,10 @@ public static class AuthApi
             .WithSummary("Issues a single-use, 5-minute sign-in message for a did:key to sign.");
         group.MapPost("/wallet/verify", WalletVerify).AllowAnonymous().WithName("WalletVerify")
             .WithSummary("Verifies the signed message and returns a session token (new DIDs become members).");
+        group.MapGet("/methods", Methods).AllowAnonymous().WithName("SignInMethods")
+            .WithSummary("Which sign-in methods this hub offers (password, wallet, OpenID Connect when configured).");
+        group.MapPost("/oidc/exchange", OidcExchange).AllowAnonymous().WithName("OidcExchange")
+            .WithSummary("Exchanges an ID token of the configured OpenID Connect provider (validated here) for a session token; 404 when OIDC is off.");
         return group;
     }
 
@@ -152,10 +156,17 @@ public static class AuthApi
         var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var now = s.Time.GetUtcNow();
         var expiresAt = now + ChallengeLifetime;
-        var message = WalletMessage(request.Host.Value ?? "aignehub", body.Did!, nonce, now, expiresAt);
+        var message = WalletMessage(MessageHost(request, s.Options), body.Did!, nonce, now, expiresAt);
         await s.Redis.StringSetAsync(WalletNonceKey + nonce, body.Did + "\n" + message, ChallengeLifetime);
         return TypedResults.Ok(new WalletChallengeResponse(nonce, message, expiresAt));
     }
+
+    /// <summary>
+    /// The site the person is signing in to: the public address when configured (the Admin, which asks the Api on
+    /// their behalf over an internal address), otherwise the host the request was sent to.
+    /// </summary>
+    private static string MessageHost(HttpRequest request, AuthOptions options) =>
+        Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var publicUrl) ? publicUrl.Authority : request.Host.Value ?? "aignehub";
 
     /// <summary>The exact text the wallet signs (UTF-8, <c>\n</c> line ends, no trailing newline).</summary>
     public static string WalletMessage(string host, string did, string nonce, DateTimeOffset issuedAt, DateTimeOffset expiresAt) =>
@@ -233,7 +244,7 @@ public static class AuthApi
         }
     }
 
-    private static async Task<SessionResponse> IssueSessionAsync(AuthServices s, User user, string name, CancellationToken ct)
+    internal static async Task<SessionResponse> IssueSessionAsync(AuthServices s, User user, string name, CancellationToken ct)
     {
         var expiresAt = s.Time.GetUtcNow() + s.Options.SessionLifetime;
         var (_, token) = s.Issuer.Add(s.Db, user.Id, AccessKeyKind.Session, name, expiresAt);

@@ -25,14 +25,18 @@ public sealed class AuthOptions
 
 /// <summary>
 /// <c>AigneHub:Auth:Oidc</c>: an enterprise identity provider for people's sign-in. Off unless <see cref="Authority"/>
-/// is set; then all three are required. The hub validates and exposes this configuration; the browser flow itself
-/// belongs to the Admin app (which signs people in and exchanges the identity for a hub session).
+/// is set; then all three are required. The browser flow belongs to the Admin app (the OIDC client, which holds the
+/// secret); the Api validates the ID token the Admin hands it (<c>POST /api/auth/oidc/exchange</c>) against
+/// <see cref="Authority"/> and <see cref="ClientId"/> and issues a hub session. Both apps read this same section.
 /// </summary>
 public sealed class OidcOptions
 {
     public string? Authority { get; set; }
     public string? ClientId { get; set; }
     public string? ClientSecret { get; set; }
+
+    /// <summary>What the sign-in button calls the provider ("Sign in with …"), e.g. "Contoso SSO".</summary>
+    public string? DisplayName { get; set; }
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Authority);
 }

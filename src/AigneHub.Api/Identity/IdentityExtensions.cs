@@ -30,6 +30,8 @@ public static class IdentityExtensions
         services.AddHostedService(sp => sp.GetRequiredService<AccessKeyUsageRecorder>());
         services.AddSingleton<AccessKeyIssuer>();
         services.AddScoped<AuthServices>();
+        services.AddSingleton<OidcTokenValidator>();
+        services.AddHttpClient(OidcTokenValidator.HttpClientName);
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.AddSingleton<AppRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<AppRegistry>());

@@ -113,6 +113,8 @@ public static class IdentityErrors
 [JsonSerializable(typeof(WalletChallengeRequest))]
 [JsonSerializable(typeof(WalletChallengeResponse))]
 [JsonSerializable(typeof(WalletVerifyRequest))]
+[JsonSerializable(typeof(OidcExchangeRequest))]
+[JsonSerializable(typeof(AuthMethodsResponse))]
 [JsonSerializable(typeof(ConnectSessionResponse))]
 [JsonSerializable(typeof(ConnectStatusResponse))]
 [JsonSerializable(typeof(ConnectApprovedResponse))]

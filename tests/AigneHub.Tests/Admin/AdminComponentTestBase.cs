@@ -63,7 +63,8 @@ public abstract class AdminComponentTestBase : IAsyncLifetime
     /// <summary>Signed in as an owner unless a test changes the roles before rendering.</summary>
     protected BunitAuthorizationContext Auth { get; }
 
-    protected AdminComponentTestBase()
+    /// <param name="services">Extra services a test class needs, added before the first service is resolved.</param>
+    protected AdminComponentTestBase(Action<IServiceCollection>? services = null)
     {
         Context.JSInterop.Mode = JSRuntimeMode.Loose;
         Context.Services.AddMudServices();
@@ -77,6 +78,7 @@ public abstract class AdminComponentTestBase : IAsyncLifetime
         Context.Services.AddSingleton(new BillingApiClient(Client()));
         Context.Services.AddSingleton(new UsageApiClient(Client()));
         Context.Services.AddSingleton(new GatewayApiClient(Client()));
+        services?.Invoke(Context.Services);
         Auth = Context.AddAuthorization();
         Auth.SetAuthorized("owner@example.test");
         Auth.SetRoles("owner");

@@ -16,13 +16,14 @@ using Xunit.Abstractions;
 namespace AigneHub.Tests.Admin;
 
 /// <summary>The Admin in-process on real Kestrel, talking to a real Api (found through <c>services:api:http:0</c>).</summary>
-public sealed class AdminFactory(string apiBaseUrl) : WebApplicationFactory<AdminAssembly>
+public sealed class AdminFactory(string apiBaseUrl, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<AdminAssembly>
 {
     public string BaseUrl => Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
-    public static AdminFactory Start(string apiBaseUrl)
+    /// <summary>Starts the Admin on a free loopback port; <paramref name="settings"/> adds configuration (e.g. OIDC).</summary>
+    public static AdminFactory Start(string apiBaseUrl, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var factory = new AdminFactory(apiBaseUrl);
+        var factory = new AdminFactory(apiBaseUrl, settings);
         factory.UseKestrel(0);
         factory.StartServer();
         return factory;
@@ -35,6 +36,10 @@ public sealed class AdminFactory(string apiBaseUrl) : WebApplicationFactory<Admi
         builder.UseSetting("services:api:http:0", apiBaseUrl);
         builder.UseSetting("AigneHub:DashboardUrl", "http://dashboard.invalid");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
     }
 }
