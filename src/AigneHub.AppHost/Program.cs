@@ -31,6 +31,10 @@ var admin = builder.AddProject<Projects.AigneHub_Admin>("admin")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
+// People sign in at the Admin: wallet challenges name its address, and SSO (when configured) spans both.
+api.WithEnvironment("AigneHub__Auth__PublicBaseUrl", admin.GetEndpoint("http"));
+builder.WithSingleSignOn(api, admin);
+
 // The call log links each call to its trace in the Aspire dashboard (run mode: the dashboard is the AppHost's URL).
 if (builder.ExecutionContext.IsRunMode && builder.Configuration["ASPNETCORE_URLS"]?.Split(';')[0] is { Length: > 0 } dashboardUrl)
 {

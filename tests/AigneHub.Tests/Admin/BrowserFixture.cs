@@ -25,6 +25,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // CI machines have 2 cores shared with Postgres, Redis and several Api hosts: give assertions and actions
+        // room (they still return as soon as the condition holds).
+        Assertions.SetDefaultExpectTimeout(20_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -35,12 +38,16 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A new isolated context (cookies, storage) at laptop width unless told otherwise.</summary>
-    public async Task<IBrowserContext> NewContextAsync(string baseUrl, int width = 1366, int height = 900) =>
-        await Browser.NewContextAsync(new BrowserNewContextOptions
+    public async Task<IBrowserContext> NewContextAsync(string baseUrl, int width = 1366, int height = 900)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseUrl,
             ViewportSize = new ViewportSize { Width = width, Height = height },
         });
+        context.SetDefaultTimeout(60_000);
+        return context;
+    }
 
     /// <summary>Saves a full-page PNG and returns its path.</summary>
     public static async Task<string> ScreenshotAsync(IPage page, string test, string name)
