@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using AigneHub.Api.Identity;
-using AigneHub.Api.Providers.Management;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using AigneHub.Data.Identity;
@@ -29,7 +29,7 @@ public sealed record GrantResponse(Guid Id, Guid UserId, string Amount, string R
 /// <summary>
 /// A user's credits (<c>/api/v2/credits</c>) and the admin's grants (<c>/api/admin/users/{id}/credits</c>).
 /// Amounts are decimal strings: JSON numbers would reach most clients as binary floats. Errors use the admin routes'
-/// common shape <c>{"error":{"message","type","param"}}</c> (<see cref="AdminErrors"/>).
+/// common shape <c>{"error":{"message","type","param"}}</c> (<see cref="ApiErrors"/>).
 /// </summary>
 public static class CreditsApi
 {
@@ -104,7 +104,7 @@ public static class CreditsApi
         var (body, errors) = await JsonBody.ReadAsync(request, cancellationToken);
         if (body is null)
         {
-            return JsonBody.ToError(errors!);
+            return ApiErrors.BadRequest(errors!);
         }
         var amount = body.Decimal("amount", required: true, min: 0, max: 1_000_000_000_000m, maxScale: CreditFormula.Decimals);
         if (amount == 0)
@@ -125,7 +125,7 @@ public static class CreditsApi
         var note = body.String("note", required: false, maxLength: 500);
         if (body.Errors.Count > 0)
         {
-            return JsonBody.ToError(body.Errors);
+            return ApiErrors.BadRequest(body.Errors);
         }
         if (!await db.Users.AnyAsync(u => u.Id == id, cancellationToken))
         {
@@ -140,11 +140,11 @@ public static class CreditsApi
     {
         if (page < 1)
         {
-            return AdminErrors.Invalid("'page' must be 1 or more.", "page");
+            return ApiErrors.BadRequest("'page' must be 1 or more.", "page");
         }
         if (pageSize is < 1 or > MaxPageSize)
         {
-            return AdminErrors.Invalid($"'pageSize' must be between 1 and {MaxPageSize}.", "pageSize");
+            return ApiErrors.BadRequest($"'pageSize' must be between 1 and {MaxPageSize}.", "pageSize");
         }
         var query = db.Set<CreditLedgerEntry>().AsNoTracking().Where(e => e.UserId == userId);
         var total = await query.LongCountAsync(cancellationToken);
@@ -154,7 +154,7 @@ public static class CreditsApi
         return TypedResults.Ok(new PagedResponse<LedgerEntryResponse>(items, page, pageSize, total));
     }
 
-    private static JsonHttpResult<ErrorEnvelope> UserNotFound(Guid id) => AdminErrors.NotFound($"User '{id}' not found.");
+    private static JsonHttpResult<ErrorEnvelope> UserNotFound(Guid id) => ApiErrors.NotFound($"User '{id}' not found.");
 
     private static CreditsResponse ToResponse(CreditBalance balance, BillingOptions options) => new(
         BillingModel.Format(balance.Balance),

@@ -1,14 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
-using AigneHub.Api.Providers.Management;
-using Microsoft.AspNetCore.Http.HttpResults;
+using AigneHub.Api.Infrastructure;
 
 namespace AigneHub.Api.Billing;
 
 /// <summary>
 /// Reads admin request bodies by hand so that money never passes through a binary float: numbers are parsed from
 /// their raw JSON text (or from a decimal string) straight into <see cref="decimal"/>. Problems are collected per
-/// field and answered in the admin routes' common error shape (<see cref="ToError"/>).
+/// field and answered in the admin routes' common error shape (<see cref="ApiErrors.BadRequest(IReadOnlyDictionary{string, string[]})"/>).
 /// </summary>
 internal sealed class JsonBody(JsonElement root)
 {
@@ -22,32 +21,21 @@ internal sealed class JsonBody(JsonElement root)
     {
         if (request.ContentLength > MaxBytes)
         {
-            return (null, new() { ["body"] = [$"The body must be at most {MaxBytes} bytes."] });
+            return (null, new() { [ApiErrors.WholeBody] = [$"The body must be at most {MaxBytes} bytes."] });
         }
         try
         {
             using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
-                return (null, new() { ["body"] = ["The body must be a JSON object."] });
+                return (null, new() { [ApiErrors.WholeBody] = ["The body must be a JSON object."] });
             }
             return (new JsonBody(doc.RootElement.Clone()), null);
         }
         catch (JsonException ex)
         {
-            return (null, new() { ["body"] = [$"The body is not valid JSON: {ex.Message}"] });
+            return (null, new() { [ApiErrors.WholeBody] = [$"The body is not valid JSON: {ex.Message}"] });
         }
-    }
-
-    /// <summary>
-    /// The collected problems as one 400 <c>{"error":{"message","type":"invalid_request_error","param"}}</c>:
-    /// <c>param</c> names the first offending field and the message lists every problem, so a form can mark the
-    /// field and still show all that is wrong.
-    /// </summary>
-    public static JsonHttpResult<ErrorEnvelope> ToError(Dictionary<string, string[]> errors)
-    {
-        var first = errors.First();
-        return AdminErrors.Invalid(string.Join(" ", errors.SelectMany(e => e.Value)), first.Key == "body" ? null : first.Key);
     }
 
     public bool Has(string name) => Root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;

@@ -2,8 +2,8 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AigneHub.Api.Identity;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers;
-using AigneHub.Api.Providers.Management;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -37,7 +37,7 @@ public static class RateMargins
 /// <summary>
 /// <c>/api/admin/model-rates</c>: what each provider+model+type costs in credits. Every change writes a history
 /// row in the same transaction and tells every Api replica to reload its rate cache. Errors use the admin routes'
-/// common shape <c>{"error":{"message","type","param"}}</c> (<see cref="AdminErrors"/>).
+/// common shape <c>{"error":{"message","type","param"}}</c> (<see cref="ApiErrors"/>).
 /// </summary>
 public static class ModelRatesApi
 {
@@ -77,13 +77,13 @@ public static class ModelRatesApi
         var (body, errors) = await JsonBody.ReadAsync(request, cancellationToken);
         if (body is null)
         {
-            return JsonBody.ToError(errors!);
+            return ApiErrors.BadRequest(errors!);
         }
         var now = time.GetUtcNow();
         var rate = new ModelRate { Provider = "", Model = "", CreatedAt = now, UpdatedAt = now };
         if (!Apply(body, rate))
         {
-            return JsonBody.ToError(body.Errors);
+            return ApiErrors.BadRequest(body.Errors);
         }
         db.Add(rate);
         db.Add(ModelRateHistory.Of(rate, RateChange.Created, admin.GetUserId(), now));
@@ -101,7 +101,7 @@ public static class ModelRatesApi
         var (body, errors) = await JsonBody.ReadAsync(request, cancellationToken);
         if (body is null)
         {
-            return JsonBody.ToError(errors!);
+            return ApiErrors.BadRequest(errors!);
         }
         var rate = await db.Set<ModelRate>().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (rate is null)
@@ -110,7 +110,7 @@ public static class ModelRatesApi
         }
         if (!Apply(body, rate))
         {
-            return JsonBody.ToError(body.Errors);
+            return ApiErrors.BadRequest(body.Errors);
         }
         var now = time.GetUtcNow();
         rate.UpdatedAt = now;
@@ -246,10 +246,10 @@ public static class ModelRatesApi
         }
     }
 
-    private static JsonHttpResult<ErrorEnvelope> Duplicate(ModelRate rate) => AdminErrors.Conflict(
+    private static JsonHttpResult<ErrorEnvelope> Duplicate(ModelRate rate) => ApiErrors.Conflict(
         $"A rate for {rate.Provider}/{rate.Model} ({BillingModel.Word(rate.Type)}) already exists.", "model");
 
-    private static JsonHttpResult<ErrorEnvelope> RateNotFound(Guid id) => AdminErrors.NotFound($"Model rate '{id}' not found.");
+    private static JsonHttpResult<ErrorEnvelope> RateNotFound(Guid id) => ApiErrors.NotFound($"Model rate '{id}' not found.");
 
     private static ModelRateResponse ToResponse(ModelRate r) => new(r.Id, r.Provider, r.Model, BillingModel.Word(r.Type),
         BillingModel.Format(r.InputRate), BillingModel.Format(r.OutputRate), FormatOrNull(r.CacheWriteRate), FormatOrNull(r.CacheReadRate),

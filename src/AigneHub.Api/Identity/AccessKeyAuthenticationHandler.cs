@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
+using AigneHub.Api.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -11,7 +12,7 @@ namespace AigneHub.Api.Identity;
 /// <c>Authorization: Bearer &lt;key&gt;</c> (or <c>x-api-key: &lt;key&gt;</c>, which OpenAI/Anthropic clients send):
 /// an access key or a sign-in session token. Keys are looked up by their SHA-256 hash through
 /// <see cref="AccessKeyCache"/>. A request that carries two different credentials is refused rather than guessed at.
-/// 401/403 answers are JSON in the <see cref="ErrorResponse"/> shape.
+/// 401/403 answers are JSON in the <see cref="ErrorEnvelope"/> shape.
 /// </summary>
 internal sealed class AccessKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -109,11 +110,11 @@ internal sealed class AccessKeyAuthenticationHandler(
         var result = await HandleAuthenticateOnceSafeAsync();
         var message = result.Failure?.Message ?? "Authentication required: send 'Authorization: Bearer <access key>'.";
         Response.Headers.WWWAuthenticate = "Bearer";
-        await IdentityErrors.WriteAsync(Response, StatusCodes.Status401Unauthorized, message, ErrorTypes.Authentication);
+        await ApiErrors.WriteAsync(Response, StatusCodes.Status401Unauthorized, message, ErrorTypes.Authentication);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        IdentityErrors.WriteAsync(Response, StatusCodes.Status403Forbidden,
+        ApiErrors.WriteAsync(Response, StatusCodes.Status403Forbidden,
             "Your role does not allow this action.", ErrorTypes.Permission);
 
     private static bool IsPrintableAscii(string value)

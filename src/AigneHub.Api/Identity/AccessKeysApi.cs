@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Data;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -35,21 +36,21 @@ public static class AccessKeysApi
         return group;
     }
 
-    internal static async Task<Results<Ok<UserResponse>, JsonHttpResult<ErrorResponse>>> Me(ClaimsPrincipal caller, AigneHubDbContext db, CancellationToken ct)
+    internal static async Task<Results<Ok<UserResponse>, JsonHttpResult<ErrorEnvelope>>> Me(ClaimsPrincipal caller, AigneHubDbContext db, CancellationToken ct)
     {
         var id = caller.GetUserId();
         var user = id is null ? null : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, ct);
-        return user is null ? IdentityErrors.NotFound("The signed-in user no longer exists.") : TypedResults.Ok(UserResponse.From(user));
+        return user is null ? ApiErrors.NotFound("The signed-in user no longer exists.") : TypedResults.Ok(UserResponse.From(user));
     }
 
     internal static async Task<Ok<List<AccessKeyResponse>>> ListMine(ClaimsPrincipal caller, AigneHubDbContext db, CancellationToken ct) =>
         TypedResults.Ok(await ListKeysAsync(db, caller.GetUserId()!.Value, ct));
 
-    internal static Task<Results<Created<CreatedAccessKeyResponse>, JsonHttpResult<ErrorResponse>>> CreateMine(
+    internal static Task<Results<Created<CreatedAccessKeyResponse>, JsonHttpResult<ErrorEnvelope>>> CreateMine(
         HttpRequest request, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct) =>
         CreateKeyAsync(request, caller.GetUserId()!.Value, s, ct);
 
-    internal static Task<Results<NoContent, JsonHttpResult<ErrorResponse>>> RevokeMine(
+    internal static Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> RevokeMine(
         Guid id, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct) =>
         RevokeKeyAsync(caller.GetUserId()!.Value, id, s, ct);
 
@@ -60,14 +61,14 @@ public static class AccessKeysApi
             k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.LastUsedAt)).ToList();
     }
 
-    internal static async Task<Results<Created<CreatedAccessKeyResponse>, JsonHttpResult<ErrorResponse>>> CreateKeyAsync(
+    internal static async Task<Results<Created<CreatedAccessKeyResponse>, JsonHttpResult<ErrorEnvelope>>> CreateKeyAsync(
         HttpRequest request, Guid userId, IdentityServices s, CancellationToken ct)
     {
         // An empty body is fine here: a key with no name and no expiry.
         var body = new CreateAccessKeyRequest(null, null);
         if (request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContentType.Count > 0))
         {
-            var (parsed, error) = await IdentityErrors.ReadBodyAsync(request, IdentityJsonContext.Default.CreateAccessKeyRequest);
+            var (parsed, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.CreateAccessKeyRequest);
             if (error is not null)
             {
                 return error;
@@ -76,23 +77,23 @@ public static class AccessKeysApi
         }
         if (body.Name is { Length: > 200 })
         {
-            return IdentityErrors.BadRequest("'name' must be at most 200 characters.");
+            return ApiErrors.BadRequest("'name' must be at most 200 characters.");
         }
         if (body.ExpiresAt is { } expires && expires <= s.Time.GetUtcNow())
         {
-            return IdentityErrors.BadRequest("'expiresAt' must be in the future.");
+            return ApiErrors.BadRequest("'expiresAt' must be in the future.");
         }
         var (row, secret) = s.Issuer.Add(s.Db, userId, AccessKeyKind.Api, string.IsNullOrWhiteSpace(body.Name) ? null : body.Name.Trim(), body.ExpiresAt);
         await s.Db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/v2/access-keys/{row.Id}", new CreatedAccessKeyResponse(row.Id, secret, row.Prefix, row.Name, row.ExpiresAt));
     }
 
-    internal static async Task<Results<NoContent, JsonHttpResult<ErrorResponse>>> RevokeKeyAsync(Guid userId, Guid keyId, IdentityServices s, CancellationToken ct)
+    internal static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> RevokeKeyAsync(Guid userId, Guid keyId, IdentityServices s, CancellationToken ct)
     {
         var key = await s.Db.AccessKeys.FirstOrDefaultAsync(k => k.Id == keyId && k.UserId == userId, ct);
         if (key is null)
         {
-            return IdentityErrors.NotFound($"Access key '{keyId}' not found.");
+            return ApiErrors.NotFound($"Access key '{keyId}' not found.");
         }
         if (key.RevokedAt is null)
         {

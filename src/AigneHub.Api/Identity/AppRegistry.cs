@@ -1,3 +1,4 @@
+using AigneHub.Api.Infrastructure;
 using AigneHub.Data;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Authorization;
@@ -126,7 +127,7 @@ internal sealed class IdentityAuthorizationResultHandler : IAuthorizationMiddlew
         if (authorizeResult.Forbidden
             && authorizeResult.AuthorizationFailure?.FailureReasons.OfType<SubscriptionFailure>().FirstOrDefault() is { } failure)
         {
-            await IdentityErrors.WriteAsync(context.Response, StatusCodes.Status402PaymentRequired, failure.Message, ErrorTypes.Subscription);
+            await ApiErrors.WriteAsync(context.Response, StatusCodes.Status402PaymentRequired, failure.Message, ErrorTypes.Subscription);
             return;
         }
         await _default.HandleAsync(next, context, policy, authorizeResult);

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AigneHub.Api.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -192,9 +193,9 @@ internal sealed class AppSignatureAuthenticationHandler(
         var result = await HandleAuthenticateOnceSafeAsync();
         var message = result.Failure?.Message
             ?? "A signed component call is required: send x-app-id, x-timestamp and x-component-sig.";
-        await IdentityErrors.WriteAsync(Response, StatusCodes.Status401Unauthorized, message, ErrorTypes.Authentication);
+        await ApiErrors.WriteAsync(Response, StatusCodes.Status401Unauthorized, message, ErrorTypes.Authentication);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        IdentityErrors.WriteAsync(Response, StatusCodes.Status403Forbidden, "This app may not call this route.", ErrorTypes.Permission);
+        ApiErrors.WriteAsync(Response, StatusCodes.Status403Forbidden, "This app may not call this route.", ErrorTypes.Permission);
 }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Data;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -46,22 +47,22 @@ public static class AppsApi
             a.Subscription is null ? null : new SubscriptionResponse(SubscriptionStatuses.Name(a.Subscription.Status), a.Subscription.CurrentPeriodEnd))).ToList());
     }
 
-    internal static async Task<Results<Created<CreatedAppResponse>, JsonHttpResult<ErrorResponse>>> CreateApp(
+    internal static async Task<Results<Created<CreatedAppResponse>, JsonHttpResult<ErrorEnvelope>>> CreateApp(
         HttpRequest request, AigneHubDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var (body, error) = await IdentityErrors.ReadBodyAsync(request, IdentityJsonContext.Default.CreateAppRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.CreateAppRequest);
         if (error is not null)
         {
             return error;
         }
         if (string.IsNullOrWhiteSpace(body!.Name) || body.Name.Length > 200)
         {
-            return IdentityErrors.BadRequest("'name' is required (at most 200 characters).");
+            return ApiErrors.BadRequest("'name' is required (at most 200 characters).");
         }
         var publicKey = Ed25519Crypto.Decode(body.PublicKey, Ed25519Crypto.PublicKeyLength);
         if (publicKey is null)
         {
-            return IdentityErrors.BadRequest("'publicKey' must be a 32-byte Ed25519 public key in hex or base64.");
+            return ApiErrors.BadRequest("'publicKey' must be a 32-byte Ed25519 public key in hex or base64.");
         }
         var row = new App { Name = body.Name.Trim(), PublicKey = publicKey, CreatedAt = time.GetUtcNow() };
         db.Set<App>().Add(row);
@@ -71,31 +72,31 @@ public static class AppsApi
         }
         catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            return IdentityErrors.Conflict("An app with this public key is already registered.");
+            return ApiErrors.Conflict("An app with this public key is already registered.");
         }
         return TypedResults.Created($"/api/admin/apps/{row.Id}", new CreatedAppResponse(row.Id, row.Name, Convert.ToHexStringLower(publicKey)));
     }
 
-    internal static async Task<Results<Ok<SubscriptionResponse>, JsonHttpResult<ErrorResponse>>> SetSubscription(
+    internal static async Task<Results<Ok<SubscriptionResponse>, JsonHttpResult<ErrorEnvelope>>> SetSubscription(
         Guid appId, HttpRequest request, AigneHubDbContext db, AppRegistry registry, TimeProvider time, CancellationToken ct)
     {
-        var (body, error) = await IdentityErrors.ReadBodyAsync(request, IdentityJsonContext.Default.SetSubscriptionRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.SetSubscriptionRequest);
         if (error is not null)
         {
             return error;
         }
         if (!SubscriptionStatuses.TryParse(body!.Status, out var status))
         {
-            return IdentityErrors.BadRequest("'status' is required: one of active, trialing, past_due, canceled.");
+            return ApiErrors.BadRequest("'status' is required: one of active, trialing, past_due, canceled.");
         }
         if (body.CurrentPeriodEnd is not { } periodEnd)
         {
-            return IdentityErrors.BadRequest("'currentPeriodEnd' is required (an ISO 8601 date-time).");
+            return ApiErrors.BadRequest("'currentPeriodEnd' is required (an ISO 8601 date-time).");
         }
         var app = await db.Set<App>().Include(a => a.Subscription).FirstOrDefaultAsync(a => a.Id == appId, ct);
         if (app is null)
         {
-            return IdentityErrors.NotFound($"App '{appId}' not found.");
+            return ApiErrors.NotFound($"App '{appId}' not found.");
         }
         app.Subscription ??= new AppSubscription { AppId = app.Id };
         app.Subscription.Status = status;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -26,29 +27,29 @@ public static partial class AuthApi
     internal static Ok<AuthMethodsResponse> Methods(OidcTokenValidator oidc) =>
         TypedResults.Ok(new AuthMethodsResponse(true, true, new OidcMethodResponse(oidc.Enabled, oidc.Enabled ? oidc.DisplayName : null)));
 
-    internal static async Task<Results<Ok<SessionResponse>, JsonHttpResult<ErrorResponse>>> OidcExchange(
+    internal static async Task<Results<Ok<SessionResponse>, JsonHttpResult<ErrorEnvelope>>> OidcExchange(
         HttpRequest request, OidcTokenValidator oidc, AuthServices s, CancellationToken ct)
     {
         if (!oidc.Enabled)
         {
-            return IdentityErrors.NotFound("OpenID Connect sign-in is not configured on this hub (AigneHub:Auth:Oidc).");
+            return ApiErrors.NotFound("OpenID Connect sign-in is not configured on this hub (AigneHub:Auth:Oidc).");
         }
-        var (body, error) = await IdentityErrors.ReadBodyAsync(request, IdentityJsonContext.Default.OidcExchangeRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.OidcExchangeRequest);
         if (error is not null)
         {
             return error;
         }
         if (string.IsNullOrWhiteSpace(body!.IdToken) || body.IdToken.Length > MaxIdTokenLength)
         {
-            return IdentityErrors.BadRequest($"'idToken' is required (a JWT of at most {MaxIdTokenLength} characters).");
+            return ApiErrors.BadRequest($"'idToken' is required (a JWT of at most {MaxIdTokenLength} characters).");
         }
 
         var (identity, rejection) = await oidc.ValidateAsync(body.IdToken, ct);
         if (rejection is not null)
         {
             return rejection.Status == StatusCodes.Status503ServiceUnavailable
-                ? IdentityErrors.Result(rejection.Status, rejection.Message, ErrorTypes.Unavailable)
-                : IdentityErrors.Unauthorized(rejection.Message);
+                ? ApiErrors.Unavailable(rejection.Message)
+                : ApiErrors.Unauthorized(rejection.Message);
         }
 
         // One session per ID token: a token copied out of a log or a browser cannot be exchanged again while it is
@@ -58,13 +59,13 @@ public static partial class AuthApi
         var mark = UsedIdTokenKey + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body.IdToken)));
         if (!await s.Redis.StringSetAsync(mark, "1", markFor > TimeSpan.Zero ? markFor : TimeSpan.FromMinutes(1), When.NotExists))
         {
-            return IdentityErrors.Unauthorized("This ID token has already been exchanged for a session; sign in again.");
+            return ApiErrors.Unauthorized("This ID token has already been exchanged for a session; sign in again.");
         }
 
         var user = await FindOrCreateOidcUserAsync(s, identity, ct);
         if (user.Disabled)
         {
-            return IdentityErrors.Forbidden("The account is disabled.");
+            return ApiErrors.Forbidden("The account is disabled.");
         }
         return TypedResults.Ok(await IssueSessionAsync(s, user, "single sign-on", ct));
     }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Data;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -74,10 +75,10 @@ public static partial class AuthApi
         return group;
     }
 
-    internal static async Task<Results<Ok<SessionResponse>, JsonHttpResult<ErrorResponse>>> Login(
+    internal static async Task<Results<Ok<SessionResponse>, JsonHttpResult<ErrorEnvelope>>> Login(
         HttpRequest request, HttpResponse response, AuthServices s, CancellationToken ct)
     {
-        var (body, error) = await IdentityErrors.ReadBodyAsync(request, IdentityJsonContext.Default.LoginRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.LoginRequest);
         if (error is not null)
         {
             return error;
@@ -85,11 +86,11 @@ public static partial class AuthApi
         var email = body!.Email?.Trim().ToLowerInvariant();
         if (!UsersApi.IsEmail(email))
         {
-            return IdentityErrors.BadRequest("'email' is required and must be an email address.");
+            return ApiErrors.BadRequest("'email' is required and must be an email address.");
         }
         if (string.IsNullOrEmpty(body.Password) || body.Password.Length > 256)
         {
-            return IdentityErrors.BadRequest("'password' is required (at most 256 characters).");
+            return ApiErrors.BadRequest("'password' is required (at most 256 characters).");
         }
 
         // Every attempt is counted before the password is checked (INCR is atomic across replicas, so a burst
@@ -105,7 +106,7 @@ public static partial class AuthApi
             var ttl = await s.Redis.KeyTimeToLiveAsync(throttleKey) ?? s.Options.LockoutWindow;
             var seconds = (int)Math.Ceiling(Math.Max(1, ttl.TotalSeconds));
             response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return IdentityErrors.Result(StatusCodes.Status429TooManyRequests,
+            return ApiErrors.Result(StatusCodes.Status429TooManyRequests,
                 $"Too many failed sign-ins for this email; try again in {seconds} s.", ErrorTypes.RateLimit);
         }
 
@@ -113,12 +114,12 @@ public static partial class AuthApi
         var verified = s.Passwords.VerifyHashedPassword(user ?? new User { Email = email! }, user?.PasswordHash ?? DummyHash, body.Password);
         if (user?.PasswordHash is null || verified == PasswordVerificationResult.Failed)
         {
-            return IdentityErrors.Unauthorized("The email or password is wrong.");
+            return ApiErrors.Unauthorized("The email or password is wrong.");
         }
         await s.Redis.KeyDeleteAsync(throttleKey);
         if (user.Disabled)
         {
-            return IdentityErrors.Forbidden("The account is disabled.");
+            return ApiErrors.Forbidden("The account is disabled.");
         }
         if (verified == PasswordVerificationResult.SuccessRehashNeeded)
         {
@@ -127,13 +128,13 @@ public static partial class AuthApi
         return TypedResults.Ok(await IssueSessionAsync(s, user, "password sign-in", ct));
     }
 
-    internal static async Task<Results<NoContent, JsonHttpResult<ErrorResponse>>> Logout(ClaimsPrincipal caller, AuthServices s, CancellationToken ct)
+    internal static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> Logout(ClaimsPrincipal caller, AuthServices s, CancellationToken ct)
     {
         var keyId = caller.GetAccessKeyId();
         var key = keyId is null ? null : await s.Db.AccessKeys.FirstOrDefaultAsync(k => k.Id == keyId, ct);
         if (key is null || key.Kind != AccessKeyKind.Session)
         {
-            return IdentityErrors.BadRequest("Only a session token can be signed out; revoke an access key with DELETE /api/v2/access-keys/{id}.");
+            return ApiErrors.BadRequest("Only a session token can be signed out; revoke an access key with DELETE /api/v2/access-keys/{id}.");
         }
         key.RevokedAt ??= s.Time.GetUtcNow();
         await s.Db.SaveChangesAsync(ct);
@@ -141,17 +142,17 @@ public static partial class AuthApi
         return TypedResults.NoContent();
     }
 
-    internal static async Task<Results<Ok<WalletChallengeResponse>, JsonHttpResult<ErrorResponse>>> WalletChallenge(
+    internal static async Task<Results<Ok<WalletChallengeResponse>, JsonHttpResult<ErrorEnvelope>>> WalletChallenge(
         HttpRequest request, AuthServices s)
     {
-        var (body, error) = await IdentityErrors.ReadBodyAsync(request, IdentityJsonContext.Default.WalletChallengeRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.WalletChallengeRequest);
         if (error is not null)
         {
             return error;
         }
         if (DidKey.PublicKeyOf(body!.Did) is null)
         {
-            return IdentityErrors.BadRequest("'did' must be a did:key of an Ed25519 key (did:key:z6Mk…, multicodec 0xed01, base58btc).");
+            return ApiErrors.BadRequest("'did' must be a did:key of an Ed25519 key (did:key:z6Mk…, multicodec 0xed01, base58btc).");
         }
         var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var now = s.Time.GetUtcNow();
@@ -172,10 +173,10 @@ public static partial class AuthApi
     public static string WalletMessage(string host, string did, string nonce, DateTimeOffset issuedAt, DateTimeOffset expiresAt) =>
         $"{host} wants you to sign in to AigneHub with your DID:\n{did}\n\nNonce: {nonce}\nIssued At: {issuedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}\nExpiration Time: {expiresAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}";
 
-    internal static async Task<Results<Ok<SessionResponse>, JsonHttpResult<ErrorResponse>>> WalletVerify(
+    internal static async Task<Results<Ok<SessionResponse>, JsonHttpResult<ErrorEnvelope>>> WalletVerify(
         HttpRequest request, AuthServices s, CancellationToken ct)
     {
-        var (body, error) = await IdentityErrors.ReadBodyAsync(request, IdentityJsonContext.Default.WalletVerifyRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.WalletVerifyRequest);
         if (error is not null)
         {
             return error;
@@ -183,16 +184,16 @@ public static partial class AuthApi
         var publicKey = DidKey.PublicKeyOf(body!.Did);
         if (publicKey is null)
         {
-            return IdentityErrors.BadRequest("'did' must be a did:key of an Ed25519 key.");
+            return ApiErrors.BadRequest("'did' must be a did:key of an Ed25519 key.");
         }
         if (body.Nonce is not { Length: 32 } nonce || !nonce.All(char.IsAsciiHexDigitLower))
         {
-            return IdentityErrors.BadRequest("'nonce' must be the nonce of a challenge.");
+            return ApiErrors.BadRequest("'nonce' must be the nonce of a challenge.");
         }
         var signature = Ed25519Crypto.Decode(body.Signature, Ed25519Crypto.SignatureLength);
         if (signature is null)
         {
-            return IdentityErrors.BadRequest("'signature' must be a 64-byte Ed25519 signature in hex or base64url.");
+            return ApiErrors.BadRequest("'signature' must be a 64-byte Ed25519 signature in hex or base64url.");
         }
 
         // GETDEL: a nonce is good for one attempt, right or wrong.
@@ -200,18 +201,18 @@ public static partial class AuthApi
         var newline = stored?.IndexOf('\n') ?? -1;
         if (stored is null || newline < 0 || stored[..newline] != body.Did)
         {
-            return IdentityErrors.Unauthorized("The challenge is unknown, expired, already used or for another DID; ask for a new one.");
+            return ApiErrors.Unauthorized("The challenge is unknown, expired, already used or for another DID; ask for a new one.");
         }
         var message = stored[(newline + 1)..];
         if (!Ed25519Crypto.Verify(publicKey, Encoding.UTF8.GetBytes(message), signature))
         {
-            return IdentityErrors.Unauthorized("The signature does not match the DID's key and the challenge message.");
+            return ApiErrors.Unauthorized("The signature does not match the DID's key and the challenge message.");
         }
 
         var user = await FindOrCreateWalletUserAsync(s, body.Did!, ct);
         if (user.Disabled)
         {
-            return IdentityErrors.Forbidden("The account is disabled.");
+            return ApiErrors.Forbidden("The account is disabled.");
         }
         return TypedResults.Ok(await IssueSessionAsync(s, user, "wallet sign-in", ct));
     }

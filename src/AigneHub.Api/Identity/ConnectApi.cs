@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using StackExchange.Redis;
@@ -47,22 +48,22 @@ public static class ConnectApi
         return TypedResults.Created($"/api/v2/access-key/session/{id}", body);
     }
 
-    internal static async Task<Results<Ok<ConnectApprovedResponse>, JsonHttpResult<ErrorResponse>>> Approve(
+    internal static async Task<Results<Ok<ConnectApprovedResponse>, JsonHttpResult<ErrorEnvelope>>> Approve(
         string id, ClaimsPrincipal caller, AuthServices s, CancellationToken ct)
     {
         if (!IsId(id))
         {
-            return IdentityErrors.NotFound("The connect session is unknown or expired.");
+            return ApiErrors.NotFound("The connect session is unknown or expired.");
         }
         var key = RedisKey(id);
         var state = (string?)await s.Redis.StringGetAsync(key);
         if (state is null)
         {
-            return IdentityErrors.NotFound("The connect session is unknown or expired.");
+            return ApiErrors.NotFound("The connect session is unknown or expired.");
         }
         if (state != Pending)
         {
-            return IdentityErrors.Conflict("The connect session was already approved.");
+            return ApiErrors.Conflict("The connect session was already approved.");
         }
 
         var (row, secret) = s.Issuer.Add(s.Db, caller.GetUserId()!.Value, AccessKeyKind.Api, "CLI (connect)", expiresAt: null);
@@ -76,17 +77,17 @@ public static class ConnectApi
         {
             row.RevokedAt = s.Time.GetUtcNow();
             await s.Db.SaveChangesAsync(ct);
-            return IdentityErrors.Conflict("The connect session was already approved or has expired.");
+            return ApiErrors.Conflict("The connect session was already approved or has expired.");
         }
         return TypedResults.Ok(new ConnectApprovedResponse("approved", row.Id, row.Prefix));
     }
 
-    internal static async Task<Results<Ok<ConnectStatusResponse>, Accepted<ConnectStatusResponse>, JsonHttpResult<ErrorResponse>>> Poll(
+    internal static async Task<Results<Ok<ConnectStatusResponse>, Accepted<ConnectStatusResponse>, JsonHttpResult<ErrorEnvelope>>> Poll(
         string id, AuthServices s)
     {
         if (!IsId(id))
         {
-            return IdentityErrors.NotFound("The connect session is unknown, expired or already collected.");
+            return ApiErrors.NotFound("The connect session is unknown, expired or already collected.");
         }
         var key = RedisKey(id);
         var state = (string?)await s.Redis.StringGetAsync(key);
@@ -98,7 +99,7 @@ public static class ConnectApi
         var approved = state is null ? null : (string?)await s.Redis.StringGetDeleteAsync(key);
         if (approved is null || !approved.StartsWith(ApprovedPrefix, StringComparison.Ordinal))
         {
-            return IdentityErrors.NotFound("The connect session is unknown, expired or already collected.");
+            return ApiErrors.NotFound("The connect session is unknown, expired or already collected.");
         }
         return TypedResults.Ok(new ConnectStatusResponse("approved", Open(id, approved[ApprovedPrefix.Length..])));
     }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Data;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -74,16 +75,16 @@ public static class UsersApi
         return TypedResults.Ok(users.Select(UserResponse.From).ToList());
     }
 
-    internal static async Task<Results<Ok<UserResponse>, JsonHttpResult<ErrorResponse>>> GetUser(Guid id, [AsParameters] IdentityServices s, CancellationToken ct)
+    internal static async Task<Results<Ok<UserResponse>, JsonHttpResult<ErrorEnvelope>>> GetUser(Guid id, [AsParameters] IdentityServices s, CancellationToken ct)
     {
         var user = await s.Db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, ct);
-        return user is null ? IdentityErrors.NotFound($"User '{id}' not found.") : TypedResults.Ok(UserResponse.From(user));
+        return user is null ? ApiErrors.NotFound($"User '{id}' not found.") : TypedResults.Ok(UserResponse.From(user));
     }
 
-    internal static async Task<Results<Created<UserResponse>, JsonHttpResult<ErrorResponse>>> CreateUser(
+    internal static async Task<Results<Created<UserResponse>, JsonHttpResult<ErrorEnvelope>>> CreateUser(
         HttpRequest request, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct)
     {
-        var (body, error) = await IdentityErrors.ReadBodyAsync(request, IdentityJsonContext.Default.CreateUserRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.CreateUserRequest);
         if (error is not null)
         {
             return error;
@@ -91,23 +92,23 @@ public static class UsersApi
         var email = body!.Email?.Trim().ToLowerInvariant();
         if (!IsEmail(email))
         {
-            return IdentityErrors.BadRequest("'email' is required and must be an email address (at most 320 characters).");
+            return ApiErrors.BadRequest("'email' is required and must be an email address (at most 320 characters).");
         }
         if (!RoleNames.TryParse(body.Role, out var role))
         {
-            return IdentityErrors.BadRequest("'role' is required: one of owner, admin, member, guest.");
+            return ApiErrors.BadRequest("'role' is required: one of owner, admin, member, guest.");
         }
         if (body.DisplayName is { Length: > 200 })
         {
-            return IdentityErrors.BadRequest("'displayName' must be at most 200 characters.");
+            return ApiErrors.BadRequest("'displayName' must be at most 200 characters.");
         }
         if (body.Password is { } password && (password.Length < MinimumPasswordLength || password.Length > 256))
         {
-            return IdentityErrors.BadRequest($"'password' must be {MinimumPasswordLength} to 256 characters.");
+            return ApiErrors.BadRequest($"'password' must be {MinimumPasswordLength} to 256 characters.");
         }
         if (role == UserRole.Owner && caller.GetRole() != UserRole.Owner)
         {
-            return IdentityErrors.Forbidden("Only an owner can create another owner.");
+            return ApiErrors.Forbidden("Only an owner can create another owner.");
         }
 
         var user = new User
@@ -128,15 +129,15 @@ public static class UsersApi
         }
         catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            return IdentityErrors.Conflict($"A user with email '{email}' already exists.");
+            return ApiErrors.Conflict($"A user with email '{email}' already exists.");
         }
         return TypedResults.Created($"/api/admin/users/{user.Id}", UserResponse.From(user));
     }
 
-    internal static async Task<Results<Ok<UserResponse>, JsonHttpResult<ErrorResponse>>> UpdateUser(
+    internal static async Task<Results<Ok<UserResponse>, JsonHttpResult<ErrorEnvelope>>> UpdateUser(
         Guid id, HttpRequest request, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct)
     {
-        var (body, error) = await IdentityErrors.ReadBodyAsync(request, IdentityJsonContext.Default.UpdateUserRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.UpdateUserRequest);
         if (error is not null)
         {
             return error;
@@ -146,13 +147,13 @@ public static class UsersApi
         {
             if (!RoleNames.TryParse(body.Role, out var parsed))
             {
-                return IdentityErrors.BadRequest("'role' must be one of owner, admin, member, guest.");
+                return ApiErrors.BadRequest("'role' must be one of owner, admin, member, guest.");
             }
             newRole = parsed;
         }
         if (body.DisplayName is { Length: > 200 })
         {
-            return IdentityErrors.BadRequest("'displayName' must be at most 200 characters.");
+            return ApiErrors.BadRequest("'displayName' must be at most 200 characters.");
         }
 
         // Serialise changes to owners: the "last owner" rule reads the owners and then writes, and two concurrent
@@ -168,23 +169,23 @@ public static class UsersApi
             var user = await s.Db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
             if (user is null)
             {
-                return new UpdateOutcome(null, false, IdentityErrors.NotFound($"User '{id}' not found."));
+                return new UpdateOutcome(null, false, ApiErrors.NotFound($"User '{id}' not found."));
             }
 
             var roleChanges = newRole is { } r && r != user.Role;
             var disables = body.Disabled == true && !user.Disabled;
             if (roleChanges && !callerIsOwner)
             {
-                return new UpdateOutcome(null, false, IdentityErrors.Forbidden("Only an owner can change roles."));
+                return new UpdateOutcome(null, false, ApiErrors.Forbidden("Only an owner can change roles."));
             }
             if (user.Role == UserRole.Owner && body.Disabled is not null && body.Disabled != user.Disabled && !callerIsOwner)
             {
-                return new UpdateOutcome(null, false, IdentityErrors.Forbidden("Only an owner can disable or enable an owner."));
+                return new UpdateOutcome(null, false, ApiErrors.Forbidden("Only an owner can disable or enable an owner."));
             }
             var removesAnOwner = user.Role == UserRole.Owner && !user.Disabled && (roleChanges || disables);
             if (removesAnOwner && enabledOwners <= 1)
             {
-                return new UpdateOutcome(null, false, IdentityErrors.Conflict(
+                return new UpdateOutcome(null, false, ApiErrors.Conflict(
                     "This is the last enabled owner: it cannot be demoted or disabled. Make another owner first."));
             }
 
@@ -218,41 +219,41 @@ public static class UsersApi
         return TypedResults.Ok(UserResponse.From(outcome.User!));
     }
 
-    private sealed record UpdateOutcome(User? User, bool InvalidatesKeys, JsonHttpResult<ErrorResponse>? Error);
+    private sealed record UpdateOutcome(User? User, bool InvalidatesKeys, JsonHttpResult<ErrorEnvelope>? Error);
 
-    internal static async Task<Results<Ok<List<AccessKeyResponse>>, JsonHttpResult<ErrorResponse>>> ListUserKeys(
+    internal static async Task<Results<Ok<List<AccessKeyResponse>>, JsonHttpResult<ErrorEnvelope>>> ListUserKeys(
         Guid id, [AsParameters] IdentityServices s, CancellationToken ct)
     {
         if (!await s.Db.Users.AnyAsync(u => u.Id == id, ct))
         {
-            return IdentityErrors.NotFound($"User '{id}' not found.");
+            return ApiErrors.NotFound($"User '{id}' not found.");
         }
         return TypedResults.Ok(await AccessKeysApi.ListKeysAsync(s.Db, id, ct));
     }
 
-    internal static async Task<Results<Created<CreatedAccessKeyResponse>, JsonHttpResult<ErrorResponse>>> CreateUserKey(
+    internal static async Task<Results<Created<CreatedAccessKeyResponse>, JsonHttpResult<ErrorEnvelope>>> CreateUserKey(
         Guid id, HttpRequest request, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct)
     {
         var role = await s.Db.Users.Where(u => u.Id == id).Select(u => (UserRole?)u.Role).FirstOrDefaultAsync(ct);
         if (role is null)
         {
-            return IdentityErrors.NotFound($"User '{id}' not found.");
+            return ApiErrors.NotFound($"User '{id}' not found.");
         }
         // A key for an owner is the owner's power: an admin minting one would be an escalation.
         if (role == UserRole.Owner && caller.GetRole() != UserRole.Owner)
         {
-            return IdentityErrors.Forbidden("Only an owner can create an access key for an owner.");
+            return ApiErrors.Forbidden("Only an owner can create an access key for an owner.");
         }
         return await AccessKeysApi.CreateKeyAsync(request, id, s, ct);
     }
 
-    internal static async Task<Results<NoContent, JsonHttpResult<ErrorResponse>>> RevokeUserKey(
+    internal static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> RevokeUserKey(
         Guid id, Guid keyId, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct)
     {
         var role = await s.Db.Users.Where(u => u.Id == id).Select(u => (UserRole?)u.Role).FirstOrDefaultAsync(ct);
         if (role == UserRole.Owner && caller.GetRole() != UserRole.Owner)
         {
-            return IdentityErrors.Forbidden("Only an owner can revoke an owner's access key.");
+            return ApiErrors.Forbidden("Only an owner can revoke an owner's access key.");
         }
         return await AccessKeysApi.RevokeKeyAsync(id, keyId, s, ct);
     }

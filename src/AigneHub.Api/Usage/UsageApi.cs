@@ -3,7 +3,7 @@ using System.Security.Claims;
 using System.Text;
 using AigneHub.Api.Billing;
 using AigneHub.Api.Identity;
-using AigneHub.Api.Providers.Management;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -107,7 +107,7 @@ public static class UsageApi
         ValidateFilter(filter, errors);
         if (errors.Count > 0)
         {
-            return JsonBody.ToError(errors);
+            return ApiErrors.BadRequest(errors);
         }
 
         // Local time = UTC − offset (JavaScript's convention); buckets are cut in local time and reported with it.
@@ -164,7 +164,7 @@ public static class UsageApi
         ValidateFilter(filter, errors);
         if (errors.Count > 0)
         {
-            return JsonBody.ToError(errors);
+            return ApiErrors.BadRequest(errors);
         }
         var query = Query(db, userId, filter);
         var total = await query.LongCountAsync(cancellationToken);
@@ -180,7 +180,7 @@ public static class UsageApi
         ValidateFilter(filter, errors);
         if (errors.Count > 0)
         {
-            return JsonBody.ToError(errors);
+            return ApiErrors.BadRequest(errors);
         }
         var rows = await Query(db, userId, filter).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
             .Take(MaxExportRows).ToListAsync(cancellationToken);

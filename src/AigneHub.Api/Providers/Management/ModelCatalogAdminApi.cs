@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -37,9 +38,9 @@ internal static class ModelCatalogAdminApi
         }
         if (!string.IsNullOrWhiteSpace(type))
         {
-            if (!AdminErrors.TryParseType(type, out var modelType))
+            if (!ModelTypes.TryParse(type, out var modelType))
             {
-                return AdminErrors.Invalid("'type' must be one of: chat, embedding, image, video.", "type");
+                return ApiErrors.BadRequest("'type' must be one of: chat, embedding, image, video.", "type");
             }
             query = query.Where(m => m.Type == modelType);
         }
@@ -50,22 +51,22 @@ internal static class ModelCatalogAdminApi
     internal static async Task<Results<Created<ModelResponse>, JsonHttpResult<ErrorEnvelope>>> CreateModel(
         HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
     {
-        var (body, error) = await AdminErrors.ReadAsync(request, ProviderManagementJson.Default.ModelRequest, cancellationToken);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.ModelRequest);
         if (error is not null)
         {
             return error;
         }
         if (body!.Provider is null)
         {
-            return AdminErrors.Invalid("'provider' is required: the name of a configured provider (e.g. openai).", "provider");
+            return ApiErrors.BadRequest("'provider' is required: the name of a configured provider (e.g. openai).", "provider");
         }
         if (body.Model is null)
         {
-            return AdminErrors.Invalid("'model' is required: the provider's model id.", "model");
+            return ApiErrors.BadRequest("'model' is required: the provider's model id.", "model");
         }
         if (body.Type is null)
         {
-            return AdminErrors.Invalid("'type' is required: one of chat, embedding, image, video.", "type");
+            return ApiErrors.BadRequest("'type' is required: one of chat, embedding, image, video.", "type");
         }
         if (Validate(body) is { } invalid)
         {
@@ -76,7 +77,7 @@ internal static class ModelCatalogAdminApi
         {
             return UnknownProvider(body.Provider);
         }
-        AdminErrors.TryParseType(body.Type, out var type);
+        ModelTypes.TryParse(body.Type, out var type);
         var model = new AiModel
         {
             ProviderId = provider.Id,
@@ -103,9 +104,9 @@ internal static class ModelCatalogAdminApi
         var model = await s.Db.Set<AiModel>().Include(m => m.Provider).FirstOrDefaultAsync(m => m.Id == id, cancellationToken);
         if (model is null)
         {
-            return AdminErrors.NotFound($"Model {id} does not exist in the catalogue.");
+            return ApiErrors.NotFound($"Model {id} does not exist in the catalogue.");
         }
-        var (body, error) = await AdminErrors.ReadAsync(request, ProviderManagementJson.Default.ModelRequest, cancellationToken);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.ModelRequest);
         if (error is not null)
         {
             return error;
@@ -130,7 +131,7 @@ internal static class ModelCatalogAdminApi
         }
         if (body.Type is not null)
         {
-            AdminErrors.TryParseType(body.Type, out var type);
+            ModelTypes.TryParse(body.Type, out var type);
             model.Type = type;
         }
         if (body.DisplayName is not null)
@@ -156,7 +157,7 @@ internal static class ModelCatalogAdminApi
         var deleted = await s.Db.Set<AiModel>().Where(m => m.Id == id).ExecuteDeleteAsync(cancellationToken);
         if (deleted == 0)
         {
-            return AdminErrors.NotFound($"Model {id} does not exist in the catalogue.");
+            return ApiErrors.NotFound($"Model {id} does not exist in the catalogue.");
         }
         await s.Changes.PublishAsync("model");
         return TypedResults.NoContent();
@@ -166,23 +167,23 @@ internal static class ModelCatalogAdminApi
     {
         if (body.Provider is not null && string.IsNullOrWhiteSpace(body.Provider))
         {
-            return AdminErrors.Invalid("'provider' must name a configured provider.", "provider");
+            return ApiErrors.BadRequest("'provider' must name a configured provider.", "provider");
         }
         if (body.Model is not null && (string.IsNullOrWhiteSpace(body.Model) || body.Model.Trim().Length > MaxModelLength))
         {
-            return AdminErrors.Invalid($"'model' must be a non-empty model id of at most {MaxModelLength} characters.", "model");
+            return ApiErrors.BadRequest($"'model' must be a non-empty model id of at most {MaxModelLength} characters.", "model");
         }
-        if (body.Type is not null && !AdminErrors.TryParseType(body.Type, out _))
+        if (body.Type is not null && !ModelTypes.TryParse(body.Type, out _))
         {
-            return AdminErrors.Invalid("'type' must be one of: chat, embedding, image, video.", "type");
+            return ApiErrors.BadRequest("'type' must be one of: chat, embedding, image, video.", "type");
         }
         if (body.DisplayName is { Length: > 200 })
         {
-            return AdminErrors.Invalid("'displayName' is longer than 200 characters.", "displayName");
+            return ApiErrors.BadRequest("'displayName' is longer than 200 characters.", "displayName");
         }
         if (body.Metadata is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
         {
-            return AdminErrors.Invalid("'metadata' must be a JSON object (e.g. {\"contextWindow\":128000}).", "metadata");
+            return ApiErrors.BadRequest("'metadata' must be a JSON object (e.g. {\"contextWindow\":128000}).", "metadata");
         }
         return null;
     }
@@ -194,10 +195,10 @@ internal static class ModelCatalogAdminApi
     }
 
     private static JsonHttpResult<ErrorEnvelope> UnknownProvider(string name) =>
-        AdminErrors.Invalid($"Provider '{name.Trim()}' is not configured; add it under /api/admin/providers first.", "provider");
+        ApiErrors.BadRequest($"Provider '{name.Trim()}' is not configured; add it under /api/admin/providers first.", "provider");
 
     private static JsonHttpResult<ErrorEnvelope> Duplicate(string provider, AiModel model) =>
-        AdminErrors.Conflict($"The catalogue already has {provider}/{model.Model} as {AdminErrors.TypeName(model.Type)}.", "model");
+        ApiErrors.Conflict($"The catalogue already has {provider}/{model.Model} as {ModelTypes.Name(model.Type)}.", "model");
 
     private static string? MetadataText(JsonElement? metadata) =>
         metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null;
@@ -210,7 +211,7 @@ internal static class ModelCatalogAdminApi
             using var document = JsonDocument.Parse(m.Metadata);
             metadata = document.RootElement.Clone();
         }
-        return new ModelResponse(m.Id, m.ProviderId, m.Provider?.Name ?? "", m.Model, AdminErrors.TypeName(m.Type), m.DisplayName,
+        return new ModelResponse(m.Id, m.ProviderId, m.Provider?.Name ?? "", m.Model, ModelTypes.Name(m.Type), m.DisplayName,
             metadata, m.Enabled, m.CreatedAt);
     }
 }

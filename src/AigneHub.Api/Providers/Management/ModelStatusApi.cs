@@ -1,4 +1,5 @@
 using AigneHub.Api.Identity;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -27,17 +28,17 @@ public static class ModelStatusApi
     {
         if (string.IsNullOrWhiteSpace(model))
         {
-            return AdminErrors.Invalid("'model' is required, e.g. ?model=openai/gpt-4o-mini.", "model");
+            return ApiErrors.BadRequest("'model' is required, e.g. ?model=openai/gpt-4o-mini.", "model");
         }
         var modelType = ModelType.Chat;
-        if (!string.IsNullOrWhiteSpace(type) && !AdminErrors.TryParseType(type, out modelType))
+        if (!string.IsNullOrWhiteSpace(type) && !ModelTypes.TryParse(type, out modelType))
         {
-            return AdminErrors.Invalid("'type' must be one of: chat, embedding, image, video.", "type");
+            return ApiErrors.BadRequest("'type' must be one of: chat, embedding, image, video.", "type");
         }
         var targets = await resolver.ResolveAsync(model, modelType, cancellationToken);
         if (targets.Count == 0)
         {
-            return TypedResults.Ok(new ModelStatusResponse(false, $"No enabled provider serves the {AdminErrors.TypeName(modelType)} model '{model.Trim()}'."));
+            return TypedResults.Ok(new ModelStatusResponse(false, $"No enabled provider serves the {ModelTypes.Name(modelType)} model '{model.Trim()}'."));
         }
         string? firstError = null;
         foreach (var target in targets)

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using AigneHub.Api.Identity;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -84,7 +85,7 @@ public static class ProviderAdminApi
     internal static async Task<Results<Created<ProviderResponse>, JsonHttpResult<ErrorEnvelope>>> CreateProvider(
         HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
     {
-        var (body, error) = await AdminErrors.ReadAsync(request, ProviderManagementJson.Default.ProviderRequest, cancellationToken);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.ProviderRequest);
         if (error is not null)
         {
             return error;
@@ -96,7 +97,7 @@ public static class ProviderAdminApi
         var name = body!.Name!.Trim().ToLowerInvariant();
         if (await s.Db.Set<Provider>().AnyAsync(p => p.Name == name, cancellationToken))
         {
-            return AdminErrors.Conflict($"Provider '{name}' is already configured.", "name");
+            return ApiErrors.Conflict($"Provider '{name}' is already configured.", "name");
         }
         var now = s.Time.GetUtcNow();
         var provider = new Provider
@@ -111,7 +112,7 @@ public static class ProviderAdminApi
         s.Db.Add(provider);
         if (!await TrySaveAsync(s.Db, cancellationToken))
         {
-            return AdminErrors.Conflict($"Provider '{name}' is already configured.", "name");
+            return ApiErrors.Conflict($"Provider '{name}' is already configured.", "name");
         }
         await s.Changes.PublishAsync("provider");
         return TypedResults.Created($"/api/admin/providers/{provider.Id}", ToResponse(provider, 0, 0));
@@ -123,9 +124,9 @@ public static class ProviderAdminApi
         var provider = await s.Db.Set<Provider>().FirstOrDefaultAsync(p => p.Id == id, cancellationToken);
         if (provider is null)
         {
-            return AdminErrors.NotFound($"Provider {id} does not exist.");
+            return ApiErrors.NotFound($"Provider {id} does not exist.");
         }
-        var (body, error) = await AdminErrors.ReadAsync(request, ProviderManagementJson.Default.ProviderRequest, cancellationToken);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.ProviderRequest);
         if (error is not null)
         {
             return error;
@@ -139,7 +140,7 @@ public static class ProviderAdminApi
             var name = body.Name.Trim().ToLowerInvariant();
             if (name != provider.Name && await s.Db.Set<Provider>().AnyAsync(p => p.Name == name, cancellationToken))
             {
-                return AdminErrors.Conflict($"Provider '{name}' is already configured.", "name");
+                return ApiErrors.Conflict($"Provider '{name}' is already configured.", "name");
             }
             provider.Name = name;
         }
@@ -155,7 +156,7 @@ public static class ProviderAdminApi
         provider.UpdatedAt = s.Time.GetUtcNow();
         if (!await TrySaveAsync(s.Db, cancellationToken))
         {
-            return AdminErrors.Conflict($"Provider '{provider.Name}' is already configured.", "name");
+            return ApiErrors.Conflict($"Provider '{provider.Name}' is already configured.", "name");
         }
         await s.Changes.PublishAsync("provider");
         var counts = await s.Db.Set<ProviderCredential>().Where(c => c.ProviderId == id)
@@ -170,7 +171,7 @@ public static class ProviderAdminApi
         var deleted = await s.Db.Set<Provider>().Where(p => p.Id == id).ExecuteDeleteAsync(cancellationToken);
         if (deleted == 0)
         {
-            return AdminErrors.NotFound($"Provider {id} does not exist.");
+            return ApiErrors.NotFound($"Provider {id} does not exist.");
         }
         await s.Changes.PublishAsync("provider");
         return TypedResults.NoContent();
@@ -183,7 +184,7 @@ public static class ProviderAdminApi
     {
         if (!await s.Db.Set<Provider>().AnyAsync(p => p.Id == id, cancellationToken))
         {
-            return AdminErrors.NotFound($"Provider {id} does not exist.");
+            return ApiErrors.NotFound($"Provider {id} does not exist.");
         }
         var credentials = await s.Db.Set<ProviderCredential>().AsNoTracking().Where(c => c.ProviderId == id)
             .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).ToListAsync(cancellationToken);
@@ -195,9 +196,9 @@ public static class ProviderAdminApi
     {
         if (!await s.Db.Set<Provider>().AnyAsync(p => p.Id == id, cancellationToken))
         {
-            return AdminErrors.NotFound($"Provider {id} does not exist.");
+            return ApiErrors.NotFound($"Provider {id} does not exist.");
         }
-        var (body, error) = await AdminErrors.ReadAsync(request, ProviderManagementJson.Default.CredentialRequest, cancellationToken);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.CredentialRequest);
         if (error is not null)
         {
             return error;
@@ -231,9 +232,9 @@ public static class ProviderAdminApi
         var credential = await s.Db.Set<ProviderCredential>().FirstOrDefaultAsync(c => c.Id == credentialId && c.ProviderId == id, cancellationToken);
         if (credential is null)
         {
-            return AdminErrors.NotFound($"Credential {credentialId} of provider {id} does not exist.");
+            return ApiErrors.NotFound($"Credential {credentialId} of provider {id} does not exist.");
         }
-        var (body, error) = await AdminErrors.ReadAsync(request, ProviderManagementJson.Default.CredentialRequest, cancellationToken);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.CredentialRequest);
         if (error is not null)
         {
             return error;
@@ -267,7 +268,7 @@ public static class ProviderAdminApi
         var deleted = await s.Db.Set<ProviderCredential>().Where(c => c.Id == credentialId && c.ProviderId == id).ExecuteDeleteAsync(cancellationToken);
         if (deleted == 0)
         {
-            return AdminErrors.NotFound($"Credential {credentialId} of provider {id} does not exist.");
+            return ApiErrors.NotFound($"Credential {credentialId} of provider {id} does not exist.");
         }
         await s.Changes.PublishAsync("credential");
         return TypedResults.NoContent();
@@ -280,21 +281,21 @@ public static class ProviderAdminApi
             .FirstOrDefaultAsync(c => c.Id == credentialId && c.ProviderId == id, cancellationToken);
         if (credential?.Provider is not { } provider)
         {
-            return AdminErrors.NotFound($"Credential {credentialId} of provider {id} does not exist.");
+            return ApiErrors.NotFound($"Credential {credentialId} of provider {id} does not exist.");
         }
-        var (body, error) = await AdminErrors.ReadAsync(request, ProviderManagementJson.Default.CredentialTestRequest, cancellationToken);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.CredentialTestRequest);
         if (error is not null)
         {
             return error;
         }
         if (string.IsNullOrWhiteSpace(body!.Model))
         {
-            return AdminErrors.Invalid("'model' is required: the provider's model id to test with (e.g. gpt-4o-mini).", "model");
+            return ApiErrors.BadRequest("'model' is required: the provider's model id to test with (e.g. gpt-4o-mini).", "model");
         }
         var kind = ProviderKinds.Find(provider.Name);
         if (kind is null)
         {
-            return AdminErrors.Invalid($"Provider '{provider.Name}' is not a known provider kind.", null);
+            return ApiErrors.BadRequest($"Provider '{provider.Name}' is not a known provider kind.", null);
         }
         string secret;
         try
@@ -328,18 +329,18 @@ public static class ProviderAdminApi
     {
         if (body.Name is null ? requireName : ProviderKinds.Configurable.All(k => !string.Equals(k.Name, body.Name.Trim(), StringComparison.OrdinalIgnoreCase)))
         {
-            return AdminErrors.Invalid(
+            return ApiErrors.BadRequest(
                 $"'name' must be one of: {string.Join(", ", ProviderKinds.Configurable.Select(k => k.Name))}.", "name");
         }
         if (body.DisplayName is { Length: > MaxTextLength })
         {
-            return AdminErrors.Invalid($"'displayName' is longer than {MaxTextLength} characters.", "displayName");
+            return ApiErrors.BadRequest($"'displayName' is longer than {MaxTextLength} characters.", "displayName");
         }
         if (!string.IsNullOrWhiteSpace(body.BaseUrl)
             && (body.BaseUrl.Length > 2048 || !Uri.TryCreate(body.BaseUrl.Trim(), UriKind.Absolute, out var url)
                 || url.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(url.Query) || !string.IsNullOrEmpty(url.Fragment)))
         {
-            return AdminErrors.Invalid("'baseUrl' must be an absolute http(s) URL without query or fragment, e.g. https://api.openai.com/v1/.", "baseUrl");
+            return ApiErrors.BadRequest("'baseUrl' must be an absolute http(s) URL without query or fragment, e.g. https://api.openai.com/v1/.", "baseUrl");
         }
         return null;
     }
@@ -348,19 +349,19 @@ public static class ProviderAdminApi
     {
         if (body.Value is null ? requireValue : string.IsNullOrWhiteSpace(body.Value))
         {
-            return AdminErrors.Invalid("'value' is required: the provider API key.", "value");
+            return ApiErrors.BadRequest("'value' is required: the provider API key.", "value");
         }
         if (body.Value is { Length: > MaxSecretLength })
         {
-            return AdminErrors.Invalid($"'value' is longer than {MaxSecretLength} characters.", "value");
+            return ApiErrors.BadRequest($"'value' is longer than {MaxSecretLength} characters.", "value");
         }
         if (body.Name is { Length: > MaxTextLength })
         {
-            return AdminErrors.Invalid($"'name' is longer than {MaxTextLength} characters.", "name");
+            return ApiErrors.BadRequest($"'name' is longer than {MaxTextLength} characters.", "name");
         }
         if (body.Weight is < ProviderCredential.MinWeight or > ProviderCredential.MaxWeight)
         {
-            return AdminErrors.Invalid($"'weight' must be between {ProviderCredential.MinWeight} and {ProviderCredential.MaxWeight}.", "weight");
+            return ApiErrors.BadRequest($"'weight' must be between {ProviderCredential.MinWeight} and {ProviderCredential.MaxWeight}.", "weight");
         }
         return null;
     }
