@@ -20,7 +20,7 @@ var api = builder.AddProject<Projects.AigneHub_Api>("api")
     .WithExternalHttpEndpoints();
 
 // The Api owns migrations and reports Degraded until they are applied, so waiting for it waits for the schema.
-builder.AddProject<Projects.AigneHub_Worker>("worker")
+var worker = builder.AddProject<Projects.AigneHub_Worker>("worker")
     .WithReference(infra.Database)
     .WithReference(infra.Redis)
     .WaitFor(api)
@@ -28,6 +28,7 @@ builder.AddProject<Projects.AigneHub_Worker>("worker")
 
 var admin = builder.AddProject<Projects.AigneHub_Admin>("admin")
     .WithReference(api).WaitFor(api)
+    .WithReference(worker)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 

@@ -11,14 +11,28 @@ namespace AigneHub.Admin.Api;
 public sealed class AigneHubApiClient(HttpClient http)
 {
     /// <summary>The Api's readiness report. A 503 still carries the report body, so it is read, not thrown.</summary>
-    public async Task<ApiHealth> GetHealthAsync(CancellationToken cancellationToken = default)
+    public Task<ApiHealth> GetHealthAsync(CancellationToken cancellationToken = default) =>
+        HealthProbe.ReadAsync(http, "Api", cancellationToken);
+}
+
+/// <summary>The Worker's readiness report (<c>http://worker</c> by service discovery), for the overview.</summary>
+public sealed class WorkerHealthClient(HttpClient http)
+{
+    public Task<ApiHealth> GetHealthAsync(CancellationToken cancellationToken = default) =>
+        HealthProbe.ReadAsync(http, "Worker", cancellationToken);
+}
+
+internal static class HealthProbe
+{
+    /// <summary>Reads a service's <c>/health</c> report; an unreachable service is a result, not an exception.</summary>
+    public static async Task<ApiHealth> ReadAsync(HttpClient http, string service, CancellationToken cancellationToken)
     {
         try
         {
             using var response = await http.GetAsync(ServiceDefaultsExtensions.HealthPath, cancellationToken);
             var report = await response.Content.ReadFromJsonAsync(HealthJsonContext.Default.HealthReportDto, cancellationToken);
             return report is null
-                ? ApiHealth.Unreachable($"The Api answered {(int)response.StatusCode} with no health report.")
+                ? ApiHealth.Unreachable($"The {service} answered {(int)response.StatusCode} with no health report.")
                 : new ApiHealth(true, report, null);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
@@ -50,6 +64,16 @@ public static class AigneHubApiClientExtensions
         builder.Services.AddTransient<ApiAccessTokenHandler>();
 
         builder.Services.AddHttpClient<AigneHubApiClient>(Base);
+        // A health probe answers fast or not at all: no retries, a short timeout, so a Worker that is down shows as
+        // "Unreachable" at once instead of holding the overview for the whole resilience pipeline.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental; a probe must not be retried.
+        builder.Services.AddHttpClient<WorkerHealthClient>(http =>
+            {
+                http.BaseAddress = new Uri(builder.Configuration["AigneHub:WorkerBaseUrl"] ?? "http://worker");
+                http.Timeout = TimeSpan.FromSeconds(3);
+            })
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         builder.Services.AddHttpClient<AuthApiClient>(Base);
         builder.Services.AddHttpClient<IdentityApiClient>(Base).AddHttpMessageHandler<ApiAccessTokenHandler>();
         builder.Services.AddHttpClient<ProvidersApiClient>(Base).AddHttpMessageHandler<ApiAccessTokenHandler>();

@@ -72,6 +72,7 @@ public abstract class AdminComponentTestBase : IAsyncLifetime
         Context.Services.AddSingleton<IOptions<AdminOptions>>(Options.Create(new AdminOptions { DashboardUrl = "http://dashboard.test" }));
         HttpClient Client() => new(Api, disposeHandler: false) { BaseAddress = new Uri("http://api") };
         Context.Services.AddSingleton(new AigneHubApiClient(Client()));
+        Context.Services.AddSingleton(new WorkerHealthClient(Client()));
         Context.Services.AddSingleton(new AuthApiClient(Client()));
         Context.Services.AddSingleton(new IdentityApiClient(Client()));
         Context.Services.AddSingleton(new ProvidersApiClient(Client()));

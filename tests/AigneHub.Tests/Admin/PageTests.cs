@@ -162,6 +162,8 @@ public class PageTests : AdminComponentTestBase
         Assert.Contains("2", page.Find("[data-testid=stat-credits]").TextContent);
         Assert.Contains("20", page.Find("[data-testid=stat-errors]").TextContent);
         Assert.Contains("postgres", page.Find("[data-testid=api-check]").TextContent);
+        // The Worker's own /health (the fake answers every host's /health with the same report).
+        page.WaitForAssertion(() => Assert.Contains("Healthy", page.Find("[data-testid=worker-check]").TextContent));
         Assert.Contains("1 of 2 credentials inactive", page.Find("[data-testid=provider-problem]").TextContent);
     }
 
