@@ -115,20 +115,11 @@ public static class AigneProtocol
         _ => throw GatewayException.BadRequest("'input.tools' must be an array.", "input.tools"),
     };
 
-    private static ToolChoice? ReadToolChoice(JsonNode? node) => node switch
-    {
-        null => null,
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>() switch
-        {
-            "auto" => new ToolChoice(ToolChoiceMode.Auto),
-            "none" => new ToolChoice(ToolChoiceMode.None),
-            "required" => new ToolChoice(ToolChoiceMode.Required),
-            "router" => new ToolChoice(ToolChoiceMode.Required),
-            var other => throw GatewayException.BadRequest($"'input.toolChoice' has an unknown value '{other}'.", "input.toolChoice"),
-        },
-        JsonObject o when (string?)o["function"]?["name"] is { Length: > 0 } name => new ToolChoice(ToolChoiceMode.Function, name),
-        _ => throw GatewayException.BadRequest("'input.toolChoice' must be auto, none, required or {type:'function', function:{name}}.", "input.toolChoice"),
-    };
+    /// <summary>OpenAI's tool choices, plus the framework's <c>router</c> (the model must pick one tool).</summary>
+    private static ToolChoice? ReadToolChoice(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() == "router"
+            ? new ToolChoice(ToolChoiceMode.Required)
+            : OpenAiChatCodec.ReadToolChoice(node, "input.toolChoice");
 
     private static ResponseFormat? ReadResponseFormat(JsonNode? node)
     {

@@ -74,30 +74,12 @@ public static partial class AuthApi
     /// People are matched by email: an enterprise directory is the source of truth for addresses, and an owner who
     /// created an account for alice@corp before SSO was turned on expects her SSO sign-in to land in it.
     /// </summary>
-    private static async Task<User> FindOrCreateOidcUserAsync(AuthServices s, OidcIdentity identity, CancellationToken ct)
-    {
-        var user = await s.Db.Users.FirstOrDefaultAsync(u => u.Email == identity.Email, ct);
-        if (user is not null)
-        {
-            return user;
-        }
-        user = new User
+    private static Task<User> FindOrCreateOidcUserAsync(AuthServices s, OidcIdentity identity, CancellationToken ct) =>
+        FindOrCreateMemberAsync(s, u => u.Email == identity.Email, () => new User
         {
             Email = identity.Email,
             DisplayName = identity.Name is { Length: <= 200 } name ? name : null,
             Role = UserRole.Member,
             CreatedAt = s.Time.GetUtcNow(),
-        };
-        s.Db.Users.Add(user);
-        try
-        {
-            await s.Db.SaveChangesAsync(ct);
-            return user;
-        }
-        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-        {
-            s.Db.ChangeTracker.Clear();
-            return await s.Db.Users.FirstAsync(u => u.Email == identity.Email, ct);
-        }
-    }
+        }, ct);
 }

@@ -217,20 +217,28 @@ public static partial class AuthApi
         return TypedResults.Ok(await IssueSessionAsync(s, user, "wallet sign-in", ct));
     }
 
-    private static async Task<User> FindOrCreateWalletUserAsync(AuthServices s, string did, CancellationToken ct)
-    {
-        var user = await s.Db.Users.FirstOrDefaultAsync(u => u.Did == did, ct);
-        if (user is not null)
-        {
-            return user;
-        }
-        user = new User
+    private static Task<User> FindOrCreateWalletUserAsync(AuthServices s, string did, CancellationToken ct) =>
+        FindOrCreateMemberAsync(s, u => u.Did == did, () => new User
         {
             Did = did,
             Email = did.ToLowerInvariant() + "@wallet.local",
             Role = UserRole.Member,
             CreatedAt = s.Time.GetUtcNow(),
-        };
+        }, ct);
+
+    /// <summary>
+    /// The account a sign-in lands in: the one <paramref name="match"/> finds, else a new member. Two sign-ins of a
+    /// new person at once race on the unique index; the loser reads the winner's row.
+    /// </summary>
+    private static async Task<User> FindOrCreateMemberAsync(AuthServices s, System.Linq.Expressions.Expression<Func<User, bool>> match,
+        Func<User> create, CancellationToken ct)
+    {
+        var user = await s.Db.Users.FirstOrDefaultAsync(match, ct);
+        if (user is not null)
+        {
+            return user;
+        }
+        user = create();
         s.Db.Users.Add(user);
         try
         {
@@ -239,9 +247,8 @@ public static partial class AuthApi
         }
         catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            // The same wallet signed in twice at once: the other request made the user.
             s.Db.ChangeTracker.Clear();
-            return await s.Db.Users.FirstAsync(u => u.Did == did, ct);
+            return await s.Db.Users.FirstAsync(match, ct);
         }
     }
 

@@ -45,7 +45,7 @@ public static class OpenAiChatCodec
             Stop = ReadStop(body["stop"]),
             Seed = (long?)Number(body["seed"], "seed"),
             Tools = ReadTools(body["tools"]),
-            ToolChoice = ReadToolChoice(body["tool_choice"]),
+            ToolChoice = ReadToolChoice(body["tool_choice"], "tool_choice"),
             ResponseFormat = ReadResponseFormat(body["response_format"]),
             ReasoningEffort = String(body["reasoning_effort"], "reasoning_effort"),
             EndUser = String(body["user"], "user"),
@@ -149,7 +149,8 @@ public static class OpenAiChatCodec
         }).ToList();
     }
 
-    private static ToolChoice? ReadToolChoice(JsonNode? node) => node switch
+    /// <summary><c>auto</c>, <c>none</c>, <c>required</c> or <c>{type:"function", function:{name}}</c> (both protocols).</summary>
+    internal static ToolChoice? ReadToolChoice(JsonNode? node, string param) => node switch
     {
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>() switch
@@ -157,10 +158,10 @@ public static class OpenAiChatCodec
             "auto" => new ToolChoice(ToolChoiceMode.Auto),
             "none" => new ToolChoice(ToolChoiceMode.None),
             "required" => new ToolChoice(ToolChoiceMode.Required),
-            var other => throw GatewayException.BadRequest($"'tool_choice' has an unknown value '{other}'.", "tool_choice"),
+            var other => throw GatewayException.BadRequest($"'{param}' has an unknown value '{other}'.", param),
         },
         JsonObject o when (string?)o["function"]?["name"] is { Length: > 0 } name => new ToolChoice(ToolChoiceMode.Function, name),
-        _ => throw GatewayException.BadRequest("'tool_choice' must be auto, none, required or {type:'function', function:{name}}.", "tool_choice"),
+        _ => throw GatewayException.BadRequest($"'{param}' must be auto, none, required or {{type:'function', function:{{name}}}}.", param),
     };
 
     private static ResponseFormat? ReadResponseFormat(JsonNode? node)
