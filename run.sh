@@ -11,5 +11,5 @@ if ! container_runtime_answers; then
   ensure_packages postgresql redis-server
 fi
 
-dotnet build AigneHub.sln --nologo -v quiet
+dotnet build AigneHub.sln --nologo -v minimal
 exec dotnet run --no-build --project src/AigneHub.AppHost --launch-profile http -- "$@"
