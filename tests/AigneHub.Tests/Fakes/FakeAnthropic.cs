@@ -9,25 +9,16 @@ namespace AigneHub.Tests.Fakes;
 /// scripted <see cref="FakeReply"/>s, errors in Anthropic's own shape, and checks what Anthropic itself checks
 /// (<c>x-api-key</c> when <see cref="ApiKey"/> is set, <c>anthropic-version</c>, <c>max_tokens</c>).
 /// </summary>
-public sealed class FakeAnthropic : IAsyncDisposable
+public sealed class FakeAnthropic : FakeProvider
 {
     private int _messageCount;
 
-    private FakeAnthropic(FakeProviderHost host) => Host = host;
-
-    public FakeProviderHost Host { get; }
-
-    /// <summary><c>http://127.0.0.1:port/v1/</c>, the shape of Anthropic's default base URL.</summary>
-    public Uri BaseUrl => Host.BaseUrl;
+    private FakeAnthropic(FakeProviderHost host) : base(host)
+    {
+    }
 
     /// <summary>When set, requests without this <c>x-api-key</c> get a 401.</summary>
     public string? ApiKey { get; set; }
-
-    public IReadOnlyList<RecordedRequest> Requests => Host.Requests;
-
-    public RecordedRequest LastRequest => Host.LastRequest;
-
-    public void Enqueue(FakeReply reply) => Host.Enqueue(reply);
 
     public static async Task<FakeAnthropic> StartAsync()
     {
@@ -197,6 +188,4 @@ public sealed class FakeAnthropic : IAsyncDisposable
         };
         return FakeProviderHost.WriteJsonAsync(context, status, Error(type, message));
     }
-
-    public ValueTask DisposeAsync() => Host.DisposeAsync();
 }

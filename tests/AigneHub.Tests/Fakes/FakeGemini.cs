@@ -9,25 +9,16 @@ namespace AigneHub.Tests.Fakes;
 /// <c>:batchEmbedContents</c>) on real Kestrel. Answers with the scripted <see cref="FakeReply"/>s, errors in
 /// Google's own shape, and, like Gemini, answers a wrong <c>x-goog-api-key</c> with 400 "API key not valid".
 /// </summary>
-public sealed class FakeGemini : IAsyncDisposable
+public sealed class FakeGemini : FakeProvider
 {
     private int _responseCount;
 
-    private FakeGemini(FakeProviderHost host) => Host = host;
-
-    public FakeProviderHost Host { get; }
-
-    /// <summary><c>http://127.0.0.1:port/v1beta/</c>, the shape of Gemini's default base URL.</summary>
-    public Uri BaseUrl => Host.BaseUrl;
+    private FakeGemini(FakeProviderHost host) : base(host)
+    {
+    }
 
     /// <summary>When set, requests without this <c>x-goog-api-key</c> get Gemini's 400 "API key not valid".</summary>
     public string? ApiKey { get; set; }
-
-    public IReadOnlyList<RecordedRequest> Requests => Host.Requests;
-
-    public RecordedRequest LastRequest => Host.LastRequest;
-
-    public void Enqueue(FakeReply reply) => Host.Enqueue(reply);
 
     public static async Task<FakeGemini> StartAsync()
     {
@@ -186,6 +177,4 @@ public sealed class FakeGemini : IAsyncDisposable
 
     private static Task WriteErrorAsync(HttpContext context, int status, string message) =>
         FakeProviderHost.WriteJsonAsync(context, status, ErrorBody(status, message));
-
-    public ValueTask DisposeAsync() => Host.DisposeAsync();
 }

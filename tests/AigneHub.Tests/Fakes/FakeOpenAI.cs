@@ -10,22 +10,10 @@ namespace AigneHub.Tests.Fakes;
 /// <c>[DONE]</c>, usage when <c>stream_options.include_usage</c> asks for it), embeddings and image generations,
 /// with OpenAI's own error JSON. Base URL ends in <c>/v1/</c>.
 /// </summary>
-public sealed class FakeOpenAI : IAsyncDisposable
+public sealed class FakeOpenAI : FakeProvider
 {
-    private FakeOpenAI(FakeProviderHost host) => Host = host;
-
-    public FakeProviderHost Host { get; }
-
-    public Uri BaseUrl => Host.BaseUrl;
-
-    public IReadOnlyList<RecordedRequest> Requests => Host.Requests;
-
-    public void Enqueue(params FakeReply[] replies)
+    private FakeOpenAI(FakeProviderHost host) : base(host)
     {
-        foreach (var reply in replies)
-        {
-            Host.Enqueue(reply);
-        }
     }
 
     public static async Task<FakeOpenAI> StartAsync()
@@ -172,6 +160,4 @@ public sealed class FakeOpenAI : IAsyncDisposable
             ["error"] = new JsonObject { ["message"] = message ?? text, ["type"] = type, ["param"] = null, ["code"] = null },
         });
     }
-
-    public ValueTask DisposeAsync() => Host.DisposeAsync();
 }

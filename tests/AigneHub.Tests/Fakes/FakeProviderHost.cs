@@ -136,6 +136,29 @@ public sealed class FakeProviderHost : IAsyncDisposable
     }
 }
 
+/// <summary>What every fake provider exposes: its host, base URL, the requests it received and its reply script.</summary>
+public abstract class FakeProvider(FakeProviderHost host) : IAsyncDisposable
+{
+    public FakeProviderHost Host { get; } = host;
+
+    /// <summary>The base URL a provider endpoint would be configured with (the provider's default shape).</summary>
+    public Uri BaseUrl => Host.BaseUrl;
+
+    public IReadOnlyList<RecordedRequest> Requests => Host.Requests;
+
+    public RecordedRequest LastRequest => Host.LastRequest;
+
+    public void Enqueue(params FakeReply[] replies)
+    {
+        foreach (var reply in replies)
+        {
+            Host.Enqueue(reply);
+        }
+    }
+
+    public ValueTask DisposeAsync() => Host.DisposeAsync();
+}
+
 /// <summary>One server-sent event; <see cref="Event"/> is the <c>event:</c> line (Anthropic names events, Gemini does not);
 /// <see cref="RawData"/> is sent as is instead of JSON (OpenAI's <c>[DONE]</c>).</summary>
 public sealed record SseEvent(string? Event, JsonNode? Data, string? RawData = null);
