@@ -95,9 +95,25 @@ public sealed class TestServers
         return servers;
     }
 
+    /// <summary>
+    /// Starts a server under a small shell watchdog that stops it (SIGINT) when the test process goes away — also when
+    /// the test host is killed and its ProcessExit handler never runs — or when the watchdog itself is interrupted.
+    /// </summary>
     private static Process Start(string command, IEnumerable<string> args)
     {
-        var psi = new ProcessStartInfo(command, args) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        const string watchdog = """
+            "$@" & server=$!
+            trap 'kill -INT $server 2>/dev/null' INT TERM
+            while kill -0 $PPID 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done
+            kill -INT $server 2>/dev/null
+            wait $server
+            """;
+        var psi = new ProcessStartInfo("sh", ["-c", watchdog, "watchdog", command, .. args])
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {command}");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
