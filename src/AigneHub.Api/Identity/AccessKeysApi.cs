@@ -47,11 +47,11 @@ public static class AccessKeysApi
         TypedResults.Ok(await ListKeysAsync(db, caller.GetUserId()!.Value, ct));
 
     internal static Task<Results<Created<CreatedAccessKeyResponse>, JsonHttpResult<ErrorEnvelope>>> CreateMine(
-        HttpRequest request, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct) =>
+        HttpRequest request, ClaimsPrincipal caller, IdentityServices s, CancellationToken ct) =>
         CreateKeyAsync(request, caller.GetUserId()!.Value, s, ct);
 
     internal static Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> RevokeMine(
-        Guid id, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct) =>
+        Guid id, ClaimsPrincipal caller, IdentityServices s, CancellationToken ct) =>
         RevokeKeyAsync(caller.GetUserId()!.Value, id, s, ct);
 
     internal static async Task<List<AccessKeyResponse>> ListKeysAsync(AigneHubDbContext db, Guid userId, CancellationToken ct)

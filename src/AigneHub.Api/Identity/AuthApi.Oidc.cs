@@ -28,7 +28,7 @@ public static partial class AuthApi
         TypedResults.Ok(new AuthMethodsResponse(true, true, new OidcMethodResponse(oidc.Enabled, oidc.Enabled ? oidc.DisplayName : null)));
 
     internal static async Task<Results<Ok<SessionResponse>, JsonHttpResult<ErrorEnvelope>>> OidcExchange(
-        HttpRequest request, OidcTokenValidator oidc, AuthServices s, CancellationToken ct)
+        HttpRequest request, OidcTokenValidator oidc, IdentityServices s, CancellationToken ct)
     {
         if (!oidc.Enabled)
         {
@@ -74,7 +74,7 @@ public static partial class AuthApi
     /// People are matched by email: an enterprise directory is the source of truth for addresses, and an owner who
     /// created an account for alice@corp before SSO was turned on expects her SSO sign-in to land in it.
     /// </summary>
-    private static Task<User> FindOrCreateOidcUserAsync(AuthServices s, OidcIdentity identity, CancellationToken ct) =>
+    private static Task<User> FindOrCreateOidcUserAsync(IdentityServices s, OidcIdentity identity, CancellationToken ct) =>
         FindOrCreateMemberAsync(s, u => u.Email == identity.Email, () => new User
         {
             Email = identity.Email,

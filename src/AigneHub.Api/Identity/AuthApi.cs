@@ -24,8 +24,8 @@ public sealed record WalletChallengeResponse(string Nonce, string Message, DateT
 
 public sealed record WalletVerifyRequest(string? Did, string? Nonce, string? Signature);
 
-/// <summary>Dependencies of the sign-in and connect routes (a scoped service: it holds the DbContext).</summary>
-public sealed class AuthServices(
+/// <summary>Dependencies of the identity routes (a scoped service: it holds the DbContext).</summary>
+public sealed class IdentityServices(
     AigneHubDbContext db,
     AccessKeyIssuer issuer,
     AccessKeyRevocations revocations,
@@ -76,7 +76,7 @@ public static partial class AuthApi
     }
 
     internal static async Task<Results<Ok<SessionResponse>, JsonHttpResult<ErrorEnvelope>>> Login(
-        HttpRequest request, HttpResponse response, AuthServices s, CancellationToken ct)
+        HttpRequest request, HttpResponse response, IdentityServices s, CancellationToken ct)
     {
         var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.LoginRequest);
         if (error is not null)
@@ -128,7 +128,7 @@ public static partial class AuthApi
         return TypedResults.Ok(await IssueSessionAsync(s, user, "password sign-in", ct));
     }
 
-    internal static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> Logout(ClaimsPrincipal caller, AuthServices s, CancellationToken ct)
+    internal static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> Logout(ClaimsPrincipal caller, IdentityServices s, CancellationToken ct)
     {
         var keyId = caller.GetAccessKeyId();
         var key = keyId is null ? null : await s.Db.AccessKeys.FirstOrDefaultAsync(k => k.Id == keyId, ct);
@@ -143,7 +143,7 @@ public static partial class AuthApi
     }
 
     internal static async Task<Results<Ok<WalletChallengeResponse>, JsonHttpResult<ErrorEnvelope>>> WalletChallenge(
-        HttpRequest request, AuthServices s)
+        HttpRequest request, IdentityServices s)
     {
         var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.WalletChallengeRequest);
         if (error is not null)
@@ -174,7 +174,7 @@ public static partial class AuthApi
         $"{host} wants you to sign in to AigneHub with your DID:\n{did}\n\nNonce: {nonce}\nIssued At: {issuedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}\nExpiration Time: {expiresAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}";
 
     internal static async Task<Results<Ok<SessionResponse>, JsonHttpResult<ErrorEnvelope>>> WalletVerify(
-        HttpRequest request, AuthServices s, CancellationToken ct)
+        HttpRequest request, IdentityServices s, CancellationToken ct)
     {
         var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.WalletVerifyRequest);
         if (error is not null)
@@ -217,7 +217,7 @@ public static partial class AuthApi
         return TypedResults.Ok(await IssueSessionAsync(s, user, "wallet sign-in", ct));
     }
 
-    private static Task<User> FindOrCreateWalletUserAsync(AuthServices s, string did, CancellationToken ct) =>
+    private static Task<User> FindOrCreateWalletUserAsync(IdentityServices s, string did, CancellationToken ct) =>
         FindOrCreateMemberAsync(s, u => u.Did == did, () => new User
         {
             Did = did,
@@ -230,7 +230,7 @@ public static partial class AuthApi
     /// The account a sign-in lands in: the one <paramref name="match"/> finds, else a new member. Two sign-ins of a
     /// new person at once race on the unique index; the loser reads the winner's row.
     /// </summary>
-    private static async Task<User> FindOrCreateMemberAsync(AuthServices s, System.Linq.Expressions.Expression<Func<User, bool>> match,
+    private static async Task<User> FindOrCreateMemberAsync(IdentityServices s, System.Linq.Expressions.Expression<Func<User, bool>> match,
         Func<User> create, CancellationToken ct)
     {
         var user = await s.Db.Users.FirstOrDefaultAsync(match, ct);
@@ -252,7 +252,7 @@ public static partial class AuthApi
         }
     }
 
-    internal static async Task<SessionResponse> IssueSessionAsync(AuthServices s, User user, string name, CancellationToken ct)
+    internal static async Task<SessionResponse> IssueSessionAsync(IdentityServices s, User user, string name, CancellationToken ct)
     {
         var expiresAt = s.Time.GetUtcNow() + s.Options.SessionLifetime;
         var (_, token) = s.Issuer.Add(s.Db, user.Id, AccessKeyKind.Session, name, expiresAt);

@@ -39,7 +39,7 @@ public static class ConnectApi
         return group;
     }
 
-    internal static async Task<Created<ConnectSessionResponse>> Create(HttpRequest request, AuthServices s)
+    internal static async Task<Created<ConnectSessionResponse>> Create(HttpRequest request, IdentityServices s)
     {
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         await s.Redis.StringSetAsync(RedisKey(id), Pending, Lifetime);
@@ -49,7 +49,7 @@ public static class ConnectApi
     }
 
     internal static async Task<Results<Ok<ConnectApprovedResponse>, JsonHttpResult<ErrorEnvelope>>> Approve(
-        string id, ClaimsPrincipal caller, AuthServices s, CancellationToken ct)
+        string id, ClaimsPrincipal caller, IdentityServices s, CancellationToken ct)
     {
         if (!IsId(id))
         {
@@ -83,7 +83,7 @@ public static class ConnectApi
     }
 
     internal static async Task<Results<Ok<ConnectStatusResponse>, Accepted<ConnectStatusResponse>, JsonHttpResult<ErrorEnvelope>>> Poll(
-        string id, AuthServices s)
+        string id, IdentityServices s)
     {
         if (!IsId(id))
         {

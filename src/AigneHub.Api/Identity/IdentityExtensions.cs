@@ -29,7 +29,7 @@ public static class IdentityExtensions
         services.AddSingleton<AccessKeyUsageRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<AccessKeyUsageRecorder>());
         services.AddSingleton<AccessKeyIssuer>();
-        services.AddScoped<AuthServices>();
+        services.AddScoped<IdentityServices>();
         services.AddSingleton<OidcTokenValidator>();
         services.AddHttpClient(OidcTokenValidator.HttpClientName);
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();

@@ -28,21 +28,6 @@ public sealed record UserResponse(
         new(u.Id, u.Email, u.DisplayName, u.Did, RoleNames.Of(u.Role), u.Disabled, u.PasswordHash is not null, u.CreatedAt, u.LastSeenAt);
 }
 
-/// <summary>Dependencies of the identity routes, bundled for <c>[AsParameters]</c>.</summary>
-public sealed class IdentityServices(
-    AigneHubDbContext db,
-    AccessKeyIssuer issuer,
-    AccessKeyRevocations revocations,
-    IPasswordHasher<User> passwords,
-    TimeProvider time)
-{
-    public AigneHubDbContext Db { get; } = db;
-    public AccessKeyIssuer Issuer { get; } = issuer;
-    public AccessKeyRevocations Revocations { get; } = revocations;
-    public IPasswordHasher<User> Passwords { get; } = passwords;
-    public TimeProvider Time { get; } = time;
-}
-
 /// <summary>
 /// <c>/api/admin/users</c>: owners and admins manage people and their keys. Owner-only: creating an owner, changing
 /// anyone's role, and disabling an owner. The last enabled owner can be neither demoted nor disabled.
@@ -69,20 +54,20 @@ public static class UsersApi
         return group;
     }
 
-    internal static async Task<Ok<List<UserResponse>>> ListUsers([AsParameters] IdentityServices s, CancellationToken ct)
+    internal static async Task<Ok<List<UserResponse>>> ListUsers(IdentityServices s, CancellationToken ct)
     {
         var users = await s.Db.Users.AsNoTracking().OrderByDescending(u => u.CreatedAt).ToListAsync(ct);
         return TypedResults.Ok(users.Select(UserResponse.From).ToList());
     }
 
-    internal static async Task<Results<Ok<UserResponse>, JsonHttpResult<ErrorEnvelope>>> GetUser(Guid id, [AsParameters] IdentityServices s, CancellationToken ct)
+    internal static async Task<Results<Ok<UserResponse>, JsonHttpResult<ErrorEnvelope>>> GetUser(Guid id, IdentityServices s, CancellationToken ct)
     {
         var user = await s.Db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, ct);
         return user is null ? ApiErrors.NotFound($"User '{id}' not found.") : TypedResults.Ok(UserResponse.From(user));
     }
 
     internal static async Task<Results<Created<UserResponse>, JsonHttpResult<ErrorEnvelope>>> CreateUser(
-        HttpRequest request, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct)
+        HttpRequest request, ClaimsPrincipal caller, IdentityServices s, CancellationToken ct)
     {
         var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.CreateUserRequest);
         if (error is not null)
@@ -135,7 +120,7 @@ public static class UsersApi
     }
 
     internal static async Task<Results<Ok<UserResponse>, JsonHttpResult<ErrorEnvelope>>> UpdateUser(
-        Guid id, HttpRequest request, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct)
+        Guid id, HttpRequest request, ClaimsPrincipal caller, IdentityServices s, CancellationToken ct)
     {
         var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.UpdateUserRequest);
         if (error is not null)
@@ -222,7 +207,7 @@ public static class UsersApi
     private sealed record UpdateOutcome(User? User, bool InvalidatesKeys, JsonHttpResult<ErrorEnvelope>? Error);
 
     internal static async Task<Results<Ok<List<AccessKeyResponse>>, JsonHttpResult<ErrorEnvelope>>> ListUserKeys(
-        Guid id, [AsParameters] IdentityServices s, CancellationToken ct)
+        Guid id, IdentityServices s, CancellationToken ct)
     {
         if (!await s.Db.Users.AnyAsync(u => u.Id == id, ct))
         {
@@ -232,7 +217,7 @@ public static class UsersApi
     }
 
     internal static async Task<Results<Created<CreatedAccessKeyResponse>, JsonHttpResult<ErrorEnvelope>>> CreateUserKey(
-        Guid id, HttpRequest request, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct)
+        Guid id, HttpRequest request, ClaimsPrincipal caller, IdentityServices s, CancellationToken ct)
     {
         var role = await s.Db.Users.Where(u => u.Id == id).Select(u => (UserRole?)u.Role).FirstOrDefaultAsync(ct);
         if (role is null)
@@ -248,7 +233,7 @@ public static class UsersApi
     }
 
     internal static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> RevokeUserKey(
-        Guid id, Guid keyId, ClaimsPrincipal caller, [AsParameters] IdentityServices s, CancellationToken ct)
+        Guid id, Guid keyId, ClaimsPrincipal caller, IdentityServices s, CancellationToken ct)
     {
         var role = await s.Db.Users.Where(u => u.Id == id).Select(u => (UserRole?)u.Role).FirstOrDefaultAsync(ct);
         if (role == UserRole.Owner && caller.GetRole() != UserRole.Owner)
