@@ -3,6 +3,7 @@ using AigneHub.Api.Gateway;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers.Management;
+using AigneHub.Api.Routing;
 using AigneHub.Api.Usage;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +13,7 @@ builder.AddDataServices();
 builder.AddBootstrap();
 builder.AddIdentityServices();
 builder.AddProviderManagement();
+builder.AddModelRouting();
 builder.AddBilling();
 builder.AddGateway();
 builder.Services.AddOpenApi();

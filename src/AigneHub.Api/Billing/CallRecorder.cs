@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using AigneHub.Api.Gateway;
 using AigneHub.Api.Providers;
+using AigneHub.Api.Routing;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using Microsoft.Extensions.Options;

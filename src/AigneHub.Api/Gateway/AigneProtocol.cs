@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AigneHub.Api.Providers;
 using AigneHub.Api.Providers.OpenAI;
+using AigneHub.Api.Routing;
 
 namespace AigneHub.Api.Gateway;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using AigneHub.Api.Providers;
+using AigneHub.Api.Routing;
 using AigneHub.Data;
 
 namespace AigneHub.Api.Gateway;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using AigneHub.Api.Providers;
+using AigneHub.Api.Routing;
 
 namespace AigneHub.Api.Gateway;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Providers;
+using AigneHub.Api.Routing;
 using AigneHub.Data;
 
 namespace AigneHub.Api.Gateway;

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using AigneHub.Api.Providers;
 using AigneHub.Api.Providers.Management;
 using AigneHub.Api.Providers.OpenAI;
+using AigneHub.Api.Routing;
 using AigneHub.Data;
 
 namespace AigneHub.Api.Gateway;

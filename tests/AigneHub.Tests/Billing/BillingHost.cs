@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway;
 using AigneHub.Api.Providers;
+using AigneHub.Api.Routing;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using AigneHub.Data.Identity;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using AigneHub.Api.Routing;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.EntityFrameworkCore;

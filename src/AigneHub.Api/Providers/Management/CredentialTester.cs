@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AigneHub.Api.Routing;
 
 namespace AigneHub.Api.Providers.Management;
 

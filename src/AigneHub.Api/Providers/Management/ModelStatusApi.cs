@@ -1,5 +1,6 @@
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Api.Routing;
 using AigneHub.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Api.Routing;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.AspNetCore.Http.HttpResults;

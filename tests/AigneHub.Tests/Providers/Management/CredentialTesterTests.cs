@@ -1,8 +1,10 @@
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using AigneHub.Api.Providers;
+using AigneHub.Api.Routing;
 using AigneHub.Data;
 using AigneHub.Tests.Infrastructure;
+using AigneHub.Tests.Routing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
+using AigneHub.Api.Providers;
+using AigneHub.Api.Providers.Management;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.EntityFrameworkCore;
 
-namespace AigneHub.Api.Providers.Management;
+namespace AigneHub.Api.Routing;
 
 /// <summary>A configured provider as the hot path sees it (secrets decrypted, in memory only).</summary>
 public sealed record ProviderEntry(Guid Id, ProviderKind Kind, string? DisplayName, Uri BaseUrl, bool Enabled, IReadOnlyList<CredentialEntry> Credentials)

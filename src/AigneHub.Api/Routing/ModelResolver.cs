@@ -1,7 +1,9 @@
+using AigneHub.Api.Providers;
+using AigneHub.Api.Providers.Management;
 using AigneHub.Data;
 using Microsoft.Extensions.Options;
 
-namespace AigneHub.Api.Providers.Management;
+namespace AigneHub.Api.Routing;
 
 /// <summary>Configuration <c>AigneHub:Providers:Demo</c>.</summary>
 public sealed class DemoProviderOptions

@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using AigneHub.Api.Providers;
+using AigneHub.Api.Providers.Management;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace AigneHub.Api.Providers.Management;
+namespace AigneHub.Api.Routing;
 
 /// <summary>
 /// Picks a credential per call by smooth weighted round-robin (nginx's algorithm: every candidate's running score

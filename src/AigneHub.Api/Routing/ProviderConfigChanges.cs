@@ -1,6 +1,8 @@
+using AigneHub.Api.Providers;
+using AigneHub.Api.Providers.Management;
 using StackExchange.Redis;
 
-namespace AigneHub.Api.Providers.Management;
+namespace AigneHub.Api.Routing;
 
 /// <summary>
 /// Tells every Api replica that the provider configuration (providers, credentials, catalogue, model health)

@@ -1,6 +1,8 @@
+using AigneHub.Api.Providers;
+using AigneHub.Api.Providers.Management;
 using AigneHub.Data;
 
-namespace AigneHub.Api.Providers;
+namespace AigneHub.Api.Routing;
 
 /// <summary>One place a requested model can be served: a provider (its protocol and base URL) and its model id.</summary>
 public sealed record ModelTarget(ProviderKind Kind, Guid? ProviderId, Uri BaseUrl, string Model, ModelType Type)

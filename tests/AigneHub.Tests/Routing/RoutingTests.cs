@@ -1,12 +1,14 @@
 using System.Net.Http.Json;
 using AigneHub.Api.Providers;
+using AigneHub.Api.Routing;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using AigneHub.Tests.Infrastructure;
+using AigneHub.Tests.Providers.Management;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace AigneHub.Tests.Providers.Management;
+namespace AigneHub.Tests.Routing;
 
 public sealed class RoutingTests
 {

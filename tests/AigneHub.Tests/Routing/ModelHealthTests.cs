@@ -1,14 +1,16 @@
 using System.Net;
 using AigneHub.Api.Providers;
 using AigneHub.Api.Providers.Management;
+using AigneHub.Api.Routing;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using AigneHub.Tests.Infrastructure;
+using AigneHub.Tests.Providers.Management;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace AigneHub.Tests.Providers.Management;
+namespace AigneHub.Tests.Routing;
 
 public sealed class ModelHealthTests
 {

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using AigneHub.Api.Providers;
+using AigneHub.Api.Providers.Management;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace AigneHub.Api.Providers.Management;
+namespace AigneHub.Api.Routing;
 
 /// <summary>What is known about a provider's model: available, or the class and message of its last failure.</summary>
 public sealed record ModelHealthStatus(bool Available, string? ErrorClass, string? LastError, int ResponseTimeMs, DateTimeOffset ChangedAt);

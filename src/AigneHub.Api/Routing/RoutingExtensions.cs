@@ -1,0 +1,29 @@
+using AigneHub.Api.Providers.Management;
+
+namespace AigneHub.Api.Routing;
+
+public static class RoutingExtensions
+{
+    /// <summary>
+    /// The hot-path routing core: <see cref="IModelResolver"/> (requested name → candidates), the in-memory
+    /// <see cref="IModelCatalog"/> snapshot, <see cref="ICredentialPool"/> (weighted rotation, cool-downs) and
+    /// <see cref="IModelHealthTracker"/> (+ <see cref="IModelHealthView"/>), kept fresh across replicas by
+    /// <see cref="ProviderConfigChanges"/>. The admin APIs that edit them live in <c>Providers/Management</c>.
+    /// </summary>
+    public static IHostApplicationBuilder AddModelRouting(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<DemoProviderOptions>().BindConfiguration(DemoProviderOptions.Section);
+        services.AddSingleton<ProviderCatalog>();
+        services.AddSingleton<IModelCatalog>(sp => sp.GetRequiredService<ProviderCatalog>());
+        services.AddSingleton<ModelHealthTracker>();
+        services.AddSingleton<IModelHealthTracker>(sp => sp.GetRequiredService<ModelHealthTracker>());
+        services.AddSingleton<IModelHealthView>(sp => sp.GetRequiredService<ModelHealthTracker>());
+        services.AddSingleton<ProviderConfigChanges>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProviderConfigChanges>());
+        services.AddSingleton<IModelResolver, ModelResolver>();
+        services.AddSingleton<CredentialPool>();
+        services.AddSingleton<ICredentialPool>(sp => sp.GetRequiredService<CredentialPool>());
+        return builder;
+    }
+}
