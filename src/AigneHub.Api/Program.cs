@@ -2,7 +2,7 @@ using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
-using AigneHub.Api.Providers.Management;
+using AigneHub.Api.Management;
 using AigneHub.Api.Routing;
 using AigneHub.Api.Usage;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using AigneHub.Api.Billing;
-using AigneHub.Api.Providers.Management;
+using AigneHub.Api.Management;
 using AigneHub.Api.Routing;
 using AigneHub.Data;
 using AigneHub.Data.Billing;

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using AigneHub.Api.Providers;
-using AigneHub.Api.Providers.Management;
+using AigneHub.Api.Management;
 using AigneHub.Api.Providers.OpenAI;
 using AigneHub.Api.Routing;
 using AigneHub.Data;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using AigneHub.Api.Management;
 using AigneHub.Api.Providers;
-using AigneHub.Api.Providers.Management;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.EntityFrameworkCore;

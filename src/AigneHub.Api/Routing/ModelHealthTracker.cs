@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using AigneHub.Api.Management;
 using AigneHub.Api.Providers;
-using AigneHub.Api.Providers.Management;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,5 @@
+using AigneHub.Api.Management;
 using AigneHub.Api.Providers;
-using AigneHub.Api.Providers.Management;
 using AigneHub.Data;
 using Microsoft.Extensions.Options;
 

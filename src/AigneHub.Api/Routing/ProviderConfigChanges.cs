@@ -1,5 +1,5 @@
+using AigneHub.Api.Management;
 using AigneHub.Api.Providers;
-using AigneHub.Api.Providers.Management;
 using StackExchange.Redis;
 
 namespace AigneHub.Api.Routing;

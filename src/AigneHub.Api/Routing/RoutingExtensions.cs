@@ -1,4 +1,4 @@
-using AigneHub.Api.Providers.Management;
+using AigneHub.Api.Management;
 
 namespace AigneHub.Api.Routing;
 
@@ -8,7 +8,7 @@ public static class RoutingExtensions
     /// The hot-path routing core: <see cref="IModelResolver"/> (requested name → candidates), the in-memory
     /// <see cref="IModelCatalog"/> snapshot, <see cref="ICredentialPool"/> (weighted rotation, cool-downs) and
     /// <see cref="IModelHealthTracker"/> (+ <see cref="IModelHealthView"/>), kept fresh across replicas by
-    /// <see cref="ProviderConfigChanges"/>. The admin APIs that edit them live in <c>Providers/Management</c>.
+    /// <see cref="ProviderConfigChanges"/>. The admin APIs that edit them live in <c>Management/</c>.
     /// </summary>
     public static IHostApplicationBuilder AddModelRouting(this IHostApplicationBuilder builder)
     {

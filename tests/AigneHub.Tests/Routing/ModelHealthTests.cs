@@ -1,11 +1,11 @@
 using System.Net;
 using AigneHub.Api.Providers;
-using AigneHub.Api.Providers.Management;
+using AigneHub.Api.Management;
 using AigneHub.Api.Routing;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using AigneHub.Tests.Infrastructure;
-using AigneHub.Tests.Providers.Management;
+using AigneHub.Tests.Management;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -4,7 +4,7 @@ using AigneHub.Api.Routing;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using AigneHub.Tests.Infrastructure;
-using AigneHub.Tests.Providers.Management;
+using AigneHub.Tests.Management;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Api.Providers;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
-namespace AigneHub.Api.Providers.Management;
+namespace AigneHub.Api.Management;
 
 /// <summary>
 /// <c>/api/admin/models</c>: the model catalogue that unprefixed model names and the public model lists resolve

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using AigneHub.Api.Providers.Management;
+using AigneHub.Api.Management;
+using AigneHub.Api.Providers;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using AigneHub.Tests.Infrastructure;
@@ -9,7 +10,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-namespace AigneHub.Tests.Providers.Management;
+namespace AigneHub.Tests.Management;
 
 public sealed class ProviderAdminApiTests
 {

@@ -1,15 +1,15 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using AigneHub.Api.Management;
 using AigneHub.Api.Providers;
-using AigneHub.Api.Providers.Management;
 using AigneHub.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
-namespace AigneHub.Tests.Providers.Management;
+namespace AigneHub.Tests.Management;
 
 /// <summary>The Api with a clock the test drives and a credential tester whose answers the test decides.</summary>
 public sealed class ManagementApiFactory : ApiFactory

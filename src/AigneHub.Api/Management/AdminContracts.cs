@@ -1,8 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AigneHub.Api.Providers;
 using AigneHub.Data;
 
-namespace AigneHub.Api.Providers.Management;
+namespace AigneHub.Api.Management;
 
 // Wire shapes of the provider admin API and the model status route. Request fields are nullable so that a missing
 // field is a clear 400 naming it rather than a binding failure; on PUT an omitted (or null) field keeps its value

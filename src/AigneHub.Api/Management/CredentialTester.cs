@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
 
-namespace AigneHub.Api.Providers.Management;
+namespace AigneHub.Api.Management;
 
 /// <summary>The outcome of a live test call with one credential.</summary>
 public sealed record CredentialTestResult(bool Ok, long LatencyMs, string? Error = null, ProviderErrorClass? ErrorClass = null);

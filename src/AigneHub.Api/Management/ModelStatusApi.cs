@@ -1,10 +1,11 @@
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
 using AigneHub.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace AigneHub.Api.Providers.Management;
+namespace AigneHub.Api.Management;
 
 /// <summary><c>GET /api/v2/status?model=</c>: can this model be served right now?</summary>
 public static class ModelStatusApi

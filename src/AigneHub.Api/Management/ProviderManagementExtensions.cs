@@ -1,8 +1,9 @@
+using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
-namespace AigneHub.Api.Providers.Management;
+namespace AigneHub.Api.Management;
 
 public static class ProviderManagementExtensions
 {

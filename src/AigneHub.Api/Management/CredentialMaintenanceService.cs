@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
+using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.EntityFrameworkCore;
 
-namespace AigneHub.Api.Providers.Management;
+namespace AigneHub.Api.Management;
 
 /// <summary>
 /// Two chores of the credential pool, on one <see cref="PeriodicTimer"/> driven by the injected

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
@@ -8,7 +9,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace AigneHub.Api.Providers.Management;
+namespace AigneHub.Api.Management;
 
 /// <summary>What the admin handlers need, bundled for <c>[AsParameters]</c>.</summary>
 public sealed class ProviderAdminServices(

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace AigneHub.Tests.Providers.Management;
+namespace AigneHub.Tests.Management;
 
 public sealed class CredentialTesterTests
 {

@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using AigneHub.Api.Providers;
 using Microsoft.Extensions.Options;
 
-namespace AigneHub.Api.Providers.Management;
+namespace AigneHub.Api.Management;
 
 /// <summary>
 /// Configuration <c>AigneHub:Secrets</c>: the master key that encrypts provider credentials at rest.
