@@ -1,6 +1,9 @@
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
 
 namespace AigneHub.Data;
 
@@ -10,17 +13,52 @@ public static class DatabaseExtensions
     public const string ConnectionName = "aignehub";
 
     /// <summary>
-    /// The DbContext through the Aspire integration (pooling, health check, tracing), configured identically in
-    /// every service that uses the schema.
+    /// The most connections one process holds to Postgres. It replaces any <c>Maximum Pool Size</c> of the connection
+    /// string, so that each service has one knob whose default is sized for it (see
+    /// docs/designs/local-infrastructure.md for the budget against <c>max_connections</c>).
     /// </summary>
-    public static IHostApplicationBuilder AddAigneHubDatabase(this IHostApplicationBuilder builder)
+    public const string MaxPoolSizeKey = "AigneHub:Database:MaxPoolSize";
+
+    /// <summary>
+    /// The one connection pool of the process: the Aspire-registered <see cref="NpgsqlDataSource"/> (health check,
+    /// tracing, metrics), bounded by <see cref="MaxPoolSizeKey"/> (default <paramref name="defaultMaxPoolSize"/>),
+    /// shared by raw SQL (inject <see cref="NpgsqlDataSource"/>) and by the pooled <see cref="AigneHubDbContext"/>,
+    /// which the Aspire EF integration enriches with retries and telemetry. Configured identically in every service.
+    /// </summary>
+    public static IHostApplicationBuilder AddAigneHubDatabase(this IHostApplicationBuilder builder, int defaultMaxPoolSize)
     {
-        builder.AddNpgsqlDbContext<AigneHubDbContext>(ConnectionName,
-            configureDbContextOptions: options => options.UseNpgsql(ConfigureNpgsql));
+        var maxPoolSize = ReadMaxPoolSize(builder.Configuration, defaultMaxPoolSize);
+        builder.AddNpgsqlDataSource(ConnectionName, configureDataSourceBuilder: dataSource =>
+        {
+            var settings = dataSource.ConnectionStringBuilder;
+            settings.MaxPoolSize = maxPoolSize;
+            // The handful of billing statements run on every call: let Npgsql prepare them once per connection.
+            settings.MaxAutoPrepare = Math.Max(settings.MaxAutoPrepare, 32);
+            settings.AutoPrepareMinUsages = 2;
+            dataSource.EnableDynamicJson();
+        });
+        builder.Services.AddDbContextPool<AigneHubDbContext>((services, options) =>
+            ConfigureContext(options, services.GetRequiredService<NpgsqlDataSource>()));
+        // The data source's health check already probes the same server through the same pool.
+        builder.EnrichNpgsqlDbContext<AigneHubDbContext>(settings => settings.DisableHealthChecks = true);
         return builder;
     }
 
-    /// <summary>Everything of the schema lives in its own schema, the migrations history included.</summary>
-    internal static void ConfigureNpgsql(NpgsqlDbContextOptionsBuilder npgsql) =>
-        npgsql.MigrationsHistoryTable("__EFMigrationsHistory", AigneHubDbContext.Schema);
+    /// <summary>The context's options, the same at run time and at design time (migrations are generated from them):
+    /// snake_case names throughout, and everything in the schema's own schema, the migrations history included.</summary>
+    internal static void ConfigureContext(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
+        options.UseNpgsql(dataSource, npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory", AigneHubDbContext.Schema))
+            .UseSnakeCaseNamingConvention();
+
+    private static int ReadMaxPoolSize(IConfiguration configuration, int defaultMaxPoolSize)
+    {
+        var text = configuration[MaxPoolSizeKey];
+        if (string.IsNullOrEmpty(text))
+        {
+            return defaultMaxPoolSize;
+        }
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size is >= 1 and <= 1000
+            ? size
+            : throw new InvalidOperationException($"{MaxPoolSizeKey} must be a whole number from 1 to 1000 (got '{text}').");
+    }
 }

@@ -1,4 +1,4 @@
-using AigneHub.Data;
+using AigneHub.Worker;
 using AigneHub.Worker.Jobs;
 
 // The Worker runs the background jobs (meter delivery, stale-call cleanup, grant expiry, rollups, retention). It is
@@ -6,9 +6,8 @@ using AigneHub.Worker.Jobs;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddAigneHubDatabase();
+builder.AddWorkerData();
 builder.AddRedisClient("redis");
-builder.Services.AddHealthChecks().AddCheck<SchemaHealthCheck>("database-schema");
 builder.AddBillingJobs();
 
 var app = builder.Build();

@@ -20,7 +20,6 @@ public static class BillingExtensions
         services.AddSingleton<IValidateOptions<BillingOptions>>(sp => sp.GetRequiredService<ValidateBillingOptions>());
         services.AddSingleton<IValidateOptions<RateLimitOptions>>(sp => sp.GetRequiredService<ValidateBillingOptions>());
 
-        BillingDatabase.AddBillingDatabase(services, builder.Configuration);
         services.AddSingleton<RateCatalog>();
         services.AddSingleton<IRateCatalog>(sp => sp.GetRequiredService<RateCatalog>());
         services.AddHostedService<RateCatalogRefresher>();

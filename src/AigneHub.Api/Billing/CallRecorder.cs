@@ -5,6 +5,7 @@ using AigneHub.Api.Routing;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AigneHub.Api.Billing;
 
@@ -15,7 +16,7 @@ namespace AigneHub.Api.Billing;
 /// outcome, settles or releases the reservation, and for a charge writes the ledger debit and the meter event.
 /// </summary>
 internal sealed partial class CallRecorder(
-    BillingDatabase database,
+    NpgsqlDataSource database,
     IRateCatalog rates,
     CreditAccounts accounts,
     IRateLimiter rateLimiter,
@@ -49,8 +50,8 @@ internal sealed partial class CallRecorder(
         var now = time.GetUtcNow();
         try
         {
-            await BillingSql.StartCallAsync(database.DataSource, NewCall(id, context, first, estimate, reserve: null, billed: false), cancellationToken);
-            await BillingSql.SettleCallAsync(database.DataSource, new SettleCallCommand
+            await BillingSql.StartCallAsync(database, NewCall(id, context, first, estimate, reserve: null, billed: false), cancellationToken);
+            await BillingSql.SettleCallAsync(database, new SettleCallCommand
             {
                 Id = id,
                 Status = ModelCallStatus.Failed,
@@ -106,7 +107,7 @@ internal sealed partial class CallRecorder(
         }
         var first = targets.Count > 0 ? targets[0] : null;
         var id = Guid.CreateVersion7();
-        var started = await BillingSql.StartCallAsync(database.DataSource,
+        var started = await BillingSql.StartCallAsync(database,
             NewCall(id, context, first, estimate, billed ? worstCase : null, billed), cancellationToken);
         if (!started)
         {
@@ -176,7 +177,7 @@ internal sealed partial class CallRecorder(
 
         try
         {
-            if (!await BillingSql.SettleCallAsync(database.DataSource, command, cancellationToken))
+            if (!await BillingSql.SettleCallAsync(database, command, cancellationToken))
             {
                 // Someone settled it first (the stale-call cleanup after a long stall): the guard kept it single.
                 Log.AlreadySettled(logger, ticket.CallId);

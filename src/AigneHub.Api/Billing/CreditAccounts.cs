@@ -22,7 +22,7 @@ public sealed record CreditBalance(decimal Balance, decimal Reserved)
 }
 
 /// <summary>Credit accounts outside the hot path's one statement: creation with welcome credits, grants, reads.</summary>
-public sealed class CreditAccounts(BillingDatabase database, IOptionsMonitor<BillingOptions> options, TimeProvider time)
+public sealed class CreditAccounts(NpgsqlDataSource database, IOptionsMonitor<BillingOptions> options, TimeProvider time)
 {
     private const string S = AigneHubDbContext.Schema;
 
@@ -75,14 +75,14 @@ public sealed class CreditAccounts(BillingDatabase database, IOptionsMonitor<Bil
         {
             return;
         }
-        await BillingSql.EnsureAccountAsync(database.DataSource, userId, options.CurrentValue.WelcomeCredits, time.GetUtcNow(), cancellationToken);
+        await BillingSql.EnsureAccountAsync(database, userId, options.CurrentValue.WelcomeCredits, time.GetUtcNow(), cancellationToken);
         _known.TryAdd(userId, 0);
     }
 
     public async Task<CreditBalance> GetAsync(Guid userId, CancellationToken cancellationToken)
     {
         await EnsureAsync(userId, cancellationToken);
-        await using var cmd = database.DataSource.CreateCommand(BalanceSql);
+        await using var cmd = database.CreateCommand(BalanceSql);
         cmd.Parameters.Add(new NpgsqlParameter<Guid>("user", userId));
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("soon", time.GetUtcNow().AddDays(ExpiringSoonDays)));
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
@@ -116,7 +116,7 @@ public sealed class CreditAccounts(BillingDatabase database, IOptionsMonitor<Bil
             CreatedBy = grantedBy,
             CreatedAt = time.GetUtcNow(),
         };
-        await using var cmd = database.DataSource.CreateCommand(GrantSql);
+        await using var cmd = database.CreateCommand(GrantSql);
         var p = cmd.Parameters;
         p.Add(new NpgsqlParameter<Guid>("id", grant.Id));
         p.Add(new NpgsqlParameter<Guid>("user", userId));

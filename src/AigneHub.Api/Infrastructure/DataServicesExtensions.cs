@@ -6,12 +6,20 @@ namespace AigneHub.Api.Infrastructure;
 public static class DataServicesExtensions
 {
     /// <summary>
-    /// Postgres (connection string <c>aignehub</c>) and Redis (<c>redis</c>) through the Aspire client
-    /// integrations (pooling, health checks, tracing); the Api owns the schema and applies its migrations.
+    /// The Api's default bound on its Postgres connections (<see cref="DatabaseExtensions.MaxPoolSizeKey"/>). A call
+    /// holds a connection only while one of its few statements runs (start, settle), never while the provider
+    /// answers, so 40 serve far more concurrent calls; docs/designs/local-infrastructure.md budgets it across replicas.
+    /// </summary>
+    public const int DefaultMaxPoolSize = 40;
+
+    /// <summary>
+    /// Postgres (connection string <c>aignehub</c>: one data source for EF Core and raw SQL) and Redis
+    /// (<c>redis</c>) through the Aspire client integrations (pooling, health checks, tracing); the Api owns the
+    /// schema and applies its migrations.
     /// </summary>
     public static IHostApplicationBuilder AddDataServices(this IHostApplicationBuilder builder)
     {
-        builder.AddAigneHubDatabase();
+        builder.AddAigneHubDatabase(DefaultMaxPoolSize);
         builder.AddRedisClient("redis");
 
         builder.Services.TryAddSingleton(TimeProvider.System);

@@ -120,11 +120,11 @@ public sealed partial class ModelHealthTracker(
         var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
         // An upsert: another replica may have written the row since this one read the table.
         await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO aignehub.model_health ("ProviderName", "Model", "Type", "Available", "ErrorClass", "LastError", "ResponseTimeMs", "ChangedAt", "CheckedAt")
+            INSERT INTO aignehub.model_health (provider_name, model, type, available, error_class, last_error, response_time_ms, changed_at, checked_at)
             VALUES ({key.Provider}, {key.Model}, {key.Type.ToString()}, {status.Available}, {status.ErrorClass}, {status.LastError}, {status.ResponseTimeMs}, {status.ChangedAt}, {status.ChangedAt})
-            ON CONFLICT ("ProviderName", "Model", "Type") DO UPDATE SET
-                "Available" = excluded."Available", "ErrorClass" = excluded."ErrorClass", "LastError" = excluded."LastError",
-                "ResponseTimeMs" = excluded."ResponseTimeMs", "ChangedAt" = excluded."ChangedAt", "CheckedAt" = excluded."CheckedAt"
+            ON CONFLICT (provider_name, model, type) DO UPDATE SET
+                available = excluded.available, error_class = excluded.error_class, last_error = excluded.last_error,
+                response_time_ms = excluded.response_time_ms, changed_at = excluded.changed_at, checked_at = excluded.checked_at
             """, cancellationToken);
     }
 

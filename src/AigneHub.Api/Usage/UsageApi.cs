@@ -6,6 +6,7 @@ using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
+using CsvHelper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -43,38 +44,38 @@ public static class UsageApi
     {
         var mine = app.MapGroup("/api/v2").RequireAuthorization(AuthorizationPolicies.Member).WithTags("Usage");
         mine.MapGet("/usage/quota", QuotaAsync).WithName("GetUsageQuota").WithSummary("Balance, reserved, 30-day daily average and estimated days left.");
-        mine.MapGet("/usage/trends", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, BillingDatabase db, TimeProvider time, CancellationToken ct, string? granularity, int timezoneOffset = 0) =>
+        mine.MapGet("/usage/trends", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, NpgsqlDataSource db, TimeProvider time, CancellationToken ct, string? granularity, int timezoneOffset = 0) =>
             TrendsAsync(db, time, user.GetUserId(), filter, granularity, timezoneOffset, ct))
             .WithName("GetUsageTrends").WithSummary("My calls, tokens and credits per hour or day (timezoneOffset as JavaScript's getTimezoneOffset).");
         mine.MapGet("/model-calls", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct, int page = 1, int pageSize = 50) =>
             ListAsync(db, user.GetUserId(), filter, page, pageSize, ct))
             .WithName("ListModelCalls").WithSummary("My model calls, newest first (filters: from, to, status, model, type, provider, appId).");
         mine.MapGet("/model-calls/export", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct) =>
-            ExportAsync(db, user.GetUserId(), filter, ct))
+            Export(db, user.GetUserId(), filter, ct))
             .WithName("ExportModelCalls").WithSummary($"My model calls as CSV (at most {MaxExportRows} rows).");
 
         var admin = app.MapGroup("/api/admin").RequireAuthorization(AuthorizationPolicies.Admin).WithTags("Usage");
-        admin.MapGet("/usage/trends", ([AsParameters] UsageFilter filter, BillingDatabase db, TimeProvider time, CancellationToken ct, Guid? userId, string? granularity, int timezoneOffset = 0) =>
+        admin.MapGet("/usage/trends", ([AsParameters] UsageFilter filter, NpgsqlDataSource db, TimeProvider time, CancellationToken ct, Guid? userId, string? granularity, int timezoneOffset = 0) =>
             TrendsAsync(db, time, userId, filter, granularity, timezoneOffset, ct))
             .WithName("GetAdminUsageTrends").WithSummary("Usage trends across users (or one, with userId; one app, with appId).");
         admin.MapGet("/model-calls", ([AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct, Guid? userId, int page = 1, int pageSize = 50) =>
             ListAsync(db, userId, filter, page, pageSize, ct))
             .WithName("ListAdminModelCalls").WithSummary("Model calls across users (or one, with userId).");
         admin.MapGet("/model-calls/export", ([AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct, Guid? userId) =>
-            ExportAsync(db, userId, filter, ct))
+            Export(db, userId, filter, ct))
             .WithName("ExportAdminModelCalls").WithSummary($"Model calls across users as CSV (at most {MaxExportRows} rows).");
         return app;
     }
 
     private static async Task<Results<Ok<QuotaResponse>, UnauthorizedHttpResult>> QuotaAsync(
-        ClaimsPrincipal user, CreditAccounts accounts, BillingDatabase db, TimeProvider time, CancellationToken cancellationToken)
+        ClaimsPrincipal user, CreditAccounts accounts, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
     {
         if (user.GetUserId() is not { } userId)
         {
             return TypedResults.Unauthorized();
         }
         var balance = await accounts.GetAsync(userId, cancellationToken);
-        await using var cmd = db.DataSource.CreateCommand(
+        await using var cmd = db.CreateCommand(
             $"SELECT coalesce(sum(credits), 0) FROM {AigneHubDbContext.Schema}.model_calls WHERE user_id = @u AND created_at >= @since AND status = 'success'");
         cmd.Parameters.Add(new NpgsqlParameter<Guid>("u", userId));
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("since", time.GetUtcNow().AddDays(-30)));
@@ -86,7 +87,7 @@ public static class UsageApi
     }
 
     private static async Task<Results<Ok<TrendsResponse>, JsonHttpResult<ErrorEnvelope>>> TrendsAsync(
-        BillingDatabase db, TimeProvider time, Guid? userId, UsageFilter filter, string? granularity, int timezoneOffset, CancellationToken cancellationToken)
+        NpgsqlDataSource db, TimeProvider time, Guid? userId, UsageFilter filter, string? granularity, int timezoneOffset, CancellationToken cancellationToken)
     {
         var unit = (granularity ?? "day").ToLowerInvariant();
         Dictionary<string, string[]> errors = [];
@@ -121,7 +122,7 @@ public static class UsageApi
             FROM {AigneHubDbContext.Schema}.model_calls
             WHERE created_at >= @from AND created_at < @to
             """);
-        await using var cmd = db.DataSource.CreateCommand();
+        await using var cmd = db.CreateCommand();
         cmd.Parameters.Add(new NpgsqlParameter<string>("unit", unit));
         cmd.Parameters.Add(new NpgsqlParameter<int>("offset", timezoneOffset));
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("from", from.ToUniversalTime()));
@@ -173,7 +174,26 @@ public static class UsageApi
         return TypedResults.Ok(new PagedResponse<ModelCallResponse>(rows.Select(ToResponse).ToList(), page, pageSize, total));
     }
 
-    private static async Task<Results<FileContentHttpResult, JsonHttpResult<ErrorEnvelope>>> ExportAsync(
+    /// <summary>The export's columns, in order; <see cref="WriteCsvAsync"/> writes a field for each.</summary>
+    private static readonly string[] ExportColumns =
+    [
+        "id", "created_at", "completed_at", "status", "provider", "model", "requested_model", "type", "user_id", "app_id",
+        "prompt_tokens", "completion_tokens", "cache_creation_tokens", "cache_read_tokens", "images", "credits", "estimated",
+        "duration_ms", "gateway_ttfb_ms", "error_reason", "request_id", "trace_id",
+    ];
+
+    /// <summary>RFC 4180 quoting with LF line ends; a text cell that a spreadsheet would run as a formula (it starts
+    /// with = + - @, TAB or CR) gets a leading <c>'</c> and quotes. Numbers, dates and booleans are never touched.</summary>
+    private static readonly CsvWriterOptions ExportCsv = CsvWriterOptions.Default with
+    {
+        NewLine = "\n",
+        Injection = CsvInjection.Escape,
+        TrueValue = "true",
+        FalseValue = "false",
+    };
+
+    /// <summary>The calls stream from the database reader to the response as they are read, newest first.</summary>
+    private static Results<PushStreamHttpResult, JsonHttpResult<ErrorEnvelope>> Export(
         AigneHubDbContext db, Guid? userId, UsageFilter filter, CancellationToken cancellationToken)
     {
         Dictionary<string, string[]> errors = [];
@@ -182,19 +202,41 @@ public static class UsageApi
         {
             return ApiErrors.BadRequest(errors);
         }
-        var rows = await Query(db, userId, filter).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
-            .Take(MaxExportRows).ToListAsync(cancellationToken);
-        var csv = new StringBuilder("id,created_at,completed_at,status,provider,model,requested_model,type,user_id,app_id,prompt_tokens,completion_tokens,cache_creation_tokens,cache_read_tokens,images,credits,estimated,duration_ms,gateway_ttfb_ms,error_reason,request_id,trace_id\n");
-        foreach (var c in rows)
+        var rows = Query(db, userId, filter).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
+            .Take(MaxExportRows).AsAsyncEnumerable();
+        return TypedResults.Stream(body => WriteCsvAsync(body, rows, cancellationToken), "text/csv; charset=utf-8", "model-calls.csv");
+    }
+
+    private static async Task WriteCsvAsync(Stream body, IAsyncEnumerable<ModelCall> rows, CancellationToken cancellationToken)
+    {
+        await using var csv = CsvWriter.Create(body, ExportCsv, leaveOpen: true);
+        csv.WriteHeader(ExportColumns);
+        await foreach (var c in rows.WithCancellation(cancellationToken))
         {
-            csv.AppendJoin(',', [
-                c.Id.ToString(), Iso(c.CreatedAt), c.CompletedAt is { } done ? Iso(done) : "", BillingModel.Word(c.Status), Cell(c.Provider), Cell(c.Model),
-                Cell(c.RequestedModel), BillingModel.Word(c.Type), c.UserId?.ToString() ?? "", Cell(c.AppId), Num(c.PromptTokens), Num(c.CompletionTokens),
-                Num(c.CacheCreationTokens), Num(c.CacheReadTokens), Num(c.Images), BillingModel.Format(c.Credits), c.Estimated ? "true" : "false",
-                c.DurationMs is { } d ? Num(d) : "", c.GatewayTtfbMs is { } t ? Num(t) : "", Cell(c.ErrorReason), Cell(c.RequestId), Cell(c.TraceId)]);
-            csv.Append('\n');
+            csv.WriteField(c.Id);
+            csv.WriteField(c.CreatedAt.ToUniversalTime());
+            csv.WriteField(c.CompletedAt?.ToUniversalTime());
+            csv.WriteField(BillingModel.Word(c.Status));
+            csv.WriteField(c.Provider);
+            csv.WriteField(c.Model);
+            csv.WriteField(c.RequestedModel);
+            csv.WriteField(BillingModel.Word(c.Type));
+            csv.WriteField(c.UserId);
+            csv.WriteField(c.AppId);
+            csv.WriteField(c.PromptTokens);
+            csv.WriteField(c.CompletionTokens);
+            csv.WriteField(c.CacheCreationTokens);
+            csv.WriteField(c.CacheReadTokens);
+            csv.WriteField(c.Images);
+            csv.WriteField(BillingModel.Format(c.Credits));
+            csv.WriteField(c.Estimated);
+            csv.WriteField(c.DurationMs);
+            csv.WriteField(c.GatewayTtfbMs);
+            csv.WriteField(c.ErrorReason);
+            csv.WriteField(c.RequestId);
+            csv.WriteField(c.TraceId);
+            await csv.EndRecordAsync(cancellationToken);
         }
-        return TypedResults.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8", "model-calls.csv");
     }
 
     private static IQueryable<ModelCall> Query(AigneHubDbContext db, Guid? userId, UsageFilter filter)
@@ -268,22 +310,4 @@ public static class UsageApi
         c.PromptTokens, c.CompletionTokens, c.CacheCreationTokens, c.CacheReadTokens, c.Images, c.ImageSize, c.ImageQuality,
         BillingModel.Format(c.Credits), c.Estimated, c.DurationMs, c.GatewayTtfbMs, c.ProviderTtfbMs, c.Attempts, c.ErrorReason,
         c.RequestId, c.TraceId, c.CreatedAt, c.CompletedAt);
-
-    private static string Iso(DateTimeOffset at) => at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
-
-    private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>A CSV cell: quoted when needed, and text that a spreadsheet would run as a formula is defused.</summary>
-    private static string Cell(string? value)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return "";
-        }
-        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-        {
-            value = "'" + value;
-        }
-        return value.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
-    }
 }

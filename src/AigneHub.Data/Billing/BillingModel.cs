@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -6,9 +5,9 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace AigneHub.Data.Billing;
 
 /// <summary>
-/// Conventions shared by the billing tables. Their columns are snake_case because the money path talks to them in
-/// hand-written SQL (one statement per step, see <see cref="BillingSql"/>), which stays readable that way; enums
-/// are stored as lower-case words so that SQL, rollups and exports show what the API shows.
+/// Conventions shared by the billing tables. The money path talks to them in hand-written SQL (one statement per
+/// step, see <see cref="BillingSql"/>), which the schema-wide snake_case names keep readable; enums are stored as
+/// lower-case words so that SQL, rollups and exports show what the API shows.
 /// </summary>
 public static class BillingModel
 {
@@ -17,36 +16,6 @@ public static class BillingModel
 
     /// <summary>Rates per token can be far below a credit; they keep 18 decimal places.</summary>
     public const string RateColumnType = "numeric(38,18)";
-
-    internal static void UseSnakeCaseColumns<T>(EntityTypeBuilder<T> builder) where T : class
-    {
-        foreach (var property in builder.Metadata.GetProperties())
-        {
-            property.SetColumnName(ToSnakeCase(property.Name));
-        }
-    }
-
-    internal static string ToSnakeCase(string name)
-    {
-        var sb = new StringBuilder(name.Length + 8);
-        for (var i = 0; i < name.Length; i++)
-        {
-            var c = name[i];
-            if (char.IsUpper(c))
-            {
-                if (i > 0 && (!char.IsUpper(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]))))
-                {
-                    sb.Append('_');
-                }
-                sb.Append(char.ToLowerInvariant(c));
-            }
-            else
-            {
-                sb.Append(c);
-            }
-        }
-        return sb.ToString();
-    }
 
     internal static PropertyBuilder<TEnum> HasLowerCaseConversion<TEnum>(this PropertyBuilder<TEnum> property) where TEnum : struct, Enum =>
         property.HasConversion(new ValueConverter<TEnum, string>(v => Word(v), v => Parse<TEnum>(v))).HasMaxLength(16);

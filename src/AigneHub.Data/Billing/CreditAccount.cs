@@ -102,7 +102,6 @@ internal sealed class CreditAccountConfiguration : IEntityTypeConfiguration<Cred
         builder.Property(a => a.Balance).HasColumnType(BillingModel.CreditsColumnType);
         builder.Property(a => a.Reserved).HasColumnType(BillingModel.CreditsColumnType);
         builder.HasOne<User>().WithOne().HasForeignKey<CreditAccount>(a => a.UserId).OnDelete(DeleteBehavior.Cascade);
-        BillingModel.UseSnakeCaseColumns(builder);
     }
 }
 
@@ -123,7 +122,6 @@ internal sealed class CreditGrantConfiguration : IEntityTypeConfiguration<Credit
         // The expiry job's scan: grants past their expiry that have not been expired yet.
         builder.HasIndex(g => g.ExpiresAt).HasFilter("expired_at IS NULL AND expires_at IS NOT NULL").HasDatabaseName("ix_credit_grants_due");
         builder.HasOne<CreditAccount>().WithMany().HasForeignKey(g => g.UserId).OnDelete(DeleteBehavior.Cascade);
-        BillingModel.UseSnakeCaseColumns(builder);
     }
 }
 
@@ -140,6 +138,5 @@ internal sealed class CreditLedgerEntryConfiguration : IEntityTypeConfiguration<
         builder.HasIndex(e => e.ModelCallId).IsUnique();
         // A grant expires once: the database refuses a second expiry entry for it, whatever replays or races.
         builder.HasIndex(e => e.GrantId).IsUnique().HasFilter("kind = 'expiry'").HasDatabaseName("ux_credit_ledger_expiry");
-        BillingModel.UseSnakeCaseColumns(builder);
     }
 }

@@ -38,6 +38,5 @@ internal sealed class MeterEventConfiguration : IEntityTypeConfiguration<MeterEv
         builder.Property(e => e.Credits).HasColumnType(BillingModel.CreditsColumnType);
         builder.Property(e => e.LastError).HasMaxLength(2000);
         builder.HasIndex(e => e.NextAttemptAt).HasFilter("delivered_at IS NULL").HasDatabaseName("ix_meter_events_pending");
-        BillingModel.UseSnakeCaseColumns(builder);
     }
 }

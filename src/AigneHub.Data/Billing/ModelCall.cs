@@ -133,6 +133,5 @@ internal sealed class ModelCallConfiguration : IEntityTypeConfiguration<ModelCal
         builder.HasIndex(c => new { c.UserId, c.CreatedAt });
         builder.HasIndex(c => new { c.Status, c.CreatedAt });
         builder.HasIndex(c => new { c.AppId, c.CreatedAt });
-        BillingModel.UseSnakeCaseColumns(builder);
     }
 }

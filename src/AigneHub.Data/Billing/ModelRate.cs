@@ -114,7 +114,6 @@ internal sealed class ModelRateConfiguration : IEntityTypeConfiguration<ModelRat
         builder.Property(r => r.UnitCosts).HasColumnType("jsonb");
         builder.Property(r => r.Metadata).HasColumnType("jsonb");
         builder.HasIndex(r => new { r.Provider, r.Model, r.Type }).IsUnique();
-        BillingModel.UseSnakeCaseColumns(builder);
     }
 }
 
@@ -135,6 +134,5 @@ internal sealed class ModelRateHistoryConfiguration : IEntityTypeConfiguration<M
         builder.Property(r => r.UnitCosts).HasColumnType("jsonb");
         builder.Property(r => r.Metadata).HasColumnType("jsonb");
         builder.HasIndex(r => new { r.RateId, r.ChangedAt });
-        BillingModel.UseSnakeCaseColumns(builder);
     }
 }

@@ -65,7 +65,9 @@ internal sealed class UsageRollupConfiguration : IEntityTypeConfiguration<UsageR
         builder.Property(r => r.Model).HasMaxLength(200);
         builder.Property(r => r.Type).HasLowerCaseConversion();
         builder.Property(r => r.Credits).HasColumnType(BillingModel.CreditsColumnType);
+        // The naming convention would write ttfb_p50ms (no break between a digit and a capital); these names predate it.
+        builder.Property(r => r.TtfbP50Ms).HasColumnName("ttfb_p50_ms");
+        builder.Property(r => r.TtfbP95Ms).HasColumnName("ttfb_p95_ms");
         builder.HasIndex(r => new { r.UserId, r.Granularity, r.BucketStart });
-        BillingModel.UseSnakeCaseColumns(builder);
     }
 }

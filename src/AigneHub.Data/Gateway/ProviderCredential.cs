@@ -60,7 +60,7 @@ internal sealed class ProviderCredentialConfiguration : IEntityTypeConfiguration
     public void Configure(EntityTypeBuilder<ProviderCredential> builder)
     {
         builder.ToTable("provider_credentials", t => t.HasCheckConstraint("ck_provider_credentials_weight",
-            $"\"Weight\" BETWEEN {ProviderCredential.MinWeight} AND {ProviderCredential.MaxWeight}"));
+            $"weight BETWEEN {ProviderCredential.MinWeight} AND {ProviderCredential.MaxWeight}"));
         builder.HasKey(c => c.Id);
         builder.Property(c => c.Name).HasMaxLength(200);
         builder.Property(c => c.MaskedValue).HasMaxLength(16);
@@ -68,7 +68,7 @@ internal sealed class ProviderCredentialConfiguration : IEntityTypeConfiguration
         builder.Property(c => c.LastError).HasMaxLength(1000);
         builder.HasIndex(c => c.ProviderId);
         // The re-check worker's query: inactive credentials that are due.
-        builder.HasIndex(c => c.NextCheckAt).HasFilter("\"NextCheckAt\" IS NOT NULL");
+        builder.HasIndex(c => c.NextCheckAt).HasFilter("next_check_at IS NOT NULL");
         builder.HasOne(c => c.Provider).WithMany(p => p.Credentials).HasForeignKey(c => c.ProviderId).OnDelete(DeleteBehavior.Cascade);
     }
 }

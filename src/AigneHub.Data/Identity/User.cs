@@ -48,7 +48,7 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         builder.HasIndex(u => u.Email).IsUnique();
         builder.Property(u => u.DisplayName).HasMaxLength(200);
         builder.Property(u => u.Did).HasMaxLength(200);
-        builder.HasIndex(u => u.Did).IsUnique().HasFilter("\"Did\" IS NOT NULL");
+        builder.HasIndex(u => u.Did).IsUnique().HasFilter("did IS NOT NULL");
         builder.Property(u => u.Role).HasConversion<string>().HasMaxLength(16);
         builder.Property(u => u.PasswordHash).HasMaxLength(200);
     }

@@ -46,7 +46,8 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
-                    b.HasKey("UserId");
+                    b.HasKey("UserId")
+                        .HasName("pk_credit_accounts");
 
                     b.ToTable("credit_accounts", "aignehub");
                 });
@@ -103,7 +104,8 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("user_id");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("pk_credit_grants");
 
                     b.HasIndex("ExpiresAt")
                         .HasDatabaseName("ix_credit_grants_due")
@@ -114,7 +116,8 @@ namespace AigneHub.Data.Migrations
                         .HasDatabaseName("ux_credit_grants_welcome")
                         .HasFilter("source = 'welcome'");
 
-                    b.HasIndex("UserId", "CreatedAt");
+                    b.HasIndex("UserId", "CreatedAt")
+                        .HasDatabaseName("ix_credit_grants_user_id_created_at");
 
                     b.ToTable("credit_grants", "aignehub");
                 });
@@ -157,7 +160,8 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("user_id");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("pk_credit_ledger");
 
                     b.HasIndex("GrantId")
                         .IsUnique()
@@ -165,9 +169,11 @@ namespace AigneHub.Data.Migrations
                         .HasFilter("kind = 'expiry'");
 
                     b.HasIndex("ModelCallId")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasDatabaseName("ix_credit_ledger_model_call_id");
 
-                    b.HasIndex("UserId", "CreatedAt");
+                    b.HasIndex("UserId", "CreatedAt")
+                        .HasDatabaseName("ix_credit_ledger_user_id_created_at");
 
                     b.ToTable("credit_ledger", "aignehub");
                 });
@@ -208,7 +214,8 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("user_id");
 
-                    b.HasKey("ModelCallId");
+                    b.HasKey("ModelCallId")
+                        .HasName("pk_meter_events");
 
                     b.HasIndex("NextAttemptAt")
                         .HasDatabaseName("ix_meter_events_pending")
@@ -390,13 +397,17 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("numeric(18,3)")
                         .HasColumnName("video_seconds");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("pk_model_calls");
 
-                    b.HasIndex("AppId", "CreatedAt");
+                    b.HasIndex("AppId", "CreatedAt")
+                        .HasDatabaseName("ix_model_calls_app_id_created_at");
 
-                    b.HasIndex("Status", "CreatedAt");
+                    b.HasIndex("Status", "CreatedAt")
+                        .HasDatabaseName("ix_model_calls_status_created_at");
 
-                    b.HasIndex("UserId", "CreatedAt");
+                    b.HasIndex("UserId", "CreatedAt")
+                        .HasDatabaseName("ix_model_calls_user_id_created_at");
 
                     b.ToTable("model_calls", "aignehub");
                 });
@@ -462,10 +473,12 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("pk_model_rates");
 
                     b.HasIndex("Provider", "Model", "Type")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasDatabaseName("ix_model_rates_provider_model_type");
 
                     b.ToTable("model_rates", "aignehub");
                 });
@@ -541,9 +554,11 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("unit_costs");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("pk_model_rate_history");
 
-                    b.HasIndex("RateId", "ChangedAt");
+                    b.HasIndex("RateId", "ChangedAt")
+                        .HasDatabaseName("ix_model_rate_history_rate_id_changed_at");
 
                     b.ToTable("model_rate_history", "aignehub");
                 });
@@ -627,9 +642,11 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
-                    b.HasKey("Granularity", "BucketStart", "UserId", "AppId", "Provider", "Model", "Type");
+                    b.HasKey("Granularity", "BucketStart", "UserId", "AppId", "Provider", "Model", "Type")
+                        .HasName("pk_usage_rollups");
 
-                    b.HasIndex("UserId", "Granularity", "BucketStart");
+                    b.HasIndex("UserId", "Granularity", "BucketStart")
+                        .HasDatabaseName("ix_usage_rollups_user_id_granularity_bucket_start");
 
                     b.ToTable("usage_rollups", "aignehub");
                 });
@@ -638,40 +655,51 @@ namespace AigneHub.Data.Migrations
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid");
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
 
                     b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
 
                     b.Property<string>("DisplayName")
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("display_name");
 
                     b.Property<bool>("Enabled")
-                        .HasColumnType("boolean");
+                        .HasColumnType("boolean")
+                        .HasColumnName("enabled");
 
                     b.Property<string>("Metadata")
-                        .HasColumnType("jsonb");
+                        .HasColumnType("jsonb")
+                        .HasColumnName("metadata");
 
                     b.Property<string>("Model")
                         .IsRequired()
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("model");
 
                     b.Property<Guid>("ProviderId")
-                        .HasColumnType("uuid");
+                        .HasColumnType("uuid")
+                        .HasColumnName("provider_id");
 
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("type");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("pk_ai_models");
 
-                    b.HasIndex("Model", "Type");
+                    b.HasIndex("Model", "Type")
+                        .HasDatabaseName("ix_ai_models_model_type");
 
                     b.HasIndex("ProviderId", "Model", "Type")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasDatabaseName("ix_ai_models_provider_id_model_type");
 
                     b.ToTable("ai_models", "aignehub");
                 });
@@ -680,37 +708,47 @@ namespace AigneHub.Data.Migrations
                 {
                     b.Property<string>("ProviderName")
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("provider_name");
 
                     b.Property<string>("Model")
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("model");
 
                     b.Property<string>("Type")
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("type");
 
                     b.Property<bool>("Available")
-                        .HasColumnType("boolean");
+                        .HasColumnType("boolean")
+                        .HasColumnName("available");
 
                     b.Property<DateTimeOffset>("ChangedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
 
                     b.Property<DateTimeOffset>("CheckedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("checked_at");
 
                     b.Property<string>("ErrorClass")
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("error_class");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("last_error");
 
                     b.Property<int>("ResponseTimeMs")
-                        .HasColumnType("integer");
+                        .HasColumnType("integer")
+                        .HasColumnName("response_time_ms");
 
-                    b.HasKey("ProviderName", "Model", "Type");
+                    b.HasKey("ProviderName", "Model", "Type")
+                        .HasName("pk_model_health");
 
                     b.ToTable("model_health", "aignehub");
                 });
@@ -719,34 +757,43 @@ namespace AigneHub.Data.Migrations
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid");
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
 
                     b.Property<string>("BaseUrl")
                         .HasMaxLength(2048)
-                        .HasColumnType("character varying(2048)");
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("base_url");
 
                     b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
 
                     b.Property<string>("DisplayName")
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("display_name");
 
                     b.Property<bool>("Enabled")
-                        .HasColumnType("boolean");
+                        .HasColumnType("boolean")
+                        .HasColumnName("enabled");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("name");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("pk_providers");
 
                     b.HasIndex("Name")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasDatabaseName("ix_providers_name");
 
                     b.ToTable("providers", "aignehub");
                 });
@@ -755,64 +802,81 @@ namespace AigneHub.Data.Migrations
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid");
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
 
                     b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
 
                     b.Property<byte[]>("EncryptedValue")
                         .IsRequired()
-                        .HasColumnType("bytea");
+                        .HasColumnType("bytea")
+                        .HasColumnName("encrypted_value");
 
                     b.Property<int>("FailedChecks")
-                        .HasColumnType("integer");
+                        .HasColumnType("integer")
+                        .HasColumnName("failed_checks");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("last_error");
 
                     b.Property<DateTimeOffset?>("LastErrorAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_error_at");
 
                     b.Property<DateTimeOffset?>("LastUsedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
 
                     b.Property<string>("MaskedValue")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("masked_value");
 
                     b.Property<string>("Name")
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
 
                     b.Property<DateTimeOffset?>("NextCheckAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_check_at");
 
                     b.Property<Guid>("ProviderId")
-                        .HasColumnType("uuid");
+                        .HasColumnType("uuid")
+                        .HasColumnName("provider_id");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
 
                     b.Property<int>("Weight")
-                        .HasColumnType("integer");
+                        .HasColumnType("integer")
+                        .HasColumnName("weight");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("pk_provider_credentials");
 
                     b.HasIndex("NextCheckAt")
-                        .HasFilter("\"NextCheckAt\" IS NOT NULL");
+                        .HasDatabaseName("ix_provider_credentials_next_check_at")
+                        .HasFilter("next_check_at IS NOT NULL");
 
-                    b.HasIndex("ProviderId");
+                    b.HasIndex("ProviderId")
+                        .HasDatabaseName("ix_provider_credentials_provider_id");
 
                     b.ToTable("provider_credentials", "aignehub", t =>
                         {
-                            t.HasCheckConstraint("ck_provider_credentials_weight", "\"Weight\" BETWEEN 1 AND 1000");
+                            t.HasCheckConstraint("ck_provider_credentials_weight", "weight BETWEEN 1 AND 1000");
                         });
                 });
 
@@ -820,48 +884,61 @@ namespace AigneHub.Data.Migrations
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid");
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
 
                     b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
 
                     b.Property<DateTimeOffset?>("ExpiresAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
 
                     b.Property<byte[]>("Hash")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("bytea");
+                        .HasColumnType("bytea")
+                        .HasColumnName("hash");
 
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("kind");
 
                     b.Property<DateTimeOffset?>("LastUsedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
 
                     b.Property<string>("Name")
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
 
                     b.Property<string>("Prefix")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("prefix");
 
                     b.Property<DateTimeOffset?>("RevokedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
 
                     b.Property<Guid>("UserId")
-                        .HasColumnType("uuid");
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("pk_access_keys");
 
                     b.HasIndex("Hash")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasDatabaseName("ix_access_keys_hash");
 
-                    b.HasIndex("UserId");
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_access_keys_user_id");
 
                     b.ToTable("access_keys", "aignehub");
                 });
@@ -870,25 +947,31 @@ namespace AigneHub.Data.Migrations
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid");
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
 
                     b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
 
                     b.Property<byte[]>("PublicKey")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("bytea");
+                        .HasColumnType("bytea")
+                        .HasColumnName("public_key");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("pk_apps");
 
                     b.HasIndex("PublicKey")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasDatabaseName("ix_apps_public_key");
 
                     b.ToTable("apps", "aignehub");
                 });
@@ -896,20 +979,25 @@ namespace AigneHub.Data.Migrations
             modelBuilder.Entity("AigneHub.Data.Identity.AppSubscription", b =>
                 {
                     b.Property<Guid>("AppId")
-                        .HasColumnType("uuid");
+                        .HasColumnType("uuid")
+                        .HasColumnName("app_id");
 
                     b.Property<DateTimeOffset>("CurrentPeriodEnd")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("current_period_end");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
 
-                    b.HasKey("AppId");
+                    b.HasKey("AppId")
+                        .HasName("pk_app_subscriptions");
 
                     b.ToTable("app_subscriptions", "aignehub");
                 });
@@ -918,47 +1006,59 @@ namespace AigneHub.Data.Migrations
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid");
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
 
                     b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
 
                     b.Property<string>("Did")
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("did");
 
                     b.Property<bool>("Disabled")
-                        .HasColumnType("boolean");
+                        .HasColumnType("boolean")
+                        .HasColumnName("disabled");
 
                     b.Property<string>("DisplayName")
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("display_name");
 
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasMaxLength(320)
-                        .HasColumnType("character varying(320)");
+                        .HasColumnType("character varying(320)")
+                        .HasColumnName("email");
 
                     b.Property<DateTimeOffset?>("LastSeenAt")
-                        .HasColumnType("timestamp with time zone");
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
 
                     b.Property<string>("PasswordHash")
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("password_hash");
 
                     b.Property<string>("Role")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("role");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("pk_users");
 
                     b.HasIndex("Did")
                         .IsUnique()
-                        .HasFilter("\"Did\" IS NOT NULL");
+                        .HasDatabaseName("ix_users_did")
+                        .HasFilter("did IS NOT NULL");
 
                     b.HasIndex("Email")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasDatabaseName("ix_users_email");
 
                     b.ToTable("users", "aignehub");
                 });
@@ -969,7 +1069,8 @@ namespace AigneHub.Data.Migrations
                         .WithOne()
                         .HasForeignKey("AigneHub.Data.Billing.CreditAccount", "UserId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_accounts_users_user_id");
                 });
 
             modelBuilder.Entity("AigneHub.Data.Billing.CreditGrant", b =>
@@ -978,7 +1079,8 @@ namespace AigneHub.Data.Migrations
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_grants_credit_accounts_user_id");
                 });
 
             modelBuilder.Entity("AigneHub.Data.Gateway.AiModel", b =>
@@ -987,7 +1089,8 @@ namespace AigneHub.Data.Migrations
                         .WithMany("Models")
                         .HasForeignKey("ProviderId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .IsRequired()
+                        .HasConstraintName("fk_ai_models_provider_provider_id");
 
                     b.Navigation("Provider");
                 });
@@ -998,7 +1101,8 @@ namespace AigneHub.Data.Migrations
                         .WithMany("Credentials")
                         .HasForeignKey("ProviderId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .IsRequired()
+                        .HasConstraintName("fk_provider_credentials_providers_provider_id");
 
                     b.Navigation("Provider");
                 });
@@ -1009,7 +1113,8 @@ namespace AigneHub.Data.Migrations
                         .WithMany("AccessKeys")
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .IsRequired()
+                        .HasConstraintName("fk_access_keys_users_user_id");
 
                     b.Navigation("User");
                 });
@@ -1020,7 +1125,8 @@ namespace AigneHub.Data.Migrations
                         .WithOne("Subscription")
                         .HasForeignKey("AigneHub.Data.Identity.AppSubscription", "AppId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .IsRequired()
+                        .HasConstraintName("fk_app_subscriptions_apps_app_id");
                 });
 
             modelBuilder.Entity("AigneHub.Data.Gateway.Provider", b =>

@@ -24,7 +24,6 @@ public static class BillingJobsExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<BillingJobOptions>().Configure(o => BillingJobOptions.Bind(o, configuration)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BillingJobOptions>, ValidateBillingJobOptions>();
-        BillingDatabase.AddBillingDatabase(services, configuration);
 
         // Retries are the outbox's job (with backoff and a lease); the service defaults' retry policy would only
         // hide them, so this client drops it (the API is marked experimental; it is the documented way to opt out).

@@ -1,5 +1,6 @@
 using AigneHub.Data.Billing;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AigneHub.Worker.Jobs;
 
@@ -11,7 +12,7 @@ namespace AigneHub.Worker.Jobs;
 /// <c>AigneHub:Worker:GrantExpiryIntervalSeconds</c> after its expiry time.
 /// </summary>
 public sealed partial class GrantExpiryJob(
-    BillingDatabase database,
+    NpgsqlDataSource database,
     IOptions<BillingJobOptions> options,
     TimeProvider time,
     ILogger<GrantExpiryJob> logger) : PeriodicJob(time, logger)
@@ -25,7 +26,7 @@ public sealed partial class GrantExpiryJob(
         int accounts;
         do
         {
-            var (grants, lapsed, processed) = await BillingSql.ExpireGrantsAsync(database.DataSource, Time.GetUtcNow(), AccountsPerBatch, cancellationToken);
+            var (grants, lapsed, processed) = await BillingSql.ExpireGrantsAsync(database, Time.GetUtcNow(), AccountsPerBatch, cancellationToken);
             accounts = processed;
             if (grants > 0)
             {

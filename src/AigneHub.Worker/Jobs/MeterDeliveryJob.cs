@@ -1,5 +1,6 @@
 using AigneHub.Data.Billing;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AigneHub.Worker.Jobs;
 
@@ -10,7 +11,7 @@ namespace AigneHub.Worker.Jobs;
 /// the same idempotency key if a crash forces a redelivery. Failures back off exponentially (5 s … 1 h).
 /// </summary>
 public sealed partial class MeterDeliveryJob(
-    BillingDatabase database,
+    NpgsqlDataSource database,
     IMeterSink sink,
     IOptions<BillingJobOptions> options,
     TimeProvider time,
@@ -26,7 +27,7 @@ public sealed partial class MeterDeliveryJob(
         while (true)
         {
             var now = Time.GetUtcNow();
-            var batch = await BillingSql.ClaimMeterEventsAsync(database.DataSource, now, now.AddSeconds(o.MeterLeaseSeconds), o.MeterBatchSize, cancellationToken);
+            var batch = await BillingSql.ClaimMeterEventsAsync(database, now, now.AddSeconds(o.MeterLeaseSeconds), o.MeterBatchSize, cancellationToken);
             foreach (var meterEvent in batch)
             {
                 try
@@ -36,11 +37,11 @@ public sealed partial class MeterDeliveryJob(
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
                     var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, 5 * Math.Pow(2, Math.Min(meterEvent.Attempts - 1, 20))));
-                    await BillingSql.MarkMeterFailedAsync(database.DataSource, meterEvent.ModelCallId, Time.GetUtcNow() + backoff, ex.Message, cancellationToken);
+                    await BillingSql.MarkMeterFailedAsync(database, meterEvent.ModelCallId, Time.GetUtcNow() + backoff, ex.Message, cancellationToken);
                     Log.DeliveryFailed(logger, meterEvent.ModelCallId, meterEvent.Attempts, backoff);
                     continue;
                 }
-                await BillingSql.MarkMeterDeliveredAsync(database.DataSource, meterEvent.ModelCallId, Time.GetUtcNow(), cancellationToken);
+                await BillingSql.MarkMeterDeliveredAsync(database, meterEvent.ModelCallId, Time.GetUtcNow(), cancellationToken);
             }
             if (batch.Count < o.MeterBatchSize)
             {

@@ -1,11 +1,12 @@
 using AigneHub.Data.Billing;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AigneHub.Worker.Jobs;
 
 /// <summary>Deletes settled raw calls older than <c>AigneHub:Usage:RetentionDays</c> in batches; rollups stay.</summary>
 public sealed partial class RetentionJob(
-    BillingDatabase database,
+    NpgsqlDataSource database,
     IOptions<BillingJobOptions> options,
     TimeProvider time,
     ILogger<RetentionJob> logger) : PeriodicJob(time, logger)
@@ -21,7 +22,7 @@ public sealed partial class RetentionJob(
         int deleted;
         do
         {
-            deleted = await BillingSql.DeleteCallsBeforeAsync(database.DataSource, cutoff, BatchSize, cancellationToken);
+            deleted = await BillingSql.DeleteCallsBeforeAsync(database, cutoff, BatchSize, cancellationToken);
             total += deleted;
         }
         while (deleted == BatchSize);

@@ -1,5 +1,6 @@
 using AigneHub.Data.Billing;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AigneHub.Worker.Jobs;
 
@@ -8,7 +9,7 @@ namespace AigneHub.Worker.Jobs;
 /// reservation released, in one statement guarded exactly like the Api's settlement, so the two can race safely.
 /// </summary>
 public sealed partial class StaleCallCleanupJob(
-    BillingDatabase database,
+    NpgsqlDataSource database,
     IOptions<BillingJobOptions> options,
     TimeProvider time,
     ILogger<StaleCallCleanupJob> logger) : PeriodicJob(time, logger)
@@ -25,7 +26,7 @@ public sealed partial class StaleCallCleanupJob(
         do
         {
             var now = Time.GetUtcNow();
-            closed = await BillingSql.ExpireStaleCallsAsync(database.DataSource, now.AddMinutes(-minutes), reason, now, BatchSize, cancellationToken);
+            closed = await BillingSql.ExpireStaleCallsAsync(database, now.AddMinutes(-minutes), reason, now, BatchSize, cancellationToken);
             if (closed > 0)
             {
                 Log.Closed(logger, closed, minutes);

@@ -1,5 +1,6 @@
 using AigneHub.Data.Billing;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AigneHub.Worker.Jobs;
 
@@ -9,7 +10,7 @@ namespace AigneHub.Worker.Jobs;
 /// late, since the stale-call cleanup closes every call within its limit (default 30 minutes).
 /// </summary>
 public sealed class UsageRollupJob(
-    BillingDatabase database,
+    NpgsqlDataSource database,
     IOptions<BillingJobOptions> options,
     TimeProvider time,
     ILogger<UsageRollupJob> logger) : PeriodicJob(time, logger)
@@ -21,7 +22,7 @@ public sealed class UsageRollupJob(
         var now = Time.GetUtcNow();
         var hour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero);
         var day = new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero);
-        await BillingSql.RollupAsync(database.DataSource, RollupGranularity.Hour, hour.AddHours(-2), hour.AddHours(1), now, cancellationToken);
-        await BillingSql.RollupAsync(database.DataSource, RollupGranularity.Day, day.AddDays(-1), day.AddDays(1), now, cancellationToken);
+        await BillingSql.RollupAsync(database, RollupGranularity.Hour, hour.AddHours(-2), hour.AddHours(1), now, cancellationToken);
+        await BillingSql.RollupAsync(database, RollupGranularity.Day, day.AddDays(-1), day.AddDays(1), now, cancellationToken);
     }
 }

@@ -81,7 +81,7 @@ public sealed class StackTests(ITestOutputHelper output)
                 Assert.Equal(known, applied);
 
                 await using var owner = new NpgsqlCommand(
-                    "SELECT u.\"Role\", k.\"Hash\" FROM aignehub.users u JOIN aignehub.access_keys k ON k.\"UserId\" = u.\"Id\"", connection);
+                    "SELECT u.role, k.hash FROM aignehub.users u JOIN aignehub.access_keys k ON k.user_id = u.id", connection);
                 await using var reader = await owner.ExecuteReaderAsync(cts.Token);
                 Assert.True(await reader.ReadAsync(cts.Token), "no bootstrap owner");
                 Assert.Equal("Owner", reader.GetString(0));

@@ -184,5 +184,5 @@ public sealed class BillingApiTests
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     private static async Task<Guid> OwnerIdAsync(BillingHost host) =>
-        await host.ScalarAsync<Guid>("SELECT \"Id\" FROM aignehub.users WHERE \"Role\" = 'Owner'");
+        await host.ScalarAsync<Guid>("SELECT id FROM aignehub.users WHERE role = 'Owner'");
 }

@@ -3,6 +3,7 @@ using AigneHub.Api.Gateway;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Xunit.Abstractions;
 
 namespace AigneHub.Tests.Billing;
@@ -192,7 +193,7 @@ public sealed class CallRecorderTests(ITestOutputHelper output)
             tickets.Add(await host.Recorder.StartAsync(BillingHost.Context(user), [BillingHost.Gpt], new CallEstimate { PromptTokens = 100, MaxOutputTokens = 100 }, CancellationToken.None));
         }
 
-        var database = host.Api.Services.GetRequiredService<BillingDatabase>();
+        var database = host.Api.Services.GetRequiredService<NpgsqlDataSource>();
         var future = DateTimeOffset.UtcNow.AddHours(1);
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // Small cleanup batches interleave with the settlements instead of sweeping everything at once.
@@ -203,7 +204,7 @@ public sealed class CallRecorderTests(ITestOutputHelper output)
             for (var i = 0; i < 40; i++)
             {
                 // A cutoff in the future: every processing call counts as stale.
-                closed += await BillingSql.ExpireStaleCallsAsync(database.DataSource, future, "Timeout: processing exceeded 30 minutes", DateTimeOffset.UtcNow, 1, CancellationToken.None);
+                closed += await BillingSql.ExpireStaleCallsAsync(database, future, "Timeout: processing exceeded 30 minutes", DateTimeOffset.UtcNow, 1, CancellationToken.None);
             }
             return closed;
         });
@@ -217,7 +218,7 @@ public sealed class CallRecorderTests(ITestOutputHelper output)
         var closedByCleanup = await cleanup;
         output.WriteLine($"closed by the cleanup while racing: {closedByCleanup}");
         Assert.InRange(closedByCleanup, 0, 40); // 40 statements of batch size 1: the batch limit holds
-        closedByCleanup += await BillingSql.ExpireStaleCallsAsync(database.DataSource, future, "Timeout: processing exceeded 30 minutes", DateTimeOffset.UtcNow, 1000, CancellationToken.None);
+        closedByCleanup += await BillingSql.ExpireStaleCallsAsync(database, future, "Timeout: processing exceeded 30 minutes", DateTimeOffset.UtcNow, 1000, CancellationToken.None);
 
         var calls = await host.CallsAsync(user);
         var successes = calls.Where(c => c.Status == ModelCallStatus.Success).ToList();

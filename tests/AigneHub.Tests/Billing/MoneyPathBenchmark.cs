@@ -2,6 +2,7 @@ using System.Diagnostics;
 using AigneHub.Api.Gateway;
 using AigneHub.Data.Billing;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Xunit.Abstractions;
 
 namespace AigneHub.Tests.Billing;
@@ -28,7 +29,7 @@ public sealed class MoneyPathBenchmark(ITestOutputHelper output)
             var recorder = host.Recorder;
             var estimate = new CallEstimate { PromptTokens = 500, MaxOutputTokens = 1000 };
             var result = BillingHost.Success(BillingHost.Gpt, 500, 700);
-            var database = host.Api.Services.GetRequiredService<BillingDatabase>();
+            var database = host.Api.Services.GetRequiredService<NpgsqlDataSource>();
 
             var start = new List<double>(Measured);
             var complete = new List<double>(Measured);
@@ -40,7 +41,7 @@ public sealed class MoneyPathBenchmark(ITestOutputHelper output)
                 var t1 = Stopwatch.GetTimestamp();
                 await recorder.CompleteAsync(ticket, result, CancellationToken.None);
                 var t2 = Stopwatch.GetTimestamp();
-                await using (var cmd = database.DataSource.CreateCommand("SELECT 1"))
+                await using (var cmd = database.CreateCommand("SELECT 1"))
                 {
                     await cmd.ExecuteScalarAsync();
                 }

@@ -11,7 +11,7 @@ public sealed class UsageApiTests
     public async Task Quota_trends_calls_and_export_report_my_usage_and_admins_see_everyone()
     {
         await using var host = await BillingHost.StartAsync();
-        var owner = await host.ScalarAsync<Guid>("SELECT \"Id\" FROM aignehub.users WHERE \"Role\" = 'Owner'");
+        var owner = await host.ScalarAsync<Guid>("SELECT id FROM aignehub.users WHERE role = 'Owner'");
         var other = await host.CreateUserAsync();
         await host.AddRateAsync(BillingHost.Gpt, "0.001", "0.002");
         await host.AddRateAsync(BillingHost.Claude, "0.01", "0.02");

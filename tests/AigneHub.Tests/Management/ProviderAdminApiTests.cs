@@ -102,7 +102,7 @@ public sealed class ProviderAdminApiTests
         {
             await connection.OpenAsync();
             await using var select = new NpgsqlCommand(
-                "SELECT row_to_json(c)::text, encode(c.\"EncryptedValue\", 'escape') FROM aignehub.provider_credentials c", connection);
+                "SELECT row_to_json(c)::text, encode(c.encrypted_value, 'escape') FROM aignehub.provider_credentials c", connection);
             await using var reader = await select.ExecuteReaderAsync();
             Assert.True(await reader.ReadAsync());
             var row = reader.GetString(0);
