@@ -11,7 +11,8 @@ namespace AigneHub.Data;
 /// <remarks>
 /// Add a migration from the repository root:
 /// <code>dotnet ef migrations add &lt;Name&gt; --project src/AigneHub.Data --startup-project src/AigneHub.Data</code>
-/// (the design-time factory below needs no running database).
+/// (the design-time factory needs no running database). Names are snake_case by convention
+/// (<see cref="DatabaseExtensions.ConfigureContext"/>): raw SQL writes them unquoted.
 /// </remarks>
 public sealed class AigneHubDbContext(DbContextOptions<AigneHubDbContext> options) : DbContext(options)
 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -45,10 +46,12 @@ public static class DatabaseExtensions
     }
 
     /// <summary>The context's options, the same at run time and at design time (migrations are generated from them):
-    /// snake_case names throughout, and everything in the schema's own schema, the migrations history included.</summary>
+    /// snake_case names throughout (but for EF Core's own history table, see <see cref="MigrationsHistory"/>), and
+    /// everything in the schema's own schema, the migrations history included.</summary>
     internal static void ConfigureContext(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
         options.UseNpgsql(dataSource, npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory", AigneHubDbContext.Schema))
-            .UseSnakeCaseNamingConvention();
+            .UseSnakeCaseNamingConvention()
+            .ReplaceService<IHistoryRepository, MigrationsHistory>();
 
     private static int ReadMaxPoolSize(IConfiguration configuration, int defaultMaxPoolSize)
     {

@@ -23,8 +23,8 @@ internal static class PostgresProcess
             // No Unix socket: no clash with a system cluster's /var/run/postgresql.
             "-c", "unix_socket_directories=",
             "-c", $"fsync={(fsync ? "on" : "off")}",
-            // Api and Worker replicas each keep a pool (EF Core's and the money path's); the default 100 is tight
-            // for a dev box running several, and for the test run, which starts many Api hosts on one server.
+            // Every Api and Worker keeps one pool (40 and 10 connections by default); the default 100 is tight for a
+            // dev box running several, and for the test run, which starts many Api hosts on one server.
             "-c", "max_connections=500"]);
         return args;
     }

@@ -82,4 +82,43 @@ public sealed class UsageApiTests
         using var anonymous = host.Api.CreateClient(bearer: null);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v2/usage/quota")).StatusCode);
     }
+
+    [Fact]
+    public async Task Export_streams_every_field_exactly_and_defuses_cells_a_spreadsheet_would_run()
+    {
+        await using var host = await BillingHost.StartAsync();
+        var user = Guid.NewGuid();
+        var (a, b, c) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        const string insert = """
+            INSERT INTO aignehub.model_calls (id, user_id, app_id, surface, provider, model, requested_model, type, status,
+                prompt_tokens, completion_tokens, cache_creation_tokens, cache_read_tokens, images, credits, billed, estimated,
+                duration_ms, gateway_ttfb_ms, error_reason, request_id, trace_id, created_at, completed_at)
+            VALUES
+            (@a, @u, 'app,"one"', 'v2', 'openai', 'gpt-x', 'openai/gpt-x', 'chat', 'success', 1000, 500, 3, 4, 0, 2.5, true, false,
+                1500, 40, NULL, 'req-1', '0af7651916cd43dd8448eb211c80319c', '2026-03-01T10:00:00.000001Z', '2026-03-01T10:00:01.5Z'),
+            (@b, @u, '-2+3', 'v2', NULL, NULL, '@SUM(A1)', 'image', 'processing', 0, 0, 0, 0, 2, 0, true, true,
+                NULL, NULL, E'first line\nsecond, "quoted"', '+cmd', E'\tx', '2026-03-01T11:00:00Z', NULL),
+            (@c, @u, '=HYPERLINK("http://x")', 'v2', 'anthropic', 'claude-x', 'anthropic/claude-x', 'chat', 'failed', 10, 0, 0, 0, 0,
+                0.0000000001, true, false, 2000, NULL, '=cmd|'' /C calc''!A0', E'\rline', NULL, '2026-03-01T12:00:00Z', '2026-03-01T12:00:02Z')
+            """;
+        await host.ScalarAsync<int>(insert, ("a", a), ("b", b), ("c", c), ("u", user));
+
+        using var export = await host.Owner.GetAsync($"/api/admin/model-calls/export?userId={user}");
+        Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+        Assert.Equal("text/csv", export.Content.Headers.ContentType!.MediaType);
+        Assert.True(export.Headers.TransferEncodingChunked, "written as it is read, not sized up front");
+
+        // Newest first. RFC 4180: a cell with a comma, quote, CR or LF is quoted, inner quotes doubled. A text cell
+        // starting with = + - @ TAB or CR gets a leading ' (and quotes), so a spreadsheet shows it instead of running it.
+        var expected =
+            "id,created_at,completed_at,status,provider,model,requested_model,type,user_id,app_id,prompt_tokens,completion_tokens," +
+            "cache_creation_tokens,cache_read_tokens,images,credits,estimated,duration_ms,gateway_ttfb_ms,error_reason,request_id,trace_id\n" +
+            $"{c},2026-03-01T12:00:00.0000000+00:00,2026-03-01T12:00:02.0000000+00:00,failed,anthropic,claude-x,anthropic/claude-x,chat,{user}," +
+            "\"'=HYPERLINK(\"\"http://x\"\")\",10,0,0,0,0,0.0000000001,false,2000,,\"'=cmd|' /C calc'!A0\",\"'\rline\",\n" +
+            $"{b},2026-03-01T11:00:00.0000000+00:00,,processing,,,\"'@SUM(A1)\",image,{user}," +
+            "\"'-2+3\",0,0,0,0,2,0,true,,,\"first line\nsecond, \"\"quoted\"\"\",\"'+cmd\",\"'\tx\"\n" +
+            $"{a},2026-03-01T10:00:00.0000010+00:00,2026-03-01T10:00:01.5000000+00:00,success,openai,gpt-x,openai/gpt-x,chat,{user}," +
+            "\"app,\"\"one\"\"\",1000,500,3,4,0,2.5,false,1500,40,,req-1,0af7651916cd43dd8448eb211c80319c\n";
+        Assert.Equal(expected, await export.Content.ReadAsStringAsync());
+    }
 }
