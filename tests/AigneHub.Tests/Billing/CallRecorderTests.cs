@@ -186,6 +186,27 @@ public sealed class CallRecorderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_reservation_covers_a_prompt_written_to_a_cache_that_costs_more_than_fresh_input()
+    {
+        await using var host = await BillingHost.StartAsync();
+        var user = await host.CreateUserAsync();
+        // Cache writes at 5× the input rate (Anthropic charges 1.25× and 2×).
+        await host.AddRateAsync(BillingHost.Claude, "0.001", "0.002", ""","cacheWriteRate":"0.005" """);
+        await host.GrantAsync(user, "10");
+
+        var ticket = await host.Recorder.StartAsync(BillingHost.Context(user, model: "anthropic/claude-test"), [BillingHost.Claude],
+            new CallEstimate { PromptTokens = 100, MaxOutputTokens = 1000 }, CancellationToken.None);
+        // 100 prompt tokens, all of which may be written to the cache, at 0.005, and 1000 output tokens at 0.002.
+        const decimal worstCase = (100 * 0.005m) + (1000 * 0.002m);
+        Assert.Equal(worstCase, (await host.AccountAsync(user)).Reserved);
+
+        await host.Recorder.CompleteAsync(ticket, BillingHost.Success(BillingHost.Claude, 100, 1000, cacheWrite: 100), CancellationToken.None);
+        var call = Assert.Single(await host.CallsAsync(user));
+        Assert.Equal(worstCase, call.Credits);
+        Assert.Equal(10m - worstCase, (await host.AccountAsync(user)).Balance);
+    }
+
+    [Fact]
     public async Task A_settlement_racing_the_stale_call_cleanup_settles_each_call_exactly_once()
     {
         await using var host = await BillingHost.StartAsync();
