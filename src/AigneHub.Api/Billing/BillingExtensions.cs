@@ -1,5 +1,4 @@
 using AigneHub.Api.Gateway;
-using AigneHub.Data.Billing;
 using Microsoft.Extensions.Options;
 
 namespace AigneHub.Api.Billing;

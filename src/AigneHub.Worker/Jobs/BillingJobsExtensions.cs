@@ -1,4 +1,3 @@
-using AigneHub.Data.Billing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +17,8 @@ public static class BillingJobsExtensions
         return builder;
     }
 
-    /// <summary>The jobs and what they need, without hosting them (tests run single ticks).</summary>
+    /// <summary>The jobs and what they need, without hosting them (tests run single ticks); their database is the
+    /// data source of <see cref="WorkerDataExtensions.AddWorkerData"/>.</summary>
     public static IServiceCollection AddBillingJobServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
