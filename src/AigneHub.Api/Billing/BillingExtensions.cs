@@ -1,4 +1,6 @@
 using AigneHub.Api.Gateway;
+using AigneHub.Contracts.Billing;
+using AigneHub.Contracts.Usage;
 using AigneHub.Data.Billing;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +29,12 @@ public static class BillingExtensions
         services.AddSingleton<IRateLimiter, RedisRateLimiter>();
         services.AddSingleton<CreditAccounts>();
         services.AddSingleton<ICallRecorder, CallRecorder>();
+        // The credits, rates and usage routes answer with the shared wire contracts' source-generated metadata.
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, BillingJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, UsageJsonContext.Default);
+        });
         return builder;
     }
 
