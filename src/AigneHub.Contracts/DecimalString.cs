@@ -15,7 +15,9 @@ public sealed class DecimalString : JsonConverter<decimal>
 {
     public override decimal Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
     {
-        JsonTokenType.Number => reader.GetDecimal(),
+        // TryGetDecimal, not GetDecimal: a number beyond decimal's range must be a JsonException (a bad value), not a
+        // FormatException escaping the serializer.
+        JsonTokenType.Number when reader.TryGetDecimal(out var d) => d,
         JsonTokenType.String when decimal.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
         _ => throw new JsonException($"Expected a decimal number or a decimal string, got {reader.TokenType}."),
     };
