@@ -35,6 +35,7 @@ internal sealed class JsonBody(JsonElement root)
         }
         // Read at most one byte more than allowed: a chunked body has no Content-Length to refuse it by.
         var buffer = ArrayPool<byte>.Shared.Rent(MaxBytes + 1);
+        ReadOnlyMemory<byte> json = default;
         try
         {
             var length = 0;
@@ -47,7 +48,7 @@ internal sealed class JsonBody(JsonElement root)
             {
                 return (null, TooLarge());
             }
-            var json = buffer.AsMemory(0, length);
+            json = buffer.AsMemory(0, length);
             if (json.Span.StartsWith("\uFEFF"u8))
             {
                 json = json[3..];
@@ -69,7 +70,8 @@ internal sealed class JsonBody(JsonElement root)
         }
         catch (JsonException ex)
         {
-            return (null, ApiErrors.BadRequest($"The request body is not valid JSON: {ex.Message}"));
+            var path = PathAtSyntaxError(json.Span);
+            return (null, ApiErrors.BadRequest($"The request body is not valid JSON: {ex.Message}", path));
         }
         finally
         {
@@ -137,6 +139,78 @@ internal sealed class JsonBody(JsonElement root)
                     : null;
             default:
                 return null;
+        }
+    }
+
+    /// <summary>
+    /// The field being read where the JSON text breaks off or goes wrong (<c>{"name":</c> → <c>name</c>), null when
+    /// that is the body as a whole; the document parser reports only a byte position.
+    /// </summary>
+    private static string? PathAtSyntaxError(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });
+        // One entry per open container: the property last named in an object, the element being read in an array.
+        var path = new List<(string? Name, int Index)>();
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.PropertyName when path.Count > 0:
+                        string name;
+                        try
+                        {
+                            name = reader.GetString() ?? "";
+                        }
+                        catch (InvalidOperationException)
+                        {
+                            name = "?";
+                        }
+                        path[^1] = (name, -1);
+                        break;
+                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                        path.Add((null, reader.TokenType == JsonTokenType.StartArray ? 0 : -1));
+                        break;
+                    case JsonTokenType.EndObject or JsonTokenType.EndArray when path.Count > 0:
+                        path.RemoveAt(path.Count - 1);
+                        Advance(path);
+                        break;
+                    default:
+                        Advance(path);
+                        break;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Where it threw is the answer.
+        }
+        if (path.Count == 0 || path[0].Index >= 0)
+        {
+            return null;
+        }
+        var text = new System.Text.StringBuilder();
+        foreach (var (name, index) in path)
+        {
+            if (index >= 0)
+            {
+                text.Append('[').Append(index).Append(']');
+            }
+            else if (name is not null)
+            {
+                text.Append(text.Length == 0 ? "" : ".").Append(name);
+            }
+        }
+        return text.Length == 0 ? null : text.ToString();
+
+        // A complete element of an array moves its index on, so the index names the element being read.
+        static void Advance(List<(string? Name, int Index)> path)
+        {
+            if (path.Count > 0 && path[^1].Index >= 0)
+            {
+                path[^1] = (null, path[^1].Index + 1);
+            }
         }
     }
 

@@ -13,7 +13,7 @@ public sealed class DecimalStringTests
     [InlineData("25.000", "25")]
     [InlineData("-3.2500", "-3.25")]
     [InlineData("0.0000000000000000000000000001", "0.0000000000000000000000000001")]
-    [InlineData("1000000000000.000000000000000001", "1000000000000.000000000000000001")]
+    [InlineData("1000000000000.0000000000000001", "1000000000000.0000000000000001")]
     public void Writes_the_shortest_plain_decimal_text(string value, string expected)
     {
         Assert.Equal(expected, DecimalString.Format(decimal.Parse(value, System.Globalization.CultureInfo.InvariantCulture)));
