@@ -24,8 +24,8 @@ public sealed class GatewayApiClient(HttpClient http)
         return list.Data.Select(m => m.Id).Order(StringComparer.Ordinal).ToList();
     }
 
-    public Task<ModelStatusDto> GetStatusAsync(string model, CancellationToken ct = default) =>
-        GetAsync(http, $"/api/v2/status?model={Uri.EscapeDataString(model)}", AdminJsonContext.Default.ModelStatusDto, ct);
+    public Task<ModelStatusResponse> GetStatusAsync(string model, CancellationToken ct = default) =>
+        GetAsync(http, $"/api/v2/status?model={Uri.EscapeDataString(model)}", ManagementJsonContext.Default.ModelStatusResponse, ct);
 
     /// <summary>
     /// Streams a chat completion, yielding each delta as soon as its SSE event arrives (never buffering the whole

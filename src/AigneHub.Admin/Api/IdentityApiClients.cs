@@ -8,23 +8,26 @@ namespace AigneHub.Admin.Api;
 /// </summary>
 public sealed class AuthApiClient(HttpClient http)
 {
-    public Task<LoginResponse> LoginAsync(string email, string password, CancellationToken ct = default) =>
+    /// <summary>What the sign-in page offers until (or unless) the Api says more.</summary>
+    public static readonly AuthMethodsResponse PasswordOnly = new(true, false, new OidcMethodResponse(false, null));
+
+    public Task<SessionResponse> LoginAsync(string email, string password, CancellationToken ct = default) =>
         SendJsonAsync(http, HttpMethod.Post, "/api/auth/login", new LoginRequest(email, password),
-            AdminJsonContext.Default.LoginRequest, AdminJsonContext.Default.LoginResponse, ct);
+            IdentityJsonContext.Default.LoginRequest, IdentityJsonContext.Default.SessionResponse, ct);
 
     /// <summary>A single-use, 5-minute message for the DID's key to sign.</summary>
-    public Task<WalletChallengeDto> WalletChallengeAsync(string did, CancellationToken ct = default) =>
+    public Task<WalletChallengeResponse> WalletChallengeAsync(string did, CancellationToken ct = default) =>
         SendJsonAsync(http, HttpMethod.Post, "/api/auth/wallet/challenge", new WalletChallengeRequest(did),
-            AdminJsonContext.Default.WalletChallengeRequest, AdminJsonContext.Default.WalletChallengeDto, ct);
+            IdentityJsonContext.Default.WalletChallengeRequest, IdentityJsonContext.Default.WalletChallengeResponse, ct);
 
-    public Task<LoginResponse> WalletVerifyAsync(string did, string nonce, string signature, CancellationToken ct = default) =>
+    public Task<SessionResponse> WalletVerifyAsync(string did, string nonce, string signature, CancellationToken ct = default) =>
         SendJsonAsync(http, HttpMethod.Post, "/api/auth/wallet/verify", new WalletVerifyRequest(did, nonce, signature),
-            AdminJsonContext.Default.WalletVerifyRequest, AdminJsonContext.Default.LoginResponse, ct);
+            IdentityJsonContext.Default.WalletVerifyRequest, IdentityJsonContext.Default.SessionResponse, ct);
 
     /// <summary>Hands the ID token of a completed OpenID Connect sign-in to the Api, which validates it itself.</summary>
-    public Task<LoginResponse> OidcExchangeAsync(string idToken, CancellationToken ct = default) =>
+    public Task<SessionResponse> OidcExchangeAsync(string idToken, CancellationToken ct = default) =>
         SendJsonAsync(http, HttpMethod.Post, "/api/auth/oidc/exchange", new OidcExchangeRequest(idToken),
-            AdminJsonContext.Default.OidcExchangeRequest, AdminJsonContext.Default.LoginResponse, ct);
+            IdentityJsonContext.Default.OidcExchangeRequest, IdentityJsonContext.Default.SessionResponse, ct);
 
     /// <summary>Revokes the session token. The caller passes it because the cookie is being cleared as we go.</summary>
     public async Task LogoutAsync(string token, CancellationToken ct = default)
@@ -36,15 +39,15 @@ public sealed class AuthApiClient(HttpClient http)
     }
 
     /// <summary>Which extra sign-in methods are configured; none when the Api does not say.</summary>
-    public async Task<AuthMethodsDto> GetMethodsAsync(CancellationToken ct = default)
+    public async Task<AuthMethodsResponse> GetMethodsAsync(CancellationToken ct = default)
     {
         try
         {
-            return await GetAsync(http, "/api/auth/methods", AdminJsonContext.Default.AuthMethodsDto, ct);
+            return await GetAsync(http, "/api/auth/methods", IdentityJsonContext.Default.AuthMethodsResponse, ct);
         }
         catch (ApiException)
         {
-            return AuthMethodsDto.PasswordOnly;
+            return PasswordOnly;
         }
     }
 }
@@ -52,37 +55,37 @@ public sealed class AuthApiClient(HttpClient http)
 /// <summary>Users, access keys, apps and the CLI connect flow (<c>/api/admin/users</c>, <c>/api/v2/access-keys</c>, ...).</summary>
 public sealed class IdentityApiClient(HttpClient http)
 {
-    public Task<UserDto> GetMeAsync(CancellationToken ct = default) =>
-        GetAsync(http, "/api/v2/me", AdminJsonContext.Default.UserDto, ct);
+    public Task<UserResponse> GetMeAsync(CancellationToken ct = default) =>
+        GetAsync(http, "/api/v2/me", IdentityJsonContext.Default.UserResponse, ct);
 
-    public Task<List<UserDto>> ListUsersAsync(CancellationToken ct = default) =>
-        GetAsync(http, "/api/admin/users", AdminJsonContext.Default.ListUserDto, ct);
+    public Task<List<UserResponse>> ListUsersAsync(CancellationToken ct = default) =>
+        GetAsync(http, "/api/admin/users", IdentityJsonContext.Default.ListUserResponse, ct);
 
-    public Task<UserDto> CreateUserAsync(CreateUserRequest body, CancellationToken ct = default) =>
-        SendJsonAsync(http, HttpMethod.Post, "/api/admin/users", body, AdminJsonContext.Default.CreateUserRequest, AdminJsonContext.Default.UserDto, ct);
+    public Task<UserResponse> CreateUserAsync(CreateUserRequest body, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Post, "/api/admin/users", body, IdentityJsonContext.Default.CreateUserRequest, IdentityJsonContext.Default.UserResponse, ct);
 
-    public Task<UserDto> UpdateUserAsync(Guid id, UpdateUserRequest body, CancellationToken ct = default) =>
-        SendJsonAsync(http, HttpMethod.Patch, $"/api/admin/users/{id}", body, AdminJsonContext.Default.UpdateUserRequest, AdminJsonContext.Default.UserDto, ct);
+    public Task<UserResponse> UpdateUserAsync(Guid id, UpdateUserRequest body, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Patch, $"/api/admin/users/{id}", body, IdentityJsonContext.Default.UpdateUserRequest, IdentityJsonContext.Default.UserResponse, ct);
 
-    public Task<List<AccessKeyDto>> ListMyKeysAsync(CancellationToken ct = default) =>
-        GetAsync(http, "/api/v2/access-keys", AdminJsonContext.Default.ListAccessKeyDto, ct);
+    public Task<List<AccessKeyResponse>> ListMyKeysAsync(CancellationToken ct = default) =>
+        GetAsync(http, "/api/v2/access-keys", IdentityJsonContext.Default.ListAccessKeyResponse, ct);
 
-    public Task<CreatedAccessKeyDto> CreateMyKeyAsync(CreateAccessKeyRequest body, CancellationToken ct = default) =>
-        SendJsonAsync(http, HttpMethod.Post, "/api/v2/access-keys", body, AdminJsonContext.Default.CreateAccessKeyRequest,
-            AdminJsonContext.Default.CreatedAccessKeyDto, ct);
+    public Task<CreatedAccessKeyResponse> CreateMyKeyAsync(CreateAccessKeyRequest body, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Post, "/api/v2/access-keys", body, IdentityJsonContext.Default.CreateAccessKeyRequest,
+            IdentityJsonContext.Default.CreatedAccessKeyResponse, ct);
 
     public Task RevokeMyKeyAsync(Guid id, CancellationToken ct = default) =>
         SendAsync(http, HttpMethod.Delete, $"/api/v2/access-keys/{id}", ct);
 
-    public Task<List<AppDto>> ListAppsAsync(CancellationToken ct = default) =>
-        GetAsync(http, "/api/admin/apps", AdminJsonContext.Default.ListAppDto, ct);
+    public Task<List<AppResponse>> ListAppsAsync(CancellationToken ct = default) =>
+        GetAsync(http, "/api/admin/apps", IdentityJsonContext.Default.ListAppResponse, ct);
 
-    public Task<CreatedAppDto> CreateAppAsync(CreateAppRequest body, CancellationToken ct = default) =>
-        SendJsonAsync(http, HttpMethod.Post, "/api/admin/apps", body, AdminJsonContext.Default.CreateAppRequest, AdminJsonContext.Default.CreatedAppDto, ct);
+    public Task<CreatedAppResponse> CreateAppAsync(CreateAppRequest body, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Post, "/api/admin/apps", body, IdentityJsonContext.Default.CreateAppRequest, IdentityJsonContext.Default.CreatedAppResponse, ct);
 
-    public Task<SubscriptionDto> SetSubscriptionAsync(Guid appId, SetSubscriptionRequest body, CancellationToken ct = default) =>
-        SendJsonAsync(http, HttpMethod.Put, $"/api/admin/apps/{appId}/subscription", body, AdminJsonContext.Default.SetSubscriptionRequest,
-            AdminJsonContext.Default.SubscriptionDto, ct);
+    public Task<SubscriptionResponse> SetSubscriptionAsync(Guid appId, SetSubscriptionRequest body, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Put, $"/api/admin/apps/{appId}/subscription", body, IdentityJsonContext.Default.SetSubscriptionRequest,
+            IdentityJsonContext.Default.SubscriptionResponse, ct);
 
     /// <summary>Approves a CLI's pending connect session: the Api then hands the CLI a new key for the signed-in user.</summary>
     public Task ApproveConnectAsync(string sessionId, CancellationToken ct = default) =>

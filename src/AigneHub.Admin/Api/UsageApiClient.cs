@@ -10,17 +10,17 @@ namespace AigneHub.Admin.Api;
 /// </summary>
 public sealed class UsageApiClient(HttpClient http)
 {
-    public Task<QuotaDto> GetQuotaAsync(CancellationToken ct = default) =>
-        GetAsync(http, "/api/v2/usage/quota", AdminJsonContext.Default.QuotaDto, ct);
+    public Task<QuotaResponse> GetQuotaAsync(CancellationToken ct = default) =>
+        GetAsync(http, "/api/v2/usage/quota", UsageJsonContext.Default.QuotaResponse, ct);
 
     /// <param name="granularity"><c>hour</c> or <c>day</c>.</param>
-    public Task<TrendsDto> GetTrendsAsync(bool admin, CallFilter filter, string granularity, int timeZoneOffsetMinutes, CancellationToken ct = default) =>
+    public Task<TrendsResponse> GetTrendsAsync(bool admin, CallFilter filter, string granularity, int timeZoneOffsetMinutes, CancellationToken ct = default) =>
         GetAsync(http, Url(admin, "usage/trends", filter, ("granularity", granularity),
-            ("timezoneOffset", timeZoneOffsetMinutes.ToString(CultureInfo.InvariantCulture))), AdminJsonContext.Default.TrendsDto, ct);
+            ("timezoneOffset", timeZoneOffsetMinutes.ToString(CultureInfo.InvariantCulture))), UsageJsonContext.Default.TrendsResponse, ct);
 
-    public Task<PagedDto<ModelCallDto>> ListCallsAsync(bool admin, CallFilter filter, int page, int pageSize, CancellationToken ct = default) =>
+    public Task<PagedResponse<ModelCallResponse>> ListCallsAsync(bool admin, CallFilter filter, int page, int pageSize, CancellationToken ct = default) =>
         GetAsync(http, Url(admin, "model-calls", filter, ("page", page.ToString(CultureInfo.InvariantCulture)),
-            ("pageSize", pageSize.ToString(CultureInfo.InvariantCulture))), AdminJsonContext.Default.PagedDtoModelCallDto, ct);
+            ("pageSize", pageSize.ToString(CultureInfo.InvariantCulture))), UsageJsonContext.Default.PagedResponseModelCallResponse, ct);
 
     /// <summary>The CSV export as bytes (the Api caps it at 10,000 rows).</summary>
     public async Task<byte[]> ExportCallsAsync(bool admin, CallFilter filter, CancellationToken ct = default)
@@ -57,4 +57,17 @@ public sealed class UsageApiClient(HttpClient http)
         }
         return $"{Prefix(admin)}/{path}{query}";
     }
+}
+
+/// <summary>Filters of the call log and of the usage charts, as query parameters; null means "any".</summary>
+public sealed record CallFilter
+{
+    public DateTimeOffset? From { get; init; }
+    public DateTimeOffset? To { get; init; }
+    public string? Status { get; init; }
+    public string? Model { get; init; }
+    public string? Type { get; init; }
+    public string? Provider { get; init; }
+    public string? AppId { get; init; }
+    public Guid? UserId { get; init; }
 }

@@ -94,7 +94,7 @@ public static class AdminAuthExtensions
         {
             return Results.Redirect(SignInUrl(back, "Enter your email and password."));
         }
-        LoginResponse login;
+        SessionResponse login;
         try
         {
             login = await auth.LoginAsync(email.Trim(), password, ct);
@@ -115,7 +115,7 @@ public static class AdminAuthExtensions
         {
             return Results.Redirect(WalletSignInUrl(back, "Ask for a message, sign it and paste the signature."));
         }
-        LoginResponse login;
+        SessionResponse login;
         try
         {
             login = await auth.WalletVerifyAsync(did.Trim(), nonce.Trim(), signature.Trim(), ct);
@@ -139,7 +139,7 @@ public static class AdminAuthExtensions
     }
 
     /// <summary>The Admin's cookie principal for an Api session: the token rides inside the encrypted cookie.</summary>
-    internal static ClaimsPrincipal PrincipalFor(LoginResponse login) => new(new ClaimsIdentity(
+    internal static ClaimsPrincipal PrincipalFor(SessionResponse login) => new(new ClaimsIdentity(
         [
             new Claim(AdminClaims.UserId, login.User.Id.ToString()),
             new Claim(ClaimTypes.NameIdentifier, login.User.Id.ToString()),
@@ -150,7 +150,7 @@ public static class AdminAuthExtensions
         ], CookieAuthenticationDefaults.AuthenticationScheme, ClaimTypes.Name, ClaimTypes.Role));
 
     /// <summary>Sets the session cookie properties; the cookie must not outlive the session it carries.</summary>
-    internal static void ApplySession(AuthenticationProperties properties, LoginResponse login)
+    internal static void ApplySession(AuthenticationProperties properties, SessionResponse login)
     {
         properties.IsPersistent = false;
         if (login.ExpiresAt is { } expires)
@@ -164,7 +164,7 @@ public static class AdminAuthExtensions
         returnUrl == "/" && !principal.IsAdmin() ? "/me/usage" : returnUrl;
 
     /// <summary>Every sign-in method ends here: one cookie shape whatever proved the person's identity.</summary>
-    internal static async Task<string> SignInAsync(HttpContext context, LoginResponse login, string returnUrl)
+    internal static async Task<string> SignInAsync(HttpContext context, SessionResponse login, string returnUrl)
     {
         var principal = PrincipalFor(login);
         var properties = new AuthenticationProperties();

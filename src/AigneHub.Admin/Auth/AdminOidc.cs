@@ -111,7 +111,7 @@ public static class AdminOidcExtensions
             return;
         }
         var auth = context.HttpContext.RequestServices.GetRequiredService<AuthApiClient>();
-        LoginResponse login;
+        SessionResponse login;
         try
         {
             login = await auth.OidcExchangeAsync(idToken, context.HttpContext.RequestAborted);

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
 namespace AigneHub.Admin.Billing;
 
 /// <summary>
@@ -22,6 +25,19 @@ public static class RateMath
         "video" => "per second",
         _ => "per unit",
     };
+
+    /// <summary>The unit costs stored on a rate (an object of decimal strings), or null when it has none or they are unreadable.</summary>
+    public static UnitCosts? UnitCostsOf(JsonObject? stored)
+    {
+        try
+        {
+            return stored?.Deserialize(BillingJsonContext.Default.UnitCosts) is { } costs && (costs.Input is not null || costs.Output is not null) ? costs : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Credits per unit from the provider's price per unit, a margin in percent and the price of one credit.</summary>
     public static decimal RateFor(decimal unitCost, decimal marginPercent, decimal creditPrice)

@@ -1,5 +1,3 @@
-using AigneHub.Admin.Api;
-
 namespace AigneHub.Admin.Usage;
 
 public enum UsageMetric
@@ -14,11 +12,11 @@ public enum UsageMetric
 /// <summary>Totals of a period and their change against the period before it, as the analytics page shows them.</summary>
 public sealed record UsageTotals(long Calls, decimal Credits, long Tokens, double? AvgDurationMs, double? AvgTtfbMs)
 {
-    public static UsageTotals Of(IReadOnlyCollection<TrendBucketDto> buckets)
+    public static UsageTotals Of(IReadOnlyCollection<TrendBucket> buckets)
     {
         var calls = buckets.Sum(b => b.Calls);
         // Averages are weighted by calls: a quiet hour must not count as much as a busy one.
-        double? Weighted(Func<TrendBucketDto, double?> pick)
+        double? Weighted(Func<TrendBucket, double?> pick)
         {
             var withValue = buckets.Where(b => pick(b) is not null && b.Calls > 0).ToList();
             var weight = withValue.Sum(b => b.Calls);
@@ -27,12 +25,12 @@ public sealed record UsageTotals(long Calls, decimal Credits, long Tokens, doubl
         return new UsageTotals(calls, buckets.Sum(b => b.Credits), buckets.Sum(BucketTokens), Weighted(b => b.AvgDurationMs), Weighted(b => b.P50TtfbMs));
     }
 
-    public static long BucketTokens(TrendBucketDto b) => b.TotalTokens ?? (b.PromptTokens ?? 0) + (b.CompletionTokens ?? 0);
+    public static long BucketTokens(TrendBucket b) => b.PromptTokens + b.CompletionTokens;
 
     /// <summary>Relative change from <paramref name="previous"/> to <paramref name="current"/>; null when there is no base.</summary>
     public static double? Change(double current, double previous) => previous == 0 ? null : (current - previous) / previous;
 
-    public static double Value(TrendBucketDto b, UsageMetric metric) => metric switch
+    public static double Value(TrendBucket b, UsageMetric metric) => metric switch
     {
         UsageMetric.Calls => b.Calls,
         UsageMetric.Credits => (double)b.Credits,

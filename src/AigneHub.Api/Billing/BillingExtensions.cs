@@ -1,4 +1,6 @@
 using AigneHub.Api.Gateway;
+using AigneHub.Contracts.Billing;
+using AigneHub.Contracts.Usage;
 using Microsoft.Extensions.Options;
 
 namespace AigneHub.Api.Billing;
@@ -25,6 +27,12 @@ public static class BillingExtensions
         services.AddSingleton<IRateLimiter, RedisRateLimiter>();
         services.AddSingleton<CreditAccounts>();
         services.AddSingleton<ICallRecorder, CallRecorder>();
+        // The credits, rates and usage routes answer with the shared wire contracts' source-generated metadata.
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, BillingJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, UsageJsonContext.Default);
+        });
         return builder;
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Contracts.Billing;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using AigneHub.Data.Identity;
@@ -9,22 +10,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace AigneHub.Api.Billing;
-
-/// <summary>A balance. <see cref="Grants"/> is what the live grants hold per category; <see cref="ExpiringSoon"/> how
-/// much of it lapses within <see cref="CreditAccounts.ExpiringSoonDays"/> days.</summary>
-public sealed record CreditsResponse(string Balance, string Reserved, string Available, string Currency, string? PaymentLink,
-    GrantTotals Grants, ExpiringCredits ExpiringSoon);
-
-public sealed record GrantTotals(string Paid, string Promotional);
-
-public sealed record ExpiringCredits(string Amount, int WithinDays, DateTimeOffset? NextExpiresAt);
-
-public sealed record LedgerEntryResponse(Guid Id, string Amount, string Kind, Guid? ModelCallId, Guid? GrantId, string? Description, DateTimeOffset CreatedAt);
-
-public sealed record PagedResponse<T>(IReadOnlyList<T> Items, int Page, int PageSize, long Total);
-
-public sealed record GrantResponse(Guid Id, Guid UserId, string Amount, string Remaining, string Category, string Source, string? Note,
-    DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// A user's credits (<c>/api/v2/credits</c>) and the admin's grants (<c>/api/admin/users/{id}/credits</c>).
@@ -101,10 +86,10 @@ public static class CreditsApi
     private static async Task<Results<Created<GrantResponse>, JsonHttpResult<ErrorEnvelope>>> GrantAsync(
         Guid id, HttpRequest request, ClaimsPrincipal admin, AigneHubDbContext db, CreditAccounts accounts, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (body, errors) = await JsonBody.ReadAsync(request, cancellationToken);
+        var (body, error) = await JsonBody.ReadAsync(request);
         if (body is null)
         {
-            return ApiErrors.BadRequest(errors!);
+            return error!;
         }
         var amount = body.Decimal("amount", required: true, min: 0, max: 1_000_000_000_000m, maxScale: CreditFormula.Decimals);
         if (amount == 0)
@@ -132,8 +117,8 @@ public static class CreditsApi
             return UserNotFound(id);
         }
         var grant = await accounts.GrantAsync(id, amount!.Value, category, expiresAt, note, admin.GetUserId(), cancellationToken);
-        return TypedResults.Created($"/api/admin/users/{id}/credits", new GrantResponse(grant.Id, grant.UserId, BillingModel.Format(grant.Amount),
-            BillingModel.Format(grant.Remaining), BillingModel.Word(grant.Category), grant.Source, grant.Note, grant.ExpiresAt, grant.CreatedAt));
+        return TypedResults.Created($"/api/admin/users/{id}/credits", new GrantResponse(grant.Id, grant.UserId, grant.Amount,
+            grant.Remaining, BillingModel.Word(grant.Category), grant.Source, grant.Note, grant.ExpiresAt, grant.CreatedAt));
     }
 
     private static async Task<IResult> TransactionsAsync(AigneHubDbContext db, Guid userId, int page, int pageSize, CancellationToken cancellationToken)
@@ -150,18 +135,18 @@ public static class CreditsApi
         var total = await query.LongCountAsync(cancellationToken);
         var rows = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id)
             .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
-        var items = rows.Select(e => new LedgerEntryResponse(e.Id, BillingModel.Format(e.Amount), BillingModel.Word(e.Kind), e.ModelCallId, e.GrantId, e.Description, e.CreatedAt)).ToList();
+        var items = rows.Select(e => new LedgerEntryResponse(e.Id, e.Amount, BillingModel.Word(e.Kind), e.ModelCallId, e.GrantId, e.Description, e.CreatedAt)).ToList();
         return TypedResults.Ok(new PagedResponse<LedgerEntryResponse>(items, page, pageSize, total));
     }
 
     private static JsonHttpResult<ErrorEnvelope> UserNotFound(Guid id) => ApiErrors.NotFound($"User '{id}' not found.");
 
     private static CreditsResponse ToResponse(CreditBalance balance, BillingOptions options) => new(
-        BillingModel.Format(balance.Balance),
-        BillingModel.Format(balance.Reserved),
-        BillingModel.Format(balance.Available),
+        balance.Balance,
+        balance.Reserved,
+        balance.Available,
         "credits",
         options.PaymentLink,
-        new GrantTotals(BillingModel.Format(balance.Paid), BillingModel.Format(balance.Promotional)),
-        new ExpiringCredits(BillingModel.Format(balance.ExpiringSoon), CreditAccounts.ExpiringSoonDays, balance.NextExpiry));
+        new GrantTotals(balance.Paid, balance.Promotional),
+        new ExpiringCredits(balance.ExpiringSoon, CreditAccounts.ExpiringSoonDays, balance.NextExpiry));
 }

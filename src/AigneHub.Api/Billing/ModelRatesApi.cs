@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers;
+using AigneHub.Contracts.Billing;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -11,14 +12,6 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace AigneHub.Api.Billing;
-
-public sealed record ModelRateResponse(
-    Guid Id, string Provider, string Model, string Type, string InputRate, string OutputRate, string? CacheWriteRate,
-    string? CacheReadRate, JsonObject? UnitCosts, JsonObject? Metadata, bool Deprecated, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
-
-public sealed record ModelRateHistoryResponse(
-    Guid Id, Guid RateId, string Change, string Provider, string Model, string Type, string InputRate, string OutputRate,
-    string? CacheWriteRate, string? CacheReadRate, JsonObject? UnitCosts, JsonObject? Metadata, bool Deprecated, Guid? ChangedBy, DateTimeOffset ChangedAt);
 
 /// <summary>Turns a provider's price into a credit rate.</summary>
 public static class RateMargins
@@ -74,10 +67,10 @@ public static class ModelRatesApi
     private static async Task<Results<Created<ModelRateResponse>, JsonHttpResult<ErrorEnvelope>>> CreateAsync(
         HttpRequest request, ClaimsPrincipal admin, AigneHubDbContext db, IRateCatalog catalog, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (body, errors) = await JsonBody.ReadAsync(request, cancellationToken);
+        var (body, error) = await JsonBody.ReadAsync(request);
         if (body is null)
         {
-            return ApiErrors.BadRequest(errors!);
+            return error!;
         }
         var now = time.GetUtcNow();
         var rate = new ModelRate { Provider = "", Model = "", CreatedAt = now, UpdatedAt = now };
@@ -98,10 +91,10 @@ public static class ModelRatesApi
     private static async Task<Results<Ok<ModelRateResponse>, JsonHttpResult<ErrorEnvelope>>> UpdateAsync(
         Guid id, HttpRequest request, ClaimsPrincipal admin, AigneHubDbContext db, IRateCatalog catalog, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (body, errors) = await JsonBody.ReadAsync(request, cancellationToken);
+        var (body, error) = await JsonBody.ReadAsync(request);
         if (body is null)
         {
-            return ApiErrors.BadRequest(errors!);
+            return error!;
         }
         var rate = await db.Set<ModelRate>().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (rate is null)
@@ -143,8 +136,8 @@ public static class ModelRatesApi
         var rows = await db.Set<ModelRateHistory>().AsNoTracking().Where(h => h.RateId == id)
             .OrderByDescending(h => h.ChangedAt).ThenByDescending(h => h.Id).ToListAsync(cancellationToken);
         return TypedResults.Ok(rows.Select(h => new ModelRateHistoryResponse(h.Id, h.RateId, BillingModel.Word(h.Change), h.Provider, h.Model,
-            BillingModel.Word(h.Type), BillingModel.Format(h.InputRate), BillingModel.Format(h.OutputRate), FormatOrNull(h.CacheWriteRate),
-            FormatOrNull(h.CacheReadRate), h.UnitCosts, h.Metadata, h.Deprecated, h.ChangedBy, h.ChangedAt)).ToList());
+            BillingModel.Word(h.Type), h.InputRate, h.OutputRate, h.CacheWriteRate,
+            h.CacheReadRate, h.UnitCosts, h.Metadata, h.Deprecated, h.ChangedBy, h.ChangedAt)).ToList());
     }
 
     /// <summary>
@@ -252,8 +245,6 @@ public static class ModelRatesApi
     private static JsonHttpResult<ErrorEnvelope> RateNotFound(Guid id) => ApiErrors.NotFound($"Model rate '{id}' not found.");
 
     private static ModelRateResponse ToResponse(ModelRate r) => new(r.Id, r.Provider, r.Model, BillingModel.Word(r.Type),
-        BillingModel.Format(r.InputRate), BillingModel.Format(r.OutputRate), FormatOrNull(r.CacheWriteRate), FormatOrNull(r.CacheReadRate),
+        r.InputRate, r.OutputRate, r.CacheWriteRate, r.CacheReadRate,
         r.UnitCosts, r.Metadata, r.Deprecated, r.CreatedAt, r.UpdatedAt);
-
-    private static string? FormatOrNull(decimal? value) => value is { } v ? BillingModel.Format(v) : null;
 }

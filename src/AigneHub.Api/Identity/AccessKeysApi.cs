@@ -1,26 +1,12 @@
 using System.Security.Claims;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Contracts.Identity;
 using AigneHub.Data;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace AigneHub.Api.Identity;
-
-public sealed record CreateAccessKeyRequest(string? Name, DateTimeOffset? ExpiresAt);
-
-/// <summary>The only time the secret is shown.</summary>
-public sealed record CreatedAccessKeyResponse(Guid Id, string Key, string Prefix, string? Name, DateTimeOffset? ExpiresAt);
-
-public sealed record AccessKeyResponse(
-    Guid Id,
-    string Prefix,
-    string? Name,
-    string Kind,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset? ExpiresAt,
-    DateTimeOffset? RevokedAt,
-    DateTimeOffset? LastUsedAt);
 
 /// <summary>Self-service for members: <c>/api/v2/access-keys</c> (my keys) and <c>/api/v2/me</c>.</summary>
 public static class AccessKeysApi

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Contracts.Identity;
 using AigneHub.Data;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -7,18 +8,6 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace AigneHub.Api.Identity;
-
-public sealed record CreateAppRequest(string? Name, string? PublicKey);
-
-public sealed record CreatedAppResponse(Guid AppId, string Name, string PublicKey);
-
-public sealed record SetSubscriptionRequest(string? Status, DateTimeOffset? CurrentPeriodEnd);
-
-public sealed record SubscriptionResponse(string Status, DateTimeOffset CurrentPeriodEnd);
-
-public sealed record AppResponse(Guid AppId, string Name, string PublicKey, DateTimeOffset CreatedAt, SubscriptionResponse? Subscription);
-
-public sealed record WhoAmIResponse(Guid AppId, string? UserDid, SubscriptionResponse? Subscription);
 
 /// <summary>
 /// <c>/api/admin/apps</c>: v1 components (name + Ed25519 public key) and their subscriptions; and

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Contracts.Identity;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -8,12 +9,6 @@ using Npgsql;
 using StackExchange.Redis;
 
 namespace AigneHub.Api.Identity;
-
-public sealed record OidcExchangeRequest(string? IdToken);
-
-public sealed record AuthMethodsResponse(bool Password, bool Wallet, OidcMethodResponse Oidc);
-
-public sealed record OidcMethodResponse(bool Enabled, string? DisplayName);
 
 /// <summary>
 /// OpenID Connect sign-in, Api half: the Admin runs the browser flow and hands the ID token here; this side validates

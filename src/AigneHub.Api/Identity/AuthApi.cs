@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Contracts.Identity;
 using AigneHub.Data;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,17 +13,6 @@ using Npgsql;
 using StackExchange.Redis;
 
 namespace AigneHub.Api.Identity;
-
-public sealed record LoginRequest(string? Email, string? Password);
-
-/// <summary>A sign-in session: the token is a Bearer credential (shown once) until <see cref="ExpiresAt"/> or logout.</summary>
-public sealed record SessionResponse(string Token, DateTimeOffset ExpiresAt, UserResponse User);
-
-public sealed record WalletChallengeRequest(string? Did);
-
-public sealed record WalletChallengeResponse(string Nonce, string Message, DateTimeOffset ExpiresAt);
-
-public sealed record WalletVerifyRequest(string? Did, string? Nonce, string? Signature);
 
 /// <summary>Dependencies of the identity routes (a scoped service: it holds the DbContext).</summary>
 public sealed class IdentityServices(

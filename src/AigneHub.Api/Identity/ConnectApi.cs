@@ -2,17 +2,12 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Contracts.Identity;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using StackExchange.Redis;
 
 namespace AigneHub.Api.Identity;
-
-public sealed record ConnectSessionResponse(string Id, string Url, DateTimeOffset ExpiresAt);
-
-public sealed record ConnectStatusResponse(string Status, string? Key);
-
-public sealed record ConnectApprovedResponse(string Status, Guid KeyId, string Prefix);
 
 /// <summary>
 /// The CLI connect flow. The CLI creates a pending session (anonymous) and opens <c>url</c> in a browser; the

@@ -1,3 +1,4 @@
+using AigneHub.Contracts.Identity;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Contracts.Identity;
 using AigneHub.Data;
 using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,23 +10,14 @@ using Npgsql;
 
 namespace AigneHub.Api.Identity;
 
-public sealed record CreateUserRequest(string? Email, string? DisplayName, string? Role, string? Password);
-
-public sealed record UpdateUserRequest(string? Role, bool? Disabled, string? DisplayName);
-
-public sealed record UserResponse(
-    Guid Id,
-    string Email,
-    string? DisplayName,
-    string? Did,
-    string Role,
-    bool Disabled,
-    bool HasPassword,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset? LastSeenAt)
+internal static class UserResponses
 {
-    public static UserResponse From(User u) =>
-        new(u.Id, u.Email, u.DisplayName, u.Did, RoleNames.Of(u.Role), u.Disabled, u.PasswordHash is not null, u.CreatedAt, u.LastSeenAt);
+    extension(UserResponse)
+    {
+        /// <summary>A user as the wire shows them (never the password hash, only whether there is one).</summary>
+        public static UserResponse From(User u) =>
+            new(u.Id, u.Email, u.DisplayName, u.Did, RoleNames.Of(u.Role), u.Disabled, u.PasswordHash is not null, u.CreatedAt, u.LastSeenAt);
+    }
 }
 
 /// <summary>

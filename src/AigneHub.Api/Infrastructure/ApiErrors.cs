@@ -6,28 +6,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace AigneHub.Api.Infrastructure;
 
 /// <summary>
-/// The error body of every management route (identity, providers, billing, usage) and of 401/403/402 answers:
-/// <c>{"error":{"message","type","param"}}</c>. It coincides with OpenAI's, so gateway clients parse it too; the
-/// gateway's own protocol-specific refusals are written by <c>Gateway.ErrorShapes</c>.
+/// Writes the error body of every management route (identity, providers, billing, usage) and of 401/403/402 answers,
+/// <see cref="ErrorEnvelope"/> (<c>{"error":{"message","type","param"}}</c>); the gateway's own protocol-specific
+/// refusals are written by <c>Gateway.ErrorShapes</c>.
 /// </summary>
-public sealed record ErrorEnvelope(ErrorBody Error);
-
-/// <summary><paramref name="Param"/> names the offending request field; it is always present, null when no single
-/// field is at fault.</summary>
-public sealed record ErrorBody(string Message, string Type, string? Param);
-
-public static class ErrorTypes
-{
-    public const string InvalidRequest = "invalid_request_error";
-    public const string Authentication = "authentication_error";
-    public const string Permission = "permission_error";
-    public const string NotFound = "not_found_error";
-    public const string Conflict = "conflict_error";
-    public const string RateLimit = "rate_limit_error";
-    public const string Subscription = "subscription_error";
-    public const string Unavailable = "service_unavailable_error";
-}
-
 public static class ApiErrors
 {
     /// <summary>The key under which a collected problem concerns the body as a whole rather than one field.</summary>
@@ -74,27 +56,15 @@ public static class ApiErrors
     }
 
     /// <summary>
-    /// Reads a JSON body with its source-generated contract. A missing body, malformed JSON or a wrong type is a 400
-    /// in our error shape naming the field (from the reader's path) — the framework's own binding failure would
-    /// answer with an empty 400.
+    /// Reads a management body (<see cref="JsonBody.ReadAsync"/>) into its source-generated contract. Every failure
+    /// is a 400 in our error shape naming the field where there is one; the framework's own binding failure would
+    /// answer with an empty 400, and a string Postgres cannot store would answer with a 500.
     /// </summary>
     public static async Task<(T? Body, JsonHttpResult<ErrorEnvelope>? Error)> ReadBodyAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
         where T : class
     {
-        if (request.ContentLength == 0)
-        {
-            return (null, BadRequest("The request body is required (JSON)."));
-        }
-        try
-        {
-            var body = await JsonSerializer.DeserializeAsync(request.Body, type, request.HttpContext.RequestAborted);
-            return body is null ? (null, BadRequest("The request body must be a JSON object.")) : (body, null);
-        }
-        catch (JsonException ex)
-        {
-            var param = ex.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
-            return (null, BadRequest(param is null ? "The request body is not valid JSON." : $"'{param}' has the wrong type or is malformed.", param));
-        }
+        var (body, error) = await JsonBody.ReadAsync(request);
+        return body is null ? (null, error) : body.As(type);
     }
 }
 

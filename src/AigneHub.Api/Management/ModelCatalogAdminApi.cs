@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers;
+using AigneHub.Contracts.Management;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -52,7 +53,7 @@ internal static class ModelCatalogAdminApi
     internal static async Task<Results<Created<ModelResponse>, JsonHttpResult<ErrorEnvelope>>> CreateModel(
         HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
     {
-        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.ModelRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ManagementJsonContext.Default.ModelRequest);
         if (error is not null)
         {
             return error;
@@ -107,7 +108,7 @@ internal static class ModelCatalogAdminApi
         {
             return ApiErrors.NotFound($"Model {id} does not exist in the catalogue.");
         }
-        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.ModelRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ManagementJsonContext.Default.ModelRequest);
         if (error is not null)
         {
             return error;

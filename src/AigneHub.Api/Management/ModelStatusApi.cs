@@ -2,6 +2,7 @@ using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
+using AigneHub.Contracts.Management;
 using AigneHub.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 

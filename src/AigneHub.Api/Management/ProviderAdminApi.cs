@@ -3,6 +3,7 @@ using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
+using AigneHub.Contracts.Management;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -87,7 +88,7 @@ public static class ProviderAdminApi
     internal static async Task<Results<Created<ProviderResponse>, JsonHttpResult<ErrorEnvelope>>> CreateProvider(
         HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
     {
-        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.ProviderRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ManagementJsonContext.Default.ProviderRequest);
         if (error is not null)
         {
             return error;
@@ -128,7 +129,7 @@ public static class ProviderAdminApi
         {
             return ApiErrors.NotFound($"Provider {id} does not exist.");
         }
-        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.ProviderRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ManagementJsonContext.Default.ProviderRequest);
         if (error is not null)
         {
             return error;
@@ -200,7 +201,7 @@ public static class ProviderAdminApi
         {
             return ApiErrors.NotFound($"Provider {id} does not exist.");
         }
-        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.CredentialRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ManagementJsonContext.Default.CredentialRequest);
         if (error is not null)
         {
             return error;
@@ -236,7 +237,7 @@ public static class ProviderAdminApi
         {
             return ApiErrors.NotFound($"Credential {credentialId} of provider {id} does not exist.");
         }
-        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.CredentialRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ManagementJsonContext.Default.CredentialRequest);
         if (error is not null)
         {
             return error;
@@ -285,7 +286,7 @@ public static class ProviderAdminApi
         {
             return ApiErrors.NotFound($"Credential {credentialId} of provider {id} does not exist.");
         }
-        var (body, error) = await ApiErrors.ReadBodyAsync(request, ProviderManagementJson.Default.CredentialTestRequest);
+        var (body, error) = await ApiErrors.ReadBodyAsync(request, ManagementJsonContext.Default.CredentialTestRequest);
         if (error is not null)
         {
             return error;

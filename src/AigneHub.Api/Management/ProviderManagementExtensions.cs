@@ -1,5 +1,6 @@
 using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
+using AigneHub.Contracts.Management;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -26,7 +27,7 @@ public static class ProviderManagementExtensions
         services.TryAddSingleton<ICredentialTester, ChatCredentialTester>();
         services.AddHostedService<CredentialMaintenanceService>();
 
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ProviderManagementJson.Default));
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ManagementJsonContext.Default));
         return builder;
     }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using AigneHub.Api.Billing;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Contracts.Usage;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using CsvHelper;
@@ -12,19 +13,6 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace AigneHub.Api.Usage;
-
-public sealed record QuotaResponse(string Balance, string Reserved, string Available, string DailyAverage, double? EstimatedDaysLeft, string Currency);
-
-public sealed record TrendBucket(DateTimeOffset Start, long Calls, long Successes, long PromptTokens, long CompletionTokens, string Credits,
-    double? AvgDurationMs, double? P50TtfbMs, double? P95TtfbMs);
-
-public sealed record TrendsResponse(string Granularity, int TimezoneOffset, IReadOnlyList<TrendBucket> Buckets);
-
-public sealed record ModelCallResponse(
-    Guid Id, Guid? UserId, string? AppId, string Surface, string? Provider, string? Model, string RequestedModel, string Type, string Status,
-    int PromptTokens, int CompletionTokens, int CacheCreationTokens, int CacheReadTokens, int Images, string? ImageSize, string? ImageQuality,
-    string Credits, bool Estimated, int? DurationMs, int? GatewayTtfbMs, int? ProviderTtfbMs, int Attempts, string? ErrorReason,
-    string? RequestId, string? TraceId, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt);
 
 /// <summary>Filters shared by the call list, the export and the trends (query string).</summary>
 public sealed record UsageFilter(DateTimeOffset? From, DateTimeOffset? To, string? Status, string? Model, string? Type, string? Provider, string? AppId);
@@ -82,8 +70,8 @@ public static class UsageApi
         var spent = (decimal)(await cmd.ExecuteScalarAsync(cancellationToken))!;
         var daily = Math.Round(spent / 30m, CreditFormula.Decimals);
         double? daysLeft = daily > 0 ? Math.Round((double)(Math.Max(0, balance.Available) / daily), 1) : null;
-        return TypedResults.Ok(new QuotaResponse(BillingModel.Format(balance.Balance), BillingModel.Format(balance.Reserved),
-            BillingModel.Format(balance.Available), BillingModel.Format(daily), daysLeft, "credits"));
+        return TypedResults.Ok(new QuotaResponse(balance.Balance, balance.Reserved,
+            balance.Available, daily, daysLeft, "credits"));
     }
 
     private static async Task<Results<Ok<TrendsResponse>, JsonHttpResult<ErrorEnvelope>>> TrendsAsync(
@@ -143,7 +131,7 @@ public static class UsageApi
         {
             var local = DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Unspecified);
             buckets.Add(new TrendBucket(new DateTimeOffset(local, offset), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
-                BillingModel.Format(reader.GetDecimal(5)), Nullable(reader, 6), Nullable(reader, 7), Nullable(reader, 8)));
+                reader.GetDecimal(5), Nullable(reader, 6), Nullable(reader, 7), Nullable(reader, 8)));
         }
         return TypedResults.Ok(new TrendsResponse(unit, timezoneOffset, buckets));
 
@@ -308,6 +296,6 @@ public static class UsageApi
     private static ModelCallResponse ToResponse(ModelCall c) => new(
         c.Id, c.UserId, c.AppId, BillingModel.Word(c.Surface), c.Provider, c.Model, c.RequestedModel, BillingModel.Word(c.Type), BillingModel.Word(c.Status),
         c.PromptTokens, c.CompletionTokens, c.CacheCreationTokens, c.CacheReadTokens, c.Images, c.ImageSize, c.ImageQuality,
-        BillingModel.Format(c.Credits), c.Estimated, c.DurationMs, c.GatewayTtfbMs, c.ProviderTtfbMs, c.Attempts, c.ErrorReason,
+        c.Credits, c.Estimated, c.DurationMs, c.GatewayTtfbMs, c.ProviderTtfbMs, c.Attempts, c.ErrorReason,
         c.RequestId, c.TraceId, c.CreatedAt, c.CompletedAt);
 }

@@ -1,0 +1,19 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AigneHub.Contracts.Management;
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(ProviderRequest))]
+[JsonSerializable(typeof(ProviderResponse))]
+[JsonSerializable(typeof(List<ProviderResponse>))]
+[JsonSerializable(typeof(CredentialRequest))]
+[JsonSerializable(typeof(CredentialResponse))]
+[JsonSerializable(typeof(List<CredentialResponse>))]
+[JsonSerializable(typeof(CredentialTestRequest))]
+[JsonSerializable(typeof(CredentialTestResponse))]
+[JsonSerializable(typeof(ModelRequest))]
+[JsonSerializable(typeof(ModelResponse))]
+[JsonSerializable(typeof(List<ModelResponse>))]
+[JsonSerializable(typeof(ModelStatusResponse))]
+public sealed partial class ManagementJsonContext : JsonSerializerContext;

@@ -1,0 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AigneHub.Contracts.Usage;
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(QuotaResponse))]
+[JsonSerializable(typeof(TrendsResponse))]
+[JsonSerializable(typeof(PagedResponse<ModelCallResponse>))]
+public sealed partial class UsageJsonContext : JsonSerializerContext;
