@@ -47,10 +47,10 @@ public static class UsageApi
             TrendsAsync(db, time, user.GetUserId(), filter, granularity, timezoneOffset, ct))
             .WithName("GetUsageTrends").WithSummary("My calls, tokens and credits per hour or day (timezoneOffset as JavaScript's getTimezoneOffset).");
         mine.MapGet("/model-calls", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct, int page = 1, int pageSize = 50) =>
-            ListAsync(db, user.GetUserId(), filter, page, pageSize, ct))
+            ListAsync(db, user.GetUserId(), filter, page, pageSize, ct, forMember: true))
             .WithName("ListModelCalls").WithSummary("My model calls, newest first (filters: from, to, status, model, type, provider, appId).");
         mine.MapGet("/model-calls/export", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct) =>
-            ExportAsync(db, user.GetUserId(), filter, ct))
+            ExportAsync(db, user.GetUserId(), filter, ct, forMember: true))
             .WithName("ExportModelCalls").WithSummary($"My model calls as CSV (at most {MaxExportRows} rows).");
 
         var admin = app.MapGroup("/api/admin").RequireAuthorization(AuthorizationPolicies.Admin).WithTags("Usage");
@@ -150,7 +150,7 @@ public static class UsageApi
     }
 
     private static async Task<Results<Ok<PagedResponse<ModelCallResponse>>, JsonHttpResult<ErrorEnvelope>>> ListAsync(
-        AigneHubDbContext db, Guid? userId, UsageFilter filter, int page, int pageSize, CancellationToken cancellationToken)
+        AigneHubDbContext db, Guid? userId, UsageFilter filter, int page, int pageSize, CancellationToken cancellationToken, bool forMember = false)
     {
         Dictionary<string, string[]> errors = [];
         if (page < 1)
@@ -170,11 +170,11 @@ public static class UsageApi
         var total = await query.LongCountAsync(cancellationToken);
         var rows = await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
             .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedResponse<ModelCallResponse>(rows.Select(ToResponse).ToList(), page, pageSize, total));
+        return TypedResults.Ok(new PagedResponse<ModelCallResponse>(rows.Select(c => ToResponse(c, forMember)).ToList(), page, pageSize, total));
     }
 
     private static async Task<Results<FileContentHttpResult, JsonHttpResult<ErrorEnvelope>>> ExportAsync(
-        AigneHubDbContext db, Guid? userId, UsageFilter filter, CancellationToken cancellationToken)
+        AigneHubDbContext db, Guid? userId, UsageFilter filter, CancellationToken cancellationToken, bool forMember = false)
     {
         Dictionary<string, string[]> errors = [];
         ValidateFilter(filter, errors);
@@ -191,7 +191,7 @@ public static class UsageApi
                 c.Id.ToString(), Iso(c.CreatedAt), c.CompletedAt is { } done ? Iso(done) : "", BillingModel.Word(c.Status), Cell(c.Provider), Cell(c.Model),
                 Cell(c.RequestedModel), BillingModel.Word(c.Type), c.UserId?.ToString() ?? "", Cell(c.AppId), Num(c.PromptTokens), Num(c.CompletionTokens),
                 Num(c.CacheCreationTokens), Num(c.CacheReadTokens), Num(c.Images), BillingModel.Format(c.Credits), c.Estimated ? "true" : "false",
-                c.DurationMs is { } d ? Num(d) : "", c.GatewayTtfbMs is { } t ? Num(t) : "", Cell(c.ErrorReason), Cell(c.RequestId), Cell(c.TraceId)]);
+                c.DurationMs is { } d ? Num(d) : "", c.GatewayTtfbMs is { } t ? Num(t) : "", Cell(ErrorReason(c, forMember)), Cell(c.RequestId), Cell(c.TraceId)]);
             csv.Append('\n');
         }
         return TypedResults.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8", "model-calls.csv");
@@ -263,10 +263,14 @@ public static class UsageApi
         cmd.Parameters.AddWithValue(name, value);
     }
 
-    private static ModelCallResponse ToResponse(ModelCall c) => new(
+    /// <summary>Members see their own calls' errors without provider hosts or URLs; admins see the full text.</summary>
+    private static string? ErrorReason(ModelCall c, bool forMember) =>
+        forMember && c.ErrorReason is { } reason ? CallerErrorText.Sanitize(reason) : c.ErrorReason;
+
+    private static ModelCallResponse ToResponse(ModelCall c, bool forMember) => new(
         c.Id, c.UserId, c.AppId, BillingModel.Word(c.Surface), c.Provider, c.Model, c.RequestedModel, BillingModel.Word(c.Type), BillingModel.Word(c.Status),
         c.PromptTokens, c.CompletionTokens, c.CacheCreationTokens, c.CacheReadTokens, c.Images, c.ImageSize, c.ImageQuality,
-        BillingModel.Format(c.Credits), c.Estimated, c.DurationMs, c.GatewayTtfbMs, c.ProviderTtfbMs, c.Attempts, c.ErrorReason,
+        BillingModel.Format(c.Credits), c.Estimated, c.DurationMs, c.GatewayTtfbMs, c.ProviderTtfbMs, c.Attempts, ErrorReason(c, forMember),
         c.RequestId, c.TraceId, c.CreatedAt, c.CompletedAt);
 
     private static string Iso(DateTimeOffset at) => at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
