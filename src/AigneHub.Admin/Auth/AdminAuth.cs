@@ -53,8 +53,10 @@ public static class AdminAuthExtensions
     public const string DeniedPath = "/denied";
 
     /// <summary>
-    /// Cookies are <c>Secure</c> always outside Development, whatever scheme the request arrived with: behind a
-    /// TLS-terminating proxy the Admin sees http, and a session cookie sent over plain http is a stolen session.
+    /// The sign-in cookies are <c>Secure</c> always outside Development, whatever scheme the request arrived with:
+    /// behind a TLS-terminating proxy the Admin sees http, and a session cookie sent over plain http is a stolen
+    /// session. (The antiforgery cookie keeps its default, secure on https requests: it is no credential, and forcing
+    /// it makes the framework refuse every form on a request it does not see as https.)
     /// </summary>
     public static CookieSecurePolicy CookieSecurity(IHostEnvironment environment) =>
         environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
@@ -62,7 +64,6 @@ public static class AdminAuthExtensions
     public static IHostApplicationBuilder AddAdminAuthentication(this IHostApplicationBuilder builder)
     {
         var secure = CookieSecurity(builder.Environment);
-        builder.Services.AddAntiforgery(options => options.Cookie.SecurePolicy = secure);
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(options =>
             {
