@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddAigneHubApiClient();
+builder.AddAdminDataProtection();
 builder.AddAdminAuthentication();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
@@ -25,12 +26,13 @@ if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 }
+app.UseTransportSecurity();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
 
-app.MapDefaultEndpoints();
+app.MapDefaultEndpoints(detailsPolicy: AdminPolicies.Admin);
 app.MapStaticAssets();
 app.MapAdminAuthEndpoints();
 app.MapRazorComponents<App>()

@@ -20,12 +20,13 @@ builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
+app.UseTransportSecurity();
 app.UseTraceIdHeader();
 app.UseAuthentication();
 app.UseAuthorization();
 
-app.MapDefaultEndpoints();
-app.MapOpenApi().AllowAnonymous();
+app.MapDefaultEndpoints(detailsPolicy: AuthorizationPolicies.Admin);
+app.MapOpenApiDocument();
 app.MapIdentityApi();
 app.MapProviderAdminApi();
 app.MapModelStatusApi();

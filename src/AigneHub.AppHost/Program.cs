@@ -26,14 +26,21 @@ var worker = builder.AddProject<Projects.AigneHub_Worker>("worker")
     .WaitFor(api)
     .WithHttpHealthCheck("/health");
 
+// Redis holds the Admin's Data Protection keys, so every replica reads the sign-in cookies of the others.
 var admin = builder.AddProject<Projects.AigneHub_Admin>("admin")
+    .WithReference(infra.Redis)
     .WithReference(api).WaitFor(api)
     .WithReference(worker)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
-// People sign in at the Admin: wallet challenges name its address, and SSO (when configured) spans both.
-api.WithEnvironment("AigneHub__Auth__PublicBaseUrl", admin.GetEndpoint("http"));
+// People sign in at the Admin: wallet challenges and connect links name its address, and SSO (when configured) spans
+// both. Deployed, that address is https (the ingress terminates TLS); locally it is the plain http endpoint.
+if (builder.ExecutionContext.IsPublishMode)
+{
+    admin.WithHttpsEndpoint(name: "https").WithEndpoint("https", endpoint => endpoint.IsExternal = true);
+}
+api.WithEnvironment("AigneHub__Auth__PublicBaseUrl", admin.GetEndpoint(builder.ExecutionContext.IsPublishMode ? "https" : "http"));
 builder.WithSingleSignOn(api, admin);
 
 // The call log links each call to its trace in the Aspire dashboard (run mode: the dashboard is the AppHost's URL).

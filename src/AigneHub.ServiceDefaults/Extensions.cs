@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -81,12 +82,26 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
+    /// Outside Development, browsers are told to use https only (HSTS, 180 days; the middleware skips localhost).
+    /// Behind a TLS-terminating proxy the header is sent once forwarded headers mark the request as https.
+    /// </summary>
+    public static WebApplication UseTransportSecurity(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+        }
+        return app;
+    }
+
+    /// <summary>
     /// <c>/alive</c>: the process answers. <c>/health</c>: ready to serve, every dependency answers. A
     /// <em>Degraded</em> check (e.g. migrations not yet applied) makes <c>/health</c> answer 503, so that
-    /// orchestrators and <c>WaitFor</c> hold dependants back until it is Healthy. The body lists each check by
-    /// name and status (never exception text: health is unauthenticated).
+    /// orchestrators and <c>WaitFor</c> hold dependants back until it is Healthy. Health is unauthenticated, so its
+    /// body is the overall status only; callers that satisfy <paramref name="detailsPolicy"/> (the admins) also get
+    /// each check by name, status and duration. Exception text is never written.
     /// </summary>
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    public static WebApplication MapDefaultEndpoints(this WebApplication app, string? detailsPolicy = null)
     {
         app.MapHealthChecks(HealthPath, new HealthCheckOptions
         {
@@ -96,7 +111,7 @@ public static class ServiceDefaultsExtensions
                 [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
                 [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
             },
-            ResponseWriter = WriteHealthReportAsync,
+            ResponseWriter = (context, report) => WriteHealthReportAsync(context, report, detailsPolicy),
         }).AllowAnonymous();
         app.MapHealthChecks(AlivePath, new HealthCheckOptions
         {
@@ -105,24 +120,27 @@ public static class ServiceDefaultsExtensions
         return app;
     }
 
-    private static Task WriteHealthReportAsync(HttpContext context, HealthReport report)
+    private static async Task WriteHealthReportAsync(HttpContext context, HealthReport report, string? detailsPolicy)
     {
+        var details = detailsPolicy is not null && context.User.Identity?.IsAuthenticated == true
+            && (await context.RequestServices.GetRequiredService<IAuthorizationService>().AuthorizeAsync(context.User, detailsPolicy)).Succeeded;
         context.Response.ContentType = "application/json; charset=utf-8";
-        var body = new HealthReportDto(
-            report.Status.ToString(),
-            report.TotalDuration.TotalMilliseconds,
-            report.Entries.Select(e => new HealthEntryDto(e.Key, e.Value.Status.ToString(), e.Value.Description,
-                e.Value.Duration.TotalMilliseconds)).ToList());
-        return JsonSerializer.SerializeAsync(context.Response.Body, body, HealthJsonContext.Default.HealthReportDto,
+        var body = details
+            ? new HealthReportDto(report.Status.ToString(), report.TotalDuration.TotalMilliseconds,
+                report.Entries.Select(e => new HealthEntryDto(e.Key, e.Value.Status.ToString(), e.Value.Description,
+                    e.Value.Duration.TotalMilliseconds)).ToList())
+            : new HealthReportDto(report.Status.ToString(), null, null);
+        await JsonSerializer.SerializeAsync(context.Response.Body, body, HealthJsonContext.Default.HealthReportDto,
             context.RequestAborted);
     }
 }
 
-/// <summary>The JSON body of <c>/health</c>; the Admin reads the same type.</summary>
-public sealed record HealthReportDto(string Status, double DurationMs, IReadOnlyList<HealthEntryDto> Checks);
+/// <summary>The JSON body of <c>/health</c>; the Admin reads the same type. Anonymous callers get <see cref="Status"/> only.</summary>
+public sealed record HealthReportDto(string Status, double? DurationMs, IReadOnlyList<HealthEntryDto>? Checks);
 
 public sealed record HealthEntryDto(string Name, string Status, string? Description, double DurationMs);
 
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(HealthReportDto))]
 public sealed partial class HealthJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -5,8 +5,8 @@ namespace AigneHub.Admin.Api;
 
 /// <summary>
 /// The Admin's only way to the data: HTTP to the Api, found by service discovery (<c>http://api</c>). Standalone,
-/// point it elsewhere with <c>services__api__http__0=http://host:port</c>. This client holds the unauthenticated
-/// calls (health); each API area has its own typed client next to it.
+/// point it elsewhere with <c>services__api__http__0=http://host:port</c>. This client holds the health probe (the
+/// status for everyone, the checks for admins); each API area has its own typed client next to it.
 /// </summary>
 public sealed class AigneHubApiClient(HttpClient http)
 {
@@ -63,7 +63,8 @@ public static class AigneHubApiClientExtensions
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitServicesActivityHandler>();
         builder.Services.AddTransient<ApiAccessTokenHandler>();
 
-        builder.Services.AddHttpClient<AigneHubApiClient>(Base);
+        // Health carries the admin's token: the Api shows its checks to admins only, the status to everyone.
+        builder.Services.AddHttpClient<AigneHubApiClient>(Base).AddHttpMessageHandler<ApiAccessTokenHandler>();
         // A health probe answers fast or not at all: no retries, a short timeout, so a Worker that is down shows as
         // "Unreachable" at once instead of holding the overview for the whole resilience pipeline.
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental; a probe must not be retried.

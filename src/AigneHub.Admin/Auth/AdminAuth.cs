@@ -2,6 +2,7 @@ using System.Security.Claims;
 using AigneHub.Admin.Api;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -51,13 +52,24 @@ public static class AdminAuthExtensions
     public const string LogoutEndpoint = "/auth/logout";
     public const string DeniedPath = "/denied";
 
+    /// <summary>
+    /// The sign-in cookies are <c>Secure</c> always outside Development, whatever scheme the request arrived with:
+    /// behind a TLS-terminating proxy the Admin sees http, and a session cookie sent over plain http is a stolen
+    /// session. (The antiforgery cookie keeps its default, secure on https requests: it is no credential, and forcing
+    /// it makes the framework refuse every form on a request it does not see as https.)
+    /// </summary>
+    public static CookieSecurePolicy CookieSecurity(IHostEnvironment environment) =>
+        environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+
     public static IHostApplicationBuilder AddAdminAuthentication(this IHostApplicationBuilder builder)
     {
+        var secure = CookieSecurity(builder.Environment);
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(options =>
             {
                 options.Cookie.Name = "aignehub.admin";
                 options.Cookie.HttpOnly = true;
+                options.Cookie.SecurePolicy = secure;
                 options.Cookie.SameSite = SameSiteMode.Lax;
                 options.LoginPath = SignInPath;
                 options.AccessDeniedPath = DeniedPath;
@@ -104,7 +116,7 @@ public static class AdminAuthExtensions
             return Results.Redirect(SignInUrl(back, ex.Message));
         }
 
-        return Results.Redirect(await SignInAsync(context, login, back));
+        return Results.LocalRedirect(await SignInAsync(context, login, back));
     }
 
     internal static async Task<IResult> WalletLoginAsync(HttpContext context, [FromForm] string? did, [FromForm] string? nonce,
@@ -125,7 +137,7 @@ public static class AdminAuthExtensions
             // The nonce is spent whatever the outcome, so the page starts over with a new message.
             return Results.Redirect(WalletSignInUrl(back, ex.Message));
         }
-        return Results.Redirect(await SignInAsync(context, login, back));
+        return Results.LocalRedirect(await SignInAsync(context, login, back));
     }
 
     internal static IResult OidcLogin(HttpContext context, [FromQuery] string? returnUrl, IOptions<AdminOidcOptions> oidc)
@@ -191,11 +203,14 @@ public static class AdminAuthExtensions
         return Results.Redirect(SignInPath);
     }
 
-    /// <summary>Only local paths: an open redirect after sign-in would hand the session to a phishing page.</summary>
+    /// <summary>
+    /// Only local paths: an open redirect after sign-in would hand the session to a phishing page. The framework's
+    /// check (the one <c>LocalRedirect</c> enforces) also refuses control characters, which browsers drop:
+    /// <c>/\t/evil.example</c> is <c>//evil.example</c> to them. <c>~/x</c> is local and becomes <c>/x</c>.
+    /// </summary>
     internal static string SafeReturnUrl(string? returnUrl) =>
-        !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal)
-            && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
-            ? returnUrl
+        RedirectHttpResult.IsLocalUrl(returnUrl)
+            ? returnUrl.StartsWith("~/", StringComparison.Ordinal) ? returnUrl[1..] : returnUrl
             : "/";
 
     internal static string SignInUrl(string returnUrl, string error) =>

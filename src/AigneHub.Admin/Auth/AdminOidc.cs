@@ -84,9 +84,9 @@ public static class AdminOidcExtensions
             // (form_post would need SameSite=None, which browsers refuse on plain http during development).
             options.ResponseMode = OpenIdConnectResponseMode.Query;
             options.CorrelationCookie.SameSite = SameSiteMode.Lax;
-            options.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            options.CorrelationCookie.SecurePolicy = AdminAuthExtensions.CookieSecurity(builder.Environment);
             options.NonceCookie.SameSite = SameSiteMode.Lax;
-            options.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            options.NonceCookie.SecurePolicy = AdminAuthExtensions.CookieSecurity(builder.Environment);
             options.Scope.Clear();
             options.Scope.Add("openid");
             options.Scope.Add("profile");

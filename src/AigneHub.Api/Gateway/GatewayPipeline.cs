@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AigneHub.Api.Identity;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
 using AigneHub.Data;
@@ -243,7 +244,9 @@ public sealed partial class GatewayPipeline(
         {
             await credentials.ReportAsync(attempt.Target, attempt.Lease, error, CancellationToken.None);
         }
-        if (error?.ErrorClass is not ProviderErrorClass.BadRequest)
+        // A refusal of this request (its content, or a 403 the credential's test call did not reproduce) says
+        // nothing about the model's health; recording it would let one member mark a model down for everyone.
+        if (error?.ErrorClass is not (ProviderErrorClass.BadRequest or ProviderErrorClass.Forbidden))
         {
             await health.RecordAsync(attempt.Target, error, elapsed, CancellationToken.None);
         }
@@ -271,20 +274,27 @@ public sealed partial class GatewayPipeline(
 
     /// <summary>
     /// Provider failures in the caller's terms: a provider's 401/403/429 is not the caller's auth or rate problem.
+    /// Callers are members, so the provider's own words pass only through <see cref="CallerErrorText"/> (no URLs,
+    /// hosts or stack text), and transport failures say nothing beyond their kind; the full text is in the logs and
+    /// the admins' call log.
     /// </summary>
     public static GatewayException ToGatewayException(ProviderException ex) => ex.ErrorClass switch
     {
-        ProviderErrorClass.BadRequest => new GatewayException(ex.ProviderStatus is 422 ? 422 : 400, "invalid_request_error", ex.Message, code: "provider_rejected_request"),
-        ProviderErrorClass.ModelNotFound => new GatewayException(404, "invalid_request_error", ex.Message, "model", "model_not_found"),
+        ProviderErrorClass.BadRequest => new GatewayException(ex.ProviderStatus is 422 ? 422 : 400, "invalid_request_error", CallerErrorText.Sanitize(ex.Message), code: "provider_rejected_request"),
+        ProviderErrorClass.ModelNotFound => new GatewayException(404, "invalid_request_error", CallerErrorText.Sanitize(ex.Message), "model", "model_not_found"),
         ProviderErrorClass.RateLimited => new GatewayException(503, "api_error",
-            $"Provider '{ex.Provider}' is rate limiting AigneHub; try again shortly. ({ex.Message})", code: "provider_rate_limited") { RetryAfterSeconds = 30 },
+            $"Provider '{ex.Provider}' is rate limiting AigneHub; try again shortly. ({CallerErrorText.Sanitize(ex.Message)})", code: "provider_rate_limited") { RetryAfterSeconds = 30 },
         ProviderErrorClass.InvalidCredential => new GatewayException(502, "api_error",
             $"Provider '{ex.Provider}' refused AigneHub's credential; an administrator has to fix it.", code: "provider_auth_failed"),
-        ProviderErrorClass.Timeout => new GatewayException(504, "api_error", ex.Message, code: "provider_timeout"),
-        _ => new GatewayException(502, "api_error", $"Provider '{ex.Provider}' is temporarily unavailable. ({ex.Message})", code: "provider_unavailable"),
+        ProviderErrorClass.Forbidden => new GatewayException(502, "api_error",
+            $"Provider '{ex.Provider}' refused this request. ({CallerErrorText.Sanitize(ex.Message)})", code: "provider_forbidden"),
+        ProviderErrorClass.Timeout => new GatewayException(504, "api_error", $"Provider '{ex.Provider}' did not answer in time.", code: "provider_timeout"),
+        _ => new GatewayException(502, "api_error", $"Provider '{ex.Provider}' is temporarily unavailable.", code: "provider_unavailable"),
     };
 
-    private static string MidStreamMessage(ProviderException ex) => $"The provider failed mid-answer: {ex.Message}";
+    private static string MidStreamMessage(ProviderException ex) => ex.ErrorClass is ProviderErrorClass.Unavailable or ProviderErrorClass.Timeout
+        ? $"Provider '{ex.Provider}' failed mid-answer."
+        : $"Provider '{ex.Provider}' failed mid-answer: {CallerErrorText.Sanitize(ex.Message)}";
 
     private static partial class Log
     {

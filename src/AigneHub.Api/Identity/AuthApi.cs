@@ -41,7 +41,6 @@ public sealed class IdentityServices(
 public static partial class AuthApi
 {
     public static readonly TimeSpan ChallengeLifetime = TimeSpan.FromMinutes(5);
-    private const string FailedLoginsKey = "aignehub:login:failed:";
     private const string WalletNonceKey = "aignehub:wallet:nonce:";
 
     /// <summary>Verified against when the email is unknown, so that a wrong email costs as long as a wrong password.</summary>
@@ -51,7 +50,7 @@ public static partial class AuthApi
     {
         var group = app.MapGroup("/api/auth").WithTags("Sign-in").WithRedisUnavailableAs503();
         group.MapPost("/login", Login).AllowAnonymous().WithName("Login")
-            .WithSummary("Email + password sign-in; returns a session token. Throttled per email across replicas.");
+            .WithSummary("Email + password sign-in; returns a session token. Throttled per email and client address across replicas.");
         group.MapPost("/logout", Logout).RequireAuthorization(AuthorizationPolicies.SignedIn).WithName("Logout")
             .WithSummary("Revokes the session token the request carries.");
         group.MapPost("/wallet/challenge", WalletChallenge).AllowAnonymous().WithName("WalletChallenge")
@@ -66,7 +65,7 @@ public static partial class AuthApi
     }
 
     internal static async Task<Results<Ok<SessionResponse>, JsonHttpResult<ErrorEnvelope>>> Login(
-        HttpRequest request, HttpResponse response, IdentityServices s, CancellationToken ct)
+        HttpRequest request, HttpResponse response, IdentityServices s, LoginThrottle throttle, CancellationToken ct)
     {
         var (body, error) = await ApiErrors.ReadBodyAsync(request, IdentityJsonContext.Default.LoginRequest);
         if (error is not null)
@@ -83,21 +82,14 @@ public static partial class AuthApi
             return ApiErrors.BadRequest("'password' is required (at most 256 characters).");
         }
 
-        // Every attempt is counted before the password is checked (INCR is atomic across replicas, so a burst
-        // cannot slip past the limit); a success clears the count.
-        var throttleKey = FailedLoginsKey + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(email!)));
-        var attempts = await s.Redis.StringIncrementAsync(throttleKey);
-        if (attempts == 1)
+        // Counted before the password is checked, per (email, client address) with growing delays; see LoginThrottle.
+        var client = request.HttpContext.Connection.RemoteIpAddress;
+        if (await throttle.TryReserveAsync(email!, client) is { } wait)
         {
-            await s.Redis.KeyExpireAsync(throttleKey, s.Options.LockoutWindow);
-        }
-        if (attempts > s.Options.MaxFailedLogins)
-        {
-            var ttl = await s.Redis.KeyTimeToLiveAsync(throttleKey) ?? s.Options.LockoutWindow;
-            var seconds = (int)Math.Ceiling(Math.Max(1, ttl.TotalSeconds));
-            response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var seconds = LoginThrottle.RetryAfterSeconds(wait);
+            response.Headers.RetryAfter = seconds;
             return ApiErrors.Result(StatusCodes.Status429TooManyRequests,
-                $"Too many failed sign-ins for this email; try again in {seconds} s.", ErrorTypes.RateLimit);
+                $"Too many failed sign-ins for this email from this address; try again in {seconds} s.", ErrorTypes.RateLimit);
         }
 
         var user = await s.Db.Users.FirstOrDefaultAsync(u => u.Email == email, ct);
@@ -106,7 +98,7 @@ public static partial class AuthApi
         {
             return ApiErrors.Unauthorized("The email or password is wrong.");
         }
-        await s.Redis.KeyDeleteAsync(throttleKey);
+        await throttle.SucceededAsync(email!, client);
         if (user.Disabled)
         {
             return ApiErrors.Forbidden("The account is disabled.");

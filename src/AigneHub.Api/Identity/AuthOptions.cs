@@ -15,10 +15,17 @@ public sealed class AuthOptions
 
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(12);
 
-    /// <summary>Failed password sign-ins per email before sign-in is refused for <see cref="LockoutWindow"/>.</summary>
+    /// <summary>Password sign-ins per (email, client address) before each further one waits longer (see <c>LoginThrottle</c>).</summary>
     public int MaxFailedLogins { get; set; } = 5;
 
+    /// <summary>How long failures are remembered after the last attempt, and the longest wait between two attempts.</summary>
     public TimeSpan LockoutWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Failed sign-ins of one email from all addresses within <see cref="LockoutWindow"/> past which every address
+    /// gets a single free attempt: slows a distributed guesser, never locks out a correct password.
+    /// </summary>
+    public int MaxFailedLoginsPerEmail { get; set; } = 50;
 
     public OidcOptions Oidc { get; set; } = new();
 }
@@ -57,6 +64,10 @@ internal sealed class ValidateAuthOptions : IValidateOptions<AuthOptions>
         if (options.MaxFailedLogins < 1)
         {
             problems.Add($"{AuthOptions.Section}:MaxFailedLogins must be at least 1.");
+        }
+        if (options.MaxFailedLoginsPerEmail < options.MaxFailedLogins)
+        {
+            problems.Add($"{AuthOptions.Section}:MaxFailedLoginsPerEmail must be at least {AuthOptions.Section}:MaxFailedLogins.");
         }
         if (options.LockoutWindow < TimeSpan.FromSeconds(1))
         {

@@ -34,6 +34,7 @@ public static class IdentityExtensions
         services.AddSingleton<OidcTokenValidator>();
         services.AddHttpClient(OidcTokenValidator.HttpClientName);
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddSingleton<LoginThrottle>();
         services.AddSingleton<AppRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<AppRegistry>());
         services.AddSingleton<IAuthorizationHandler, CurrentSubscriptionHandler>();

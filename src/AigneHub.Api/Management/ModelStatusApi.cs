@@ -51,7 +51,8 @@ public static class ModelStatusApi
             {
                 return TypedResults.Ok(new ModelStatusResponse(true, null));
             }
-            firstError ??= $"{target.PublicName}: {status.ErrorClass}{(status.LastError is null ? "" : $" ({status.LastError})")}";
+            // Any member may ask: the provider's last error is shown without hosts or URLs.
+            firstError ??= $"{target.PublicName}: {status.ErrorClass}{(status.LastError is null ? "" : $" ({CallerErrorText.Sanitize(status.LastError)})")}";
         }
         return TypedResults.Ok(new ModelStatusResponse(false, firstError));
     }

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
@@ -6,6 +7,7 @@ using AigneHub.Api.Routing;
 using AigneHub.Contracts.Management;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
+using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -121,8 +123,13 @@ public static class ProviderAdminApi
         return TypedResults.Created($"/api/admin/providers/{provider.Id}", ToResponse(provider, 0, 0));
     }
 
+    /// <summary>
+    /// Changing where a provider's calls go (its effective base URL: the URL itself, or a rename to another kind
+    /// whose default differs) is owner-only and disables every stored credential until its value is entered again:
+    /// otherwise an admin could point the provider at their own server, press Test and read the masked keys there.
+    /// </summary>
     internal static async Task<Results<Ok<ProviderResponse>, JsonHttpResult<ErrorEnvelope>>> UpdateProvider(
-        Guid id, HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
+        Guid id, HttpRequest request, ClaimsPrincipal caller, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
     {
         var provider = await s.Db.Set<Provider>().FirstOrDefaultAsync(p => p.Id == id, cancellationToken);
         if (provider is null)
@@ -138,31 +145,46 @@ public static class ProviderAdminApi
         {
             return invalid;
         }
-        if (body!.Name is not null)
+        var name = body!.Name is null ? provider.Name : body.Name.Trim().ToLowerInvariant();
+        if (name != provider.Name && await s.Db.Set<Provider>().AnyAsync(p => p.Name == name, cancellationToken))
         {
-            var name = body.Name.Trim().ToLowerInvariant();
-            if (name != provider.Name && await s.Db.Set<Provider>().AnyAsync(p => p.Name == name, cancellationToken))
-            {
-                return ApiErrors.Conflict($"Provider '{name}' is already configured.", "name");
-            }
-            provider.Name = name;
+            return ApiErrors.Conflict($"Provider '{name}' is already configured.", "name");
         }
+        var baseUrl = body.BaseUrl is null ? provider.BaseUrl : EmptyToNull(body.BaseUrl);
+        var now = s.Time.GetUtcNow();
+        if (EffectiveBaseUrl(name, baseUrl) != EffectiveBaseUrl(provider.Name, provider.BaseUrl))
+        {
+            if (caller.GetRole() != UserRole.Owner)
+            {
+                return ApiErrors.Forbidden("Only an owner can change a provider's base URL (or rename it to another kind): its stored credentials would be sent there.");
+            }
+            // Saved with the provider in one transaction, so no snapshot pairs the new address with a live key.
+            var credentials = await s.Db.Set<ProviderCredential>().Where(c => c.ProviderId == id && c.Status != CredentialStatus.Disabled)
+                .ToListAsync(cancellationToken);
+            foreach (var credential in credentials)
+            {
+                credential.Status = CredentialStatus.Disabled;
+                credential.LastError = "The provider's base URL changed; enter this key again to use it there.";
+                credential.LastErrorAt = now;
+                credential.NextCheckAt = null;
+                credential.FailedChecks = 0;
+                credential.UpdatedAt = now;
+            }
+        }
+        provider.Name = name;
         if (body.DisplayName is not null)
         {
             provider.DisplayName = EmptyToNull(body.DisplayName);
         }
-        if (body.BaseUrl is not null)
-        {
-            provider.BaseUrl = EmptyToNull(body.BaseUrl);
-        }
+        provider.BaseUrl = baseUrl;
         provider.Enabled = body.Enabled ?? provider.Enabled;
-        provider.UpdatedAt = s.Time.GetUtcNow();
+        provider.UpdatedAt = now;
         if (!await TrySaveAsync(s.Db, cancellationToken))
         {
             return ApiErrors.Conflict($"Provider '{provider.Name}' is already configured.", "name");
         }
         await s.Changes.PublishAsync("provider");
-        var counts = await s.Db.Set<ProviderCredential>().Where(c => c.ProviderId == id)
+        var counts = await s.Db.Set<ProviderCredential>().AsNoTracking().Where(c => c.ProviderId == id)
             .GroupBy(c => c.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
         return TypedResults.Ok(ToResponse(provider, counts.Sum(c => c.Count),
             counts.Where(c => c.Status == CredentialStatus.Active).Sum(c => c.Count)));
@@ -295,6 +317,10 @@ public static class ProviderAdminApi
         {
             return ApiErrors.BadRequest("'model' is required: the provider's model id to test with (e.g. gpt-4o-mini).", "model");
         }
+        if (credential.Status == CredentialStatus.Disabled)
+        {
+            return ApiErrors.Conflict("This credential was disabled when the provider's base URL changed; enter its value again before testing it.", null);
+        }
         var kind = ProviderKinds.Find(provider.Name);
         if (kind is null)
         {
@@ -390,6 +416,10 @@ public static class ProviderAdminApi
             return false;
         }
     }
+
+    /// <summary>Where calls of a provider with this name and configured URL go.</summary>
+    private static string? EffectiveBaseUrl(string name, string? baseUrl) =>
+        ProviderKinds.Find(name) is { } kind ? ProviderCatalog.BaseUrlOf(kind, baseUrl).AbsoluteUri : baseUrl;
 
     internal static string? EmptyToNull(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 

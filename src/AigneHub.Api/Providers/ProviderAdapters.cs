@@ -33,8 +33,13 @@ public interface IImageAdapter
 /// <summary>Why a provider call failed, in the classes the model-health records and failover decisions use.</summary>
 public enum ProviderErrorClass
 {
-    /// <summary>401/403: the credential is bad. Deactivate it.</summary>
+    /// <summary>401: the credential is bad. Deactivate it.</summary>
     InvalidCredential,
+    /// <summary>
+    /// 403: the provider refused this call. The credential may be fine and the call's content the cause (a file the
+    /// project may not read, a model the key may not use), so only a test call that is refused too deactivates it.
+    /// </summary>
+    Forbidden,
     /// <summary>429: slow down. Lower the credential's weight, cool the provider down.</summary>
     RateLimited,
     /// <summary>404 for the model, or the provider says the model does not exist.</summary>
@@ -62,12 +67,13 @@ public sealed class ProviderException(
     public int? ProviderStatus { get; } = providerStatus;
 
     /// <summary>Worth trying the next provider/credential for (never after a byte reached the caller).</summary>
-    public bool IsRetryable => ErrorClass is ProviderErrorClass.InvalidCredential or ProviderErrorClass.RateLimited
+    public bool IsRetryable => ErrorClass is ProviderErrorClass.InvalidCredential or ProviderErrorClass.Forbidden or ProviderErrorClass.RateLimited
         or ProviderErrorClass.Unavailable or ProviderErrorClass.Timeout;
 
     public static ProviderErrorClass Classify(int status) => status switch
     {
-        401 or 403 => ProviderErrorClass.InvalidCredential,
+        401 => ProviderErrorClass.InvalidCredential,
+        403 => ProviderErrorClass.Forbidden,
         429 => ProviderErrorClass.RateLimited,
         404 => ProviderErrorClass.ModelNotFound,
         408 or 504 => ProviderErrorClass.Timeout,

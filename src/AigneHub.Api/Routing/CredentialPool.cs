@@ -15,8 +15,14 @@ namespace AigneHub.Api.Routing;
 /// spread out, not bunched) and learns from outcomes. The state is per replica and in memory; the weights and
 /// statuses come from the <see cref="ProviderCatalog"/> snapshot, so the hot path never touches Postgres.
 /// <list type="bullet">
-/// <item>401/403: the credential leaves the rotation at once, is marked inactive in Postgres (all replicas are
+/// <item>401: the credential leaves the rotation at once, is marked inactive in Postgres (all replicas are
 /// told) and <see cref="CredentialMaintenanceService"/> re-checks it with back-off until it works.</item>
+/// <item>403: a caller's content can provoke one (a file the project may not read), and keys rotate, so a member
+/// sending N such requests would otherwise switch off N credentials. The credential's own test call decides: refused
+/// too (401/403) and it is deactivated as after a 401; answered and only that call fails. Each unreproduced 403 counts
+/// toward a breaker per credential and model: <see cref="BreakerThreshold"/> within <see cref="BreakerWindow"/>
+/// pause that credential for that model for <see cref="BreakerPause"/> — bounded and self-healing, never a
+/// deactivation.</item>
 /// <item>429: its effective weight halves for <see cref="CooldownWindow"/>; while every credential of the provider
 /// is cooling, <see cref="AcquireAsync"/> throws <see cref="ProviderErrorClass.RateLimited"/> so the gateway
 /// fails over instead of hammering the provider.</item>
@@ -37,10 +43,26 @@ public sealed partial class CredentialPool(
 
     public static readonly TimeSpan MaxRecheckDelay = TimeSpan.FromMinutes(30);
 
+    /// <summary>A credential's test call answered after a 403 is trusted this long: later 403s only count toward the breaker.</summary>
+    public static readonly TimeSpan ForbiddenRecheckInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>Unreproduced 403s of one credential and model within <see cref="BreakerWindow"/> that pause the pair.</summary>
+    public const int BreakerThreshold = 5;
+
+    public static readonly TimeSpan BreakerWindow = TimeSpan.FromMinutes(1);
+
+    public static readonly TimeSpan BreakerPause = TimeSpan.FromMinutes(1);
+
     /// <summary>LastUsedAt is written at most this often per credential.</summary>
     public static readonly TimeSpan LastUsedWriteInterval = TimeSpan.FromMinutes(1);
 
     private readonly ConcurrentDictionary<Guid, Rotation> _rotations = new();
+
+    /// <summary>One test call per credential at a time, however many 403s arrive together.</summary>
+    private readonly ConcurrentDictionary<Guid, Lazy<Task<CredentialTestResult>>> _verifying = new();
+
+    /// <summary>When each credential's last test call after a 403 was answered (not refused).</summary>
+    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _verifiedAt = new();
 
     public async ValueTask<CredentialLease?> AcquireAsync(ModelTarget target, CancellationToken cancellationToken)
     {
@@ -62,13 +84,21 @@ public sealed partial class CredentialPool(
         {
             Slot? best = null;
             var total = 0;
+            var active = 0;
             var usable = 0;
             var cooling = 0;
             DateTimeOffset? coolEnds = null;
+            DateTimeOffset? pauseEnds = null;
             foreach (var slot in rotation.Slots)
             {
                 if (!slot.Active)
                 {
+                    continue;
+                }
+                active++;
+                if (slot.PausedUntil(target.Model, now) is { } paused)
+                {
+                    pauseEnds = pauseEnds is null || paused < pauseEnds ? paused : pauseEnds;
                     continue;
                 }
                 usable++;
@@ -85,12 +115,18 @@ public sealed partial class CredentialPool(
                     }
                 }
             }
-            if (usable == 0)
+            if (active == 0)
             {
                 return provider.Kind.RequiresKey
                     ? throw new ProviderException(provider.Kind.Name, ProviderErrorClass.InvalidCredential, null,
                         $"{provider.Kind.Name} has no active credential.")
                     : null;
+            }
+            if (usable == 0)
+            {
+                var seconds = Math.Ceiling((pauseEnds!.Value - now).TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                throw new ProviderException(provider.Kind.Name, ProviderErrorClass.Forbidden, null,
+                    $"{provider.Kind.Name} refused model '{target.Model}' repeatedly (403); it is paused for {seconds} s.");
             }
             if (cooling == usable)
             {
@@ -101,7 +137,7 @@ public sealed partial class CredentialPool(
             // :: Smooth weighted round-robin.
             foreach (var slot in rotation.Slots)
             {
-                if (!slot.Active)
+                if (!slot.Active || slot.PausedUntil(target.Model, now) is not null)
                 {
                     continue;
                 }
@@ -135,6 +171,27 @@ public sealed partial class CredentialPool(
                     lock (rotation!)
                     {
                         slot.EndCooldown();
+                        slot.ForgetForbidden(target.Model);
+                    }
+                }
+                break;
+            case ProviderErrorClass.Forbidden:
+                var test = await VerifyAfterForbiddenAsync(target, lease, now);
+                if (test is { Ok: false, ErrorClass: ProviderErrorClass.InvalidCredential or ProviderErrorClass.Forbidden })
+                {
+                    await DeactivateNowAsync(target, rotation, slot, lease, $"{error.Message} (its test call was refused too: {test.Error})", now, cancellationToken);
+                    break;
+                }
+                if (slot is not null)
+                {
+                    bool paused;
+                    lock (rotation!)
+                    {
+                        paused = slot.CountForbidden(target.Model, now);
+                    }
+                    if (paused)
+                    {
+                        Log.Paused(logger, target.Kind.Name, lease.CredentialId, target.Model, BreakerThreshold);
                     }
                 }
                 break;
@@ -150,16 +207,55 @@ public sealed partial class CredentialPool(
                 Log.RateLimited(logger, target.Kind.Name, lease.CredentialId);
                 break;
             case ProviderErrorClass.InvalidCredential:
-                if (slot is not null)
-                {
-                    lock (rotation!)
-                    {
-                        slot.Active = false;
-                        slot.DeactivatedAt = now;
-                    }
-                }
-                await DeactivateAsync(target.Kind.Name, lease.CredentialId, error.Message, now, cancellationToken);
+                await DeactivateNowAsync(target, rotation, slot, lease, error.Message, now, cancellationToken);
                 break;
+        }
+    }
+
+    private async Task DeactivateNowAsync(ModelTarget target, Rotation? rotation, Slot? slot, CredentialLease lease, string message,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (slot is not null)
+        {
+            lock (rotation!)
+            {
+                slot.Active = false;
+                slot.DeactivatedAt = now;
+            }
+        }
+        await DeactivateAsync(target.Kind.Name, lease.CredentialId, message, now, cancellationToken);
+    }
+
+    /// <summary>
+    /// The credential's own test call (the one the admin's Test button makes), at most once per
+    /// <see cref="ForbiddenRecheckInterval"/> per credential and never twice at once; null when a recent test answered.
+    /// </summary>
+    private async Task<CredentialTestResult?> VerifyAfterForbiddenAsync(ModelTarget target, CredentialLease lease, DateTimeOffset now)
+    {
+        if (target.ProviderId is not { } providerId
+            || (_verifiedAt.TryGetValue(lease.CredentialId, out var at) && now - at < ForbiddenRecheckInterval))
+        {
+            return null;
+        }
+        var verification = _verifying.GetOrAdd(lease.CredentialId, _ => new Lazy<Task<CredentialTestResult>>(async () =>
+        {
+            var snapshot = await catalog.GetAsync(CancellationToken.None);
+            var model = CredentialTestModels.For(snapshot, target.Kind, providerId);
+            return await services.GetRequiredService<ICredentialTester>()
+                .TestAsync(target.Kind, target.BaseUrl, lease.Secret, model, CancellationToken.None);
+        }));
+        try
+        {
+            var result = await verification.Value;
+            if (result.Ok || result.ErrorClass is not (ProviderErrorClass.InvalidCredential or ProviderErrorClass.Forbidden))
+            {
+                _verifiedAt[lease.CredentialId] = time.GetUtcNow();
+            }
+            return result;
+        }
+        finally
+        {
+            _verifying.TryRemove(new KeyValuePair<Guid, Lazy<Task<CredentialTestResult>>>(lease.CredentialId, verification));
         }
     }
 
@@ -267,6 +363,7 @@ public sealed partial class CredentialPool(
                     continue;
                 }
                 slot.Current = old.Current;
+                slot.CarryForbidden(old);
                 slot.LastUsedAt = old.LastUsedAt;
                 slot.LastUsedWritten = old.LastUsedWritten;
                 if (old.CoolingUntil is not null && old.Weight == slot.Weight)
@@ -305,16 +402,41 @@ public sealed partial class CredentialPool(
 
         public DateTimeOffset? LastUsedWritten { get; set; }
 
+        /// <summary>Unreproduced 403s per model: the breaker's count, its window's start and the end of a pause.</summary>
+        private Dictionary<string, (int Count, DateTimeOffset Since, DateTimeOffset? PausedUntil)> _forbidden = new(StringComparer.Ordinal);
+
         public void EndCooldown()
         {
             CoolingUntil = null;
             EffectiveWeight = Weight;
         }
+
+        public DateTimeOffset? PausedUntil(string model, DateTimeOffset now) =>
+            _forbidden.TryGetValue(model, out var state) && state.PausedUntil is { } until && until > now ? until : null;
+
+        /// <summary>Counts a 403 for <paramref name="model"/>; true when this one opens the breaker.</summary>
+        public bool CountForbidden(string model, DateTimeOffset now)
+        {
+            var state = _forbidden.TryGetValue(model, out var known) && now - known.Since < BreakerWindow && known.PausedUntil is null
+                ? known with { Count = known.Count + 1 }
+                : (1, now, null);
+            if (state.Count >= BreakerThreshold)
+            {
+                _forbidden[model] = (0, now, now + BreakerPause);
+                return true;
+            }
+            _forbidden[model] = state;
+            return false;
+        }
+
+        public void ForgetForbidden(string model) => _forbidden.Remove(model);
+
+        public void CarryForbidden(Slot old) => _forbidden = old._forbidden;
     }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "{Provider} rejected credential {CredentialId} (401/403); it is deactivated and will be re-checked.")]
+        [LoggerMessage(1, LogLevel.Warning, "{Provider} rejected credential {CredentialId}; it is deactivated and will be re-checked.")]
         public static partial void Deactivated(ILogger logger, string provider, Guid credentialId);
 
         [LoggerMessage(2, LogLevel.Warning, "Could not record the deactivation of {Provider} credential {CredentialId}.")]
@@ -322,5 +444,8 @@ public sealed partial class CredentialPool(
 
         [LoggerMessage(3, LogLevel.Information, "{Provider} rate limited credential {CredentialId}; it cools down.")]
         public static partial void RateLimited(ILogger logger, string provider, Guid credentialId);
+
+        [LoggerMessage(4, LogLevel.Warning, "{Provider} refused credential {CredentialId} for {Model} {Count} times (403) while its test call works; the pair is paused.")]
+        public static partial void Paused(ILogger logger, string provider, Guid credentialId, string model, int count);
     }
 }

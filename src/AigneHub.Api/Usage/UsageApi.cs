@@ -36,10 +36,10 @@ public static class UsageApi
             TrendsAsync(db, time, user.GetUserId(), filter, granularity, timezoneOffset, ct))
             .WithName("GetUsageTrends").WithSummary("My calls, tokens and credits per hour or day (timezoneOffset as JavaScript's getTimezoneOffset).");
         mine.MapGet("/model-calls", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct, int page = 1, int pageSize = 50) =>
-            ListAsync(db, user.GetUserId(), filter, page, pageSize, ct))
+            ListAsync(db, user.GetUserId(), filter, page, pageSize, ct, forMember: true))
             .WithName("ListModelCalls").WithSummary("My model calls, newest first (filters: from, to, status, model, type, provider, appId).");
         mine.MapGet("/model-calls/export", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct) =>
-            Export(db, user.GetUserId(), filter, ct))
+            Export(db, user.GetUserId(), filter, ct, forMember: true))
             .WithName("ExportModelCalls").WithSummary($"My model calls as CSV (at most {MaxExportRows} rows).");
 
         var admin = app.MapGroup("/api/admin").RequireAuthorization(AuthorizationPolicies.Admin).WithTags("Usage");
@@ -139,7 +139,7 @@ public static class UsageApi
     }
 
     private static async Task<Results<Ok<PagedResponse<ModelCallResponse>>, JsonHttpResult<ErrorEnvelope>>> ListAsync(
-        AigneHubDbContext db, Guid? userId, UsageFilter filter, int page, int pageSize, CancellationToken cancellationToken)
+        AigneHubDbContext db, Guid? userId, UsageFilter filter, int page, int pageSize, CancellationToken cancellationToken, bool forMember = false)
     {
         Dictionary<string, string[]> errors = [];
         if (page < 1)
@@ -159,7 +159,7 @@ public static class UsageApi
         var total = await query.LongCountAsync(cancellationToken);
         var rows = await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
             .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedResponse<ModelCallResponse>(rows.Select(ToResponse).ToList(), page, pageSize, total));
+        return TypedResults.Ok(new PagedResponse<ModelCallResponse>(rows.Select(c => ToResponse(c, forMember)).ToList(), page, pageSize, total));
     }
 
     /// <summary>The export's columns, in order; <see cref="WriteCsvAsync"/> writes a field for each.</summary>
@@ -182,7 +182,7 @@ public static class UsageApi
 
     /// <summary>The calls stream from the database reader to the response as they are read, newest first.</summary>
     private static Results<PushStreamHttpResult, JsonHttpResult<ErrorEnvelope>> Export(
-        AigneHubDbContext db, Guid? userId, UsageFilter filter, CancellationToken cancellationToken)
+        AigneHubDbContext db, Guid? userId, UsageFilter filter, CancellationToken cancellationToken, bool forMember = false)
     {
         Dictionary<string, string[]> errors = [];
         ValidateFilter(filter, errors);
@@ -192,10 +192,10 @@ public static class UsageApi
         }
         var rows = Query(db, userId, filter).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
             .Take(MaxExportRows).AsAsyncEnumerable();
-        return TypedResults.Stream(body => WriteCsvAsync(body, rows, cancellationToken), "text/csv; charset=utf-8", "model-calls.csv");
+        return TypedResults.Stream(body => WriteCsvAsync(body, rows, forMember, cancellationToken), "text/csv; charset=utf-8", "model-calls.csv");
     }
 
-    private static async Task WriteCsvAsync(Stream body, IAsyncEnumerable<ModelCall> rows, CancellationToken cancellationToken)
+    private static async Task WriteCsvAsync(Stream body, IAsyncEnumerable<ModelCall> rows, bool forMember, CancellationToken cancellationToken)
     {
         await using var csv = CsvWriter.Create(body, ExportCsv, leaveOpen: true);
         csv.WriteHeader(ExportColumns);
@@ -220,7 +220,7 @@ public static class UsageApi
             csv.WriteField(c.Estimated);
             csv.WriteField(c.DurationMs);
             csv.WriteField(c.GatewayTtfbMs);
-            csv.WriteField(c.ErrorReason);
+            csv.WriteField(ErrorReason(c, forMember));
             csv.WriteField(c.RequestId);
             csv.WriteField(c.TraceId);
             await csv.EndRecordAsync(cancellationToken);
@@ -293,9 +293,13 @@ public static class UsageApi
         cmd.Parameters.AddWithValue(name, value);
     }
 
-    private static ModelCallResponse ToResponse(ModelCall c) => new(
+    /// <summary>Members see their own calls' errors without provider hosts or URLs; admins see the full text.</summary>
+    private static string? ErrorReason(ModelCall c, bool forMember) =>
+        forMember && c.ErrorReason is { } reason ? CallerErrorText.Sanitize(reason) : c.ErrorReason;
+
+    private static ModelCallResponse ToResponse(ModelCall c, bool forMember) => new(
         c.Id, c.UserId, c.AppId, BillingModel.Word(c.Surface), c.Provider, c.Model, c.RequestedModel, BillingModel.Word(c.Type), BillingModel.Word(c.Status),
         c.PromptTokens, c.CompletionTokens, c.CacheCreationTokens, c.CacheReadTokens, c.Images, c.ImageSize, c.ImageQuality,
-        c.Credits, c.Estimated, c.DurationMs, c.GatewayTtfbMs, c.ProviderTtfbMs, c.Attempts, c.ErrorReason,
+        c.Credits, c.Estimated, c.DurationMs, c.GatewayTtfbMs, c.ProviderTtfbMs, c.Attempts, ErrorReason(c, forMember),
         c.RequestId, c.TraceId, c.CreatedAt, c.CompletedAt);
 }

@@ -6,7 +6,10 @@ namespace AigneHub.Data.Gateway;
 public enum CredentialStatus
 {
     Active,
+    /// <summary>Refused by the provider; the background re-check re-activates it once it works.</summary>
     Inactive,
+    /// <summary>The provider's base URL changed: never used, tested or re-checked until its value is entered again.</summary>
+    Disabled,
 }
 
 /// <summary>

@@ -205,6 +205,18 @@ public class PageTests : AdminComponentTestBase
     }
 
     [Fact]
+    public void Overview_for_a_stranger_says_the_api_is_unreachable_without_the_probes_error_text()
+    {
+        Auth.SetNotAuthorized();
+        Api.On(HttpMethod.Get, "/health", _ => throw new HttpRequestException("Connection refused (api.corp.internal:8080)"));
+        var page = Render<Home>();
+
+        page.WaitForAssertion(() => Assert.Equal("Unreachable", page.Find("[data-testid=api-status]").TextContent.Trim()));
+        Assert.DoesNotContain("corp.internal", page.Markup);
+        Assert.DoesNotContain("Connection refused", page.Markup);
+    }
+
+    [Fact]
     public void My_usage_shows_the_quota_card_with_days_left_in_the_apis_shape()
     {
         Api.OnGet("/api/v2/credits", """{"balance":"40","reserved":"2.5","available":"37.5","currency":"credits","paymentLink":null}""")

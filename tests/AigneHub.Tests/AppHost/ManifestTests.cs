@@ -47,6 +47,14 @@ public sealed class ManifestTests
         Assert.Equal("{owner-key.value}", (string?)resources["api"]!["env"]!["AigneHub__Bootstrap__OwnerKey"]);
         Assert.Equal("{api.bindings.http.url}", (string?)resources["admin"]!["env"]!["services__api__http__0"]);
 
+        // Deployed, people reach the Admin over https: links and wallet messages name that address, and replicas of
+        // the Admin share their Data Protection keys (sign-in cookies) through Redis.
+        Assert.Equal("{admin.bindings.https.url}", (string?)resources["api"]!["env"]!["AigneHub__Auth__PublicBaseUrl"]);
+        var https = resources["admin"]!["bindings"]!["https"]!;
+        Assert.Equal("https", (string?)https["scheme"]);
+        Assert.True((bool?)https["external"]);
+        Assert.Equal("{redis.connectionString}", (string?)resources["admin"]!["env"]!["ConnectionStrings__redis"]);
+
         Assert.Equal("{master-key.value}", (string?)resources["api"]!["env"]!["AigneHub__Secrets__MasterKey"]);
         foreach (var secret in new[] { "owner-key", "master-key" })
         {
