@@ -26,7 +26,6 @@ namespace AigneHub.Api.Routing;
 public sealed partial class CredentialPool(
     ProviderCatalog catalog,
     IServiceScopeFactory scopes,
-    IServiceProvider services,
     TimeProvider time,
     ILogger<CredentialPool> logger) : ICredentialPool
 {
@@ -206,7 +205,7 @@ public sealed partial class CredentialPool(
             if (changed > 0)
             {
                 Log.Deactivated(logger, provider, credentialId);
-                await services.GetRequiredService<ProviderConfigChanges>().PublishAsync("credential");
+                await catalog.InvalidateAsync();
             }
         }
         catch (Exception ex) when (ex is DbUpdateException or NpgsqlException or InvalidOperationException)
