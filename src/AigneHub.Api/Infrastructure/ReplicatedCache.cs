@@ -183,10 +183,9 @@ public sealed partial class ReplicatedCache : IHostedService, IDisposable
     /// The Aspire-registered connection, lent to the backplane without a second connection. The backplane
     /// disposes "its" multiplexer when the cache is disposed (tried with FusionCache 2.9.0: the shared
     /// connection was closed), so the loan forwards everything except closing; DI disposes the real one.
+    /// (Not sealed: <see cref="DispatchProxy"/> derives from it.)
     /// </summary>
-#pragma warning disable CA1852 // DispatchProxy.Create needs an unsealed proxy type.
     internal class BorrowedMultiplexer : DispatchProxy
-#pragma warning restore CA1852
     {
         private IConnectionMultiplexer _inner = null!;
 

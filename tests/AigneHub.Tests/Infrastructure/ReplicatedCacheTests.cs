@@ -5,6 +5,7 @@ using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Routing;
 using AigneHub.Data;
+using AigneHub.Tests.Billing;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using Xunit.Abstractions;
@@ -55,6 +56,28 @@ public sealed class ReplicatedCacheTests(ITestOutputHelper output)
 
         Assert.True(redis.IsConnected);
         Assert.True(await redis.GetDatabase().PingAsync() > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task With_redis_unreachable_the_api_serves_from_memory_and_applies_its_own_changes_at_once()
+    {
+        // Nothing listens on port 1: every Redis operation fails fast.
+        await using var host = await BillingHost.StartAsync(f =>
+            f.Settings["ConnectionStrings:redis"] = "127.0.0.1:1,abortConnect=false,connectTimeout=200,syncTimeout=200,asyncTimeout=200");
+        Assert.False(host.Api.Services.GetRequiredService<IConnectionMultiplexer>().IsConnected);
+
+        using var owner = host.Owner;
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await owner.GetAsync("/api/v2/me")).StatusCode);
+        var id = (await host.AddRateAsync(BillingHost.Gpt, "0.001", "0.002"))["id"]!.GetValue<Guid>();
+        var rates = host.Api.Services.GetRequiredService<IRateCatalog>();
+        Assert.Equal(0.002m, (await rates.GetAsync(default)).Find("openai", "gpt-test", ModelType.Chat)!.OutputRate);
+
+        // The change cannot be published, yet the request succeeds and this replica sees it at once.
+        using var put = await owner.PutAsync($"/api/admin/model-rates/{id}", new StringContent(
+            """{"provider":"openai","model":"gpt-test","type":"chat","inputRate":"0.001","outputRate":"0.005"}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        Assert.Equal(0.005m, (await rates.GetAsync(default)).Find("openai", "gpt-test", ModelType.Chat)!.OutputRate);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await owner.GetAsync("/api/v2/me")).StatusCode);
     }
 
     /// <summary>
