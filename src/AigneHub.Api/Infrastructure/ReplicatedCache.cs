@@ -152,8 +152,9 @@ public sealed partial class ReplicatedCache : IHostedService, IDisposable
 
     /// <summary>
     /// The source of <paramref name="key"/> changed: the entry is expired here at once and on every other replica
-    /// as soon as Redis delivers the message. Never throws for Redis: the change is already in Postgres, and the
-    /// entry's freshness bounds how long another replica may miss it.
+    /// as soon as Redis delivers the message. Never throws for Redis (it waits at most the Redis timeout, and not at
+    /// all while the breaker is open): the change is already in Postgres, and the entry's freshness bounds how long
+    /// another replica may miss it.
     /// </summary>
     public ValueTask InvalidateAsync(string key)
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers;
 using AigneHub.Data;
