@@ -10,6 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddDataServices();
+builder.AddReplicatedCache();
 builder.AddBootstrap();
 builder.AddIdentityServices();
 builder.AddProviderManagement();

@@ -23,7 +23,6 @@ public static class BillingExtensions
 
         services.AddSingleton<RateCatalog>();
         services.AddSingleton<IRateCatalog>(sp => sp.GetRequiredService<RateCatalog>());
-        services.AddHostedService<RateCatalogRefresher>();
         services.AddSingleton<IRateLimiter, RedisRateLimiter>();
         services.AddSingleton<CreditAccounts>();
         services.AddSingleton<ICallRecorder, CallRecorder>();

@@ -84,7 +84,7 @@ public static class ModelRatesApi
         {
             return Duplicate(rate);
         }
-        await catalog.ReloadAndPublishAsync(cancellationToken);
+        await catalog.InvalidateAsync();
         return TypedResults.Created($"/api/admin/model-rates/{rate.Id}", ToResponse(rate));
     }
 
@@ -112,7 +112,7 @@ public static class ModelRatesApi
         {
             return Duplicate(rate);
         }
-        await catalog.ReloadAndPublishAsync(cancellationToken);
+        await catalog.InvalidateAsync();
         return TypedResults.Ok(ToResponse(rate));
     }
 
@@ -127,7 +127,7 @@ public static class ModelRatesApi
         db.Remove(rate);
         db.Add(ModelRateHistory.Of(rate, RateChange.Deleted, admin.GetUserId(), time.GetUtcNow()));
         await db.SaveChangesAsync(cancellationToken);
-        await catalog.ReloadAndPublishAsync(cancellationToken);
+        await catalog.InvalidateAsync();
         return TypedResults.NoContent();
     }
 

@@ -3,22 +3,24 @@ using AigneHub.Api.Infrastructure;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
 using Microsoft.EntityFrameworkCore;
-using StackExchange.Redis;
+using ZiggyCreatures.Caching.Fusion;
 
 namespace AigneHub.Api.Billing;
 
 /// <summary>
-/// The model rates as the hot path sees them: an immutable in-memory snapshot, reloaded when any Api replica
-/// changes a rate (Redis pub/sub <see cref="RateCatalog.ChangedChannel"/>) and every minute as a safety net — never
-/// a database read per request. <c>GET /api/ai/models</c> reads it for its credits-per-token columns.
+/// The model rates as the hot path sees them: an immutable in-memory snapshot in the
+/// <see cref="ReplicatedCache"/>, reloaded when any Api replica changes a rate (<see cref="InvalidateAsync"/>) and
+/// every minute as a safety net (in the background while it is in use) — never a database read per request. While
+/// Postgres cannot be read the previous rates keep serving. <c>GET /api/ai/models</c> reads it for its
+/// credits-per-token columns.
 /// </summary>
 public interface IRateCatalog
 {
     /// <summary>The current snapshot (loading it on first use).</summary>
     ValueTask<RateSnapshot> GetAsync(CancellationToken cancellationToken);
 
-    /// <summary>Reloads from the database now and tells the other replicas to do the same.</summary>
-    Task ReloadAndPublishAsync(CancellationToken cancellationToken);
+    /// <summary>The rates changed in the database: this replica and every other reload them on next use.</summary>
+    ValueTask InvalidateAsync();
 }
 
 /// <summary>Rates keyed by provider + model + type (provider and model compared case-insensitively).</summary>
@@ -55,104 +57,29 @@ public sealed class RateSnapshot
     }
 }
 
-internal sealed partial class RateCatalog(IServiceScopeFactory scopes, IConnectionMultiplexer redis, ILogger<RateCatalog> logger) : IRateCatalog
+internal sealed partial class RateCatalog(ReplicatedCache cache, IServiceScopeFactory scopes, ILogger<RateCatalog> logger) : IRateCatalog
 {
-    public static readonly RedisChannel ChangedChannel = RedisChannel.Literal("aignehub:rates:changed");
+    private const string CacheKey = "billing:rates";
 
-    private readonly SemaphoreSlim _loadGate = new(1, 1);
-    private volatile RateSnapshot? _snapshot;
+    private static readonly FusionCacheEntryOptions Entry = ReplicatedCache.Snapshot(TimeSpan.FromSeconds(60));
 
     public ValueTask<RateSnapshot> GetAsync(CancellationToken cancellationToken) =>
-        _snapshot is { } snapshot ? ValueTask.FromResult(snapshot) : new(LoadFirstAsync(cancellationToken));
+        cache.GetOrLoadAsync<RateSnapshot>(CacheKey, (_, token) => LoadAsync(token), Entry, cancellationToken);
 
-    public async Task ReloadAndPublishAsync(CancellationToken cancellationToken)
-    {
-        await ReloadAsync(cancellationToken);
-        await redis.GetSubscriber().PublishAsync(ChangedChannel, "1");
-    }
+    public ValueTask InvalidateAsync() => cache.InvalidateAsync(CacheKey);
 
-    public async Task ReloadAsync(CancellationToken cancellationToken)
+    private async Task<RateSnapshot> LoadAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
         var rates = await db.Set<ModelRate>().AsNoTracking().ToListAsync(cancellationToken);
-        _snapshot = new RateSnapshot(rates.Select(RateCard.Of));
         Log.Reloaded(logger, rates.Count);
-    }
-
-    private async Task<RateSnapshot> LoadFirstAsync(CancellationToken cancellationToken)
-    {
-        await _loadGate.WaitAsync(cancellationToken);
-        try
-        {
-            if (_snapshot is null)
-            {
-                await ReloadAsync(cancellationToken);
-            }
-            return _snapshot!;
-        }
-        finally
-        {
-            _loadGate.Release();
-        }
+        return new RateSnapshot(rates.Select(RateCard.Of));
     }
 
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Debug, "Model rates reloaded ({Count} rates).")]
         public static partial void Reloaded(ILogger logger, int count);
-    }
-}
-
-/// <summary>Keeps the catalogue fresh: on every change notice, and every minute in case a notice was missed.</summary>
-internal sealed partial class RateCatalogRefresher(
-    RateCatalog catalog,
-    IConnectionMultiplexer redis,
-    DatabaseMigrationState migrations,
-    TimeProvider time,
-    ILogger<RateCatalogRefresher> logger) : BackgroundService
-{
-    private static readonly TimeSpan Period = TimeSpan.FromSeconds(60);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await migrations.WhenReady.WaitAsync(stoppingToken);
-        var subscription = await redis.GetSubscriber().SubscribeAsync(RateCatalog.ChangedChannel);
-        subscription.OnMessage(async _ => await TryReloadAsync(stoppingToken));
-        try
-        {
-            await TryReloadAsync(stoppingToken);
-            using var timer = new PeriodicTimer(Period, time);
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await TryReloadAsync(stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            await subscription.UnsubscribeAsync();
-        }
-    }
-
-    private async Task TryReloadAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await catalog.ReloadAsync(cancellationToken);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Keep serving the last good snapshot; the next notice or tick tries again.
-            Log.ReloadFailed(logger, ex);
-        }
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Warning, "Reloading model rates failed; keeping the previous rates.")]
-        public static partial void ReloadFailed(ILogger logger, Exception exception);
     }
 }

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Data;
 using AigneHub.Data.Identity;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.Memory;
-using StackExchange.Redis;
+using ZiggyCreatures.Caching.Fusion;
 
 namespace AigneHub.Api.Identity;
 
@@ -20,29 +20,28 @@ public sealed record CachedAccessKey(
     DateTimeOffset? RevokedAt);
 
 /// <summary>
-/// The hot-path key lookup. A cached key costs a SHA-256 and a dictionary hit; the database is read at most once
-/// per <see cref="CacheFor"/> per key and replica. Revocation (and disabling a user or changing a role) is pushed
-/// to every replica over Redis pub/sub by <see cref="AccessKeyRevocations"/>, so it takes effect at once; the
-/// short TTL is the safety net should a message be lost (e.g. a replica briefly disconnected from Redis).
+/// The hot-path key lookup. A cached key costs a SHA-256 and an in-memory hit; the database is read at most once
+/// per <see cref="CacheFor"/> per key and replica (a key in use is reloaded in the background, so requests do not
+/// wait for it). Revocation (and disabling a user or changing a role) goes through
+/// <see cref="AccessKeyRevocations"/>, which expires the entry on every replica over the
+/// <see cref="ReplicatedCache"/> backplane, so it takes effect at once; the short TTL is the safety net should a
+/// message be lost (e.g. a replica briefly disconnected from Redis).
 /// </summary>
-public sealed class AccessKeyCache(IMemoryCache cache, IServiceScopeFactory scopes)
+public sealed class AccessKeyCache(ReplicatedCache cache, IServiceScopeFactory scopes)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
     /// <summary>Unknown keys are remembered briefly so that a flood of garbage keys does not become a flood of queries.</summary>
     public static readonly TimeSpan UnknownFor = TimeSpan.FromSeconds(5);
 
-    private static readonly object Unknown = new();
+    private static readonly FusionCacheEntryOptions Entry = ReplicatedCache.Lookup(CacheFor);
 
-    public static string CacheKey(string hashHex) => "ak:" + hashHex;
+    public static string CacheKey(byte[] hash) => "ak:" + Convert.ToHexString(hash);
 
-    public async ValueTask<CachedAccessKey?> FindAsync(byte[] hash, CancellationToken cancellationToken)
+    public ValueTask<CachedAccessKey?> FindAsync(byte[] hash, CancellationToken cancellationToken) =>
+        cache.GetOrLoadAsync<CachedAccessKey?>(CacheKey(hash), (context, token) => LoadAsync(hash, context, token), Entry, cancellationToken);
+
+    private async Task<CachedAccessKey?> LoadAsync(byte[] hash, FusionCacheFactoryExecutionContext<CachedAccessKey?> context, CancellationToken cancellationToken)
     {
-        var cacheKey = CacheKey(Convert.ToHexString(hash));
-        if (cache.TryGetValue(cacheKey, out var hit))
-        {
-            return hit as CachedAccessKey;
-        }
-
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
         var found = await db.AccessKeys.AsNoTracking()
@@ -51,78 +50,28 @@ public sealed class AccessKeyCache(IMemoryCache cache, IServiceScopeFactory scop
             .FirstOrDefaultAsync(cancellationToken);
         if (found is null)
         {
-            cache.Set(cacheKey, Unknown, UnknownFor);
+            context.Options.Duration = UnknownFor;
             return null;
         }
-        var entry = new CachedAccessKey(found.Id, found.UserId, found.Hash, RoleNames.Of(found.Role), found.Disabled,
+        return new CachedAccessKey(found.Id, found.UserId, found.Hash, RoleNames.Of(found.Role), found.Disabled,
             found.Kind, found.ExpiresAt, found.RevokedAt);
-        cache.Set(cacheKey, entry, CacheFor);
-        return entry;
     }
-
-    public void Evict(string hashHex) => cache.Remove(CacheKey(hashHex.ToUpperInvariant()));
 }
 
 /// <summary>
-/// Publishes key invalidations on the Redis channel <see cref="Channel"/> (message: the key's SHA-256 in hex) and
-/// evicts on every replica that hears one, this one included.
+/// Invalidates cached keys on every replica, this one included (at once here; elsewhere as soon as Redis delivers
+/// the message). Call it after the database change: revoking a key, disabling a user, changing a role.
 /// </summary>
-public sealed partial class AccessKeyRevocations(
-    IConnectionMultiplexer redis,
-    AccessKeyCache cache,
-    ILogger<AccessKeyRevocations> logger) : IHostedService
+public sealed class AccessKeyRevocations(ReplicatedCache cache)
 {
-    public const string Channel = "aignehub:keys:revoked";
-    private static readonly RedisChannel RedisChannelName = RedisChannel.Literal(Channel);
-
-    /// <summary>Evicts locally at once, then tells the other replicas. A Redis failure is logged, not thrown: the
-    /// database change has happened and the TTL bounds how long another replica may still accept the key.</summary>
+    /// <summary>Never throws for Redis: the database change has happened and the TTL bounds how long another
+    /// replica may still accept the key.</summary>
     public async Task PublishAsync(IEnumerable<byte[]> hashes)
     {
         foreach (var hash in hashes)
         {
-            var hex = Convert.ToHexString(hash);
-            cache.Evict(hex);
-            try
-            {
-                await redis.GetSubscriber().PublishAsync(RedisChannelName, hex);
-            }
-            catch (RedisException ex)
-            {
-                Log.PublishFailed(logger, ex);
-            }
+            await cache.InvalidateAsync(AccessKeyCache.CacheKey(hash));
         }
-    }
-
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await redis.GetSubscriber().SubscribeAsync(RedisChannelName, (_, message) =>
-            {
-                if (message.HasValue)
-                {
-                    cache.Evict(message!);
-                }
-            });
-        }
-        catch (RedisException ex)
-        {
-            // Starting without Redis beats not starting: the TTL still bounds how long a revoked key lives here.
-            Log.SubscribeFailed(logger, ex);
-        }
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) =>
-        redis.GetSubscriber().UnsubscribeAsync(RedisChannelName);
-
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Warning, "Publishing an access-key revocation failed; other replicas drop the key when their cache entry expires.")]
-        public static partial void PublishFailed(ILogger logger, Exception exception);
-
-        [LoggerMessage(2, LogLevel.Error, "Subscribing to access-key revocations failed; revocations by other replicas reach this one only by cache expiry (30 s).")]
-        public static partial void SubscribeFailed(ILogger logger, Exception exception);
     }
 }
 

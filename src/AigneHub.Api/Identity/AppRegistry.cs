@@ -4,77 +4,42 @@ using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.Memory;
-using StackExchange.Redis;
+using ZiggyCreatures.Caching.Fusion;
 
 namespace AigneHub.Api.Identity;
 
 public sealed record CachedApp(Guid Id, string Name, byte[] PublicKey, SubscriptionStatus? Status, DateTimeOffset? CurrentPeriodEnd);
 
 /// <summary>
-/// Registered apps (public key and subscription) for the v1 hot path: cached in memory for
-/// <see cref="CacheFor"/>, and evicted on every replica through the Redis channel <see cref="Channel"/> (message:
-/// the app id) when an admin changes the app or its subscription.
+/// Registered apps (public key and subscription) for the v1 hot path: cached in memory for <see cref="CacheFor"/>
+/// in the <see cref="ReplicatedCache"/>, and expired on every replica by <see cref="ChangedAsync"/> when an admin
+/// changes the app or its subscription.
 /// </summary>
-public sealed partial class AppRegistry(
-    IMemoryCache cache,
-    IServiceScopeFactory scopes,
-    IConnectionMultiplexer redis,
-    ILogger<AppRegistry> logger) : IHostedService
+public sealed class AppRegistry(ReplicatedCache cache, IServiceScopeFactory scopes)
 {
-    public const string Channel = "aignehub:apps:changed";
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
-    private static readonly RedisChannel RedisChannelName = RedisChannel.Literal(Channel);
 
-    public async ValueTask<CachedApp?> FindAsync(Guid appId, CancellationToken cancellationToken)
+    private static readonly FusionCacheEntryOptions Entry = ReplicatedCache.Lookup(CacheFor);
+
+    public ValueTask<CachedApp?> FindAsync(Guid appId, CancellationToken cancellationToken) =>
+        cache.GetOrLoadAsync<CachedApp?>(CacheKey(appId), (context, token) => LoadAsync(appId, context, token), Entry, cancellationToken);
+
+    /// <summary>Call after changing the app or its subscription in the database.</summary>
+    public ValueTask ChangedAsync(Guid appId) => cache.InvalidateAsync(CacheKey(appId));
+
+    private static string CacheKey(Guid appId) => "app:" + appId;
+
+    private async Task<CachedApp?> LoadAsync(Guid appId, FusionCacheFactoryExecutionContext<CachedApp?> context, CancellationToken cancellationToken)
     {
-        var key = "app:" + appId;
-        if (cache.TryGetValue(key, out CachedApp? hit))
-        {
-            return hit;
-        }
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
         var app = await db.Set<App>().AsNoTracking().Include(a => a.Subscription).FirstOrDefaultAsync(a => a.Id == appId, cancellationToken);
-        var entry = app is null ? null : new CachedApp(app.Id, app.Name, app.PublicKey, app.Subscription?.Status, app.Subscription?.CurrentPeriodEnd);
-        cache.Set(key, entry, app is null ? AccessKeyCache.UnknownFor : CacheFor);
-        return entry;
-    }
-
-    public async Task ChangedAsync(Guid appId)
-    {
-        cache.Remove("app:" + appId);
-        try
+        if (app is null)
         {
-            await redis.GetSubscriber().PublishAsync(RedisChannelName, appId.ToString());
+            context.Options.Duration = AccessKeyCache.UnknownFor;
+            return null;
         }
-        catch (RedisException ex)
-        {
-            Log.PublishFailed(logger, ex);
-        }
-    }
-
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await redis.GetSubscriber().SubscribeAsync(RedisChannelName, (_, message) => cache.Remove("app:" + message));
-        }
-        catch (RedisException ex)
-        {
-            Log.SubscribeFailed(logger, ex);
-        }
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => redis.GetSubscriber().UnsubscribeAsync(RedisChannelName);
-
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Warning, "Publishing an app change failed; other replicas pick it up when their cache entry expires.")]
-        public static partial void PublishFailed(ILogger logger, Exception exception);
-
-        [LoggerMessage(2, LogLevel.Error, "Subscribing to app changes failed; changes by other replicas reach this one only by cache expiry (30 s).")]
-        public static partial void SubscribeFailed(ILogger logger, Exception exception);
+        return new CachedApp(app.Id, app.Name, app.PublicKey, app.Subscription?.Status, app.Subscription?.CurrentPeriodEnd);
     }
 }
 

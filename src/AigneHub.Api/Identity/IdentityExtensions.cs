@@ -19,14 +19,12 @@ public static class IdentityExtensions
     public static IHostApplicationBuilder AddIdentityServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddMemoryCache();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, ValidateAuthOptions>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(IdentityJsonContext.Default));
 
         services.AddSingleton<AccessKeyCache>();
         services.AddSingleton<AccessKeyRevocations>();
-        services.AddHostedService(sp => sp.GetRequiredService<AccessKeyRevocations>());
         services.AddSingleton<AccessKeyUsageRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<AccessKeyUsageRecorder>());
         services.AddSingleton<AccessKeyIssuer>();
@@ -36,7 +34,6 @@ public static class IdentityExtensions
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<AppRegistry>();
-        services.AddHostedService(sp => sp.GetRequiredService<AppRegistry>());
         services.AddSingleton<IAuthorizationHandler, CurrentSubscriptionHandler>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, IdentityAuthorizationResultHandler>();
 

@@ -32,7 +32,6 @@ namespace AigneHub.Api.Routing;
 public sealed partial class CredentialPool(
     ProviderCatalog catalog,
     IServiceScopeFactory scopes,
-    IServiceProvider services,
     TimeProvider time,
     ILogger<CredentialPool> logger) : ICredentialPool
 {
@@ -302,7 +301,7 @@ public sealed partial class CredentialPool(
             if (changed > 0)
             {
                 Log.Deactivated(logger, provider, credentialId);
-                await services.GetRequiredService<ProviderConfigChanges>().PublishAsync("credential");
+                await catalog.InvalidateAsync();
             }
         }
         catch (Exception ex) when (ex is DbUpdateException or NpgsqlException or InvalidOperationException)

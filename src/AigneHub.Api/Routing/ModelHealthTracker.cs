@@ -1,10 +1,11 @@
-using System.Collections.Concurrent;
-using AigneHub.Api.Management;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using ZiggyCreatures.Caching.Fusion;
+using HealthStates = System.Collections.Concurrent.ConcurrentDictionary<(string Provider, string Model, AigneHub.Data.ModelType Type), AigneHub.Api.Routing.ModelHealthStatus>;
 
 namespace AigneHub.Api.Routing;
 
@@ -20,18 +21,22 @@ public interface IModelHealthView
 
 /// <summary>
 /// Model health in memory, written to <c>model_health</c> only when availability flips or the error class
-/// changes — so a healthy model costs no write per call. The table is read once (and again after another replica
-/// reports a flip through <see cref="ProviderConfigChanges"/>), then memory is the source of truth for this
-/// replica. A caller's own mistake (<see cref="ProviderErrorClass.BadRequest"/>) says nothing about the model.
+/// changes — so a healthy model costs no write per call. The table is read into the <see cref="ReplicatedCache"/>
+/// (again after any replica writes a flip, and at the latest every <see cref="MaxAge"/>), and between reads this
+/// replica's memory is the source of truth. A caller's own mistake (<see cref="ProviderErrorClass.BadRequest"/>)
+/// says nothing about the model.
 /// </summary>
 public sealed partial class ModelHealthTracker(
+    ReplicatedCache cache,
     IServiceScopeFactory scopes,
     TimeProvider time,
-    IServiceProvider services,
-    ILogger<ModelHealthTracker> logger) : IModelHealthTracker, IModelHealthView, IDisposable
+    ILogger<ModelHealthTracker> logger) : IModelHealthTracker, IModelHealthView
 {
-    private readonly SemaphoreSlim _load = new(1, 1);
-    private volatile ConcurrentDictionary<(string Provider, string Model, ModelType Type), ModelHealthStatus>? _states;
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(60);
+
+    private const string CacheKey = "routing:health";
+
+    private static readonly FusionCacheEntryOptions Entry = ReplicatedCache.Snapshot(MaxAge);
 
     public async ValueTask RecordAsync(ModelTarget target, ProviderException? error, TimeSpan elapsed, CancellationToken cancellationToken)
     {
@@ -39,7 +44,7 @@ public sealed partial class ModelHealthTracker(
         {
             return;
         }
-        ConcurrentDictionary<(string, string, ModelType), ModelHealthStatus> states;
+        HealthStates states;
         try
         {
             states = await StatesAsync(cancellationToken);
@@ -68,7 +73,7 @@ public sealed partial class ModelHealthTracker(
         {
             await WriteAsync(key, status, cancellationToken);
             Log.Flipped(logger, target.Kind.Name, target.Model, target.Type, status.Available, errorClass);
-            await services.GetRequiredService<ProviderConfigChanges>().PublishAsync(ProviderConfigChanges.HealthChanged);
+            await cache.InvalidateAsync(CacheKey);
         }
         catch (Exception ex) when (ex is DbUpdateException or NpgsqlException or InvalidOperationException)
         {
@@ -83,35 +88,17 @@ public sealed partial class ModelHealthTracker(
         return states.TryGetValue((provider.ToLowerInvariant(), model, type), out var status) ? status : null;
     }
 
-    /// <summary>Forgets the in-memory state; the next use reads the table again.</summary>
-    public void Invalidate() => _states = null;
+    private ValueTask<HealthStates> StatesAsync(CancellationToken cancellationToken) =>
+        cache.GetOrLoadAsync<HealthStates>(CacheKey, (_, token) => LoadAsync(token), Entry, cancellationToken);
 
-    private async ValueTask<ConcurrentDictionary<(string, string, ModelType), ModelHealthStatus>> StatesAsync(CancellationToken cancellationToken)
+    private async Task<HealthStates> LoadAsync(CancellationToken cancellationToken)
     {
-        if (_states is { } states)
-        {
-            return states;
-        }
-        await _load.WaitAsync(cancellationToken);
-        try
-        {
-            if (_states is { } loaded)
-            {
-                return loaded;
-            }
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
-            var rows = await db.Set<ModelHealth>().AsNoTracking().ToListAsync(cancellationToken);
-            var fresh = new ConcurrentDictionary<(string, string, ModelType), ModelHealthStatus>(
-                rows.Select(r => KeyValuePair.Create((r.ProviderName, r.Model, r.Type),
-                    new ModelHealthStatus(r.Available, r.ErrorClass, r.LastError, r.ResponseTimeMs, r.ChangedAt))));
-            _states = fresh;
-            return fresh;
-        }
-        finally
-        {
-            _load.Release();
-        }
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
+        var rows = await db.Set<ModelHealth>().AsNoTracking().ToListAsync(cancellationToken);
+        return new(
+            rows.Select(r => KeyValuePair.Create((r.ProviderName, r.Model, r.Type),
+                new ModelHealthStatus(r.Available, r.ErrorClass, r.LastError, r.ResponseTimeMs, r.ChangedAt))));
     }
 
     private async Task WriteAsync((string Provider, string Model, ModelType Type) key, ModelHealthStatus status, CancellationToken cancellationToken)
@@ -129,8 +116,6 @@ public sealed partial class ModelHealthTracker(
     }
 
     private static string? Truncate(string? message) => message is { Length: > 1000 } ? message[..1000] : message;
-
-    public void Dispose() => _load.Dispose();
 
     private static partial class Log
     {

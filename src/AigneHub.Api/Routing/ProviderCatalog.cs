@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
+using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Management;
 using AigneHub.Api.Providers;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.EntityFrameworkCore;
+using ZiggyCreatures.Caching.Fusion;
 
 namespace AigneHub.Api.Routing;
 
@@ -32,14 +34,11 @@ public sealed record CatalogModel(Guid Id, Guid ProviderId, string Provider, str
 /// </summary>
 public sealed class ProviderSnapshot
 {
-    public static readonly ProviderSnapshot Empty = new([], [], DateTimeOffset.MinValue, -1);
-
-    public ProviderSnapshot(IReadOnlyList<ProviderEntry> providers, IReadOnlyList<CatalogModel> models, DateTimeOffset loadStartedAt, long generation)
+    public ProviderSnapshot(IReadOnlyList<ProviderEntry> providers, IReadOnlyList<CatalogModel> models, DateTimeOffset loadStartedAt)
     {
         Providers = providers;
         Models = models;
         LoadStartedAt = loadStartedAt;
-        Generation = generation;
         ByName = providers.ToDictionary(p => p.Kind.Name, StringComparer.OrdinalIgnoreCase);
         ById = providers.ToDictionary(p => p.Id);
         ByModel = models.GroupBy(m => (m.Model, m.Type))
@@ -59,8 +58,6 @@ public sealed class ProviderSnapshot
 
     /// <summary>When the database was read; anything the pool learnt after this is newer than the snapshot.</summary>
     public DateTimeOffset LoadStartedAt { get; }
-
-    internal long Generation { get; }
 }
 
 /// <summary>
@@ -73,33 +70,29 @@ public interface IModelCatalog
 }
 
 /// <summary>
-/// Keeps the <see cref="ProviderSnapshot"/> in memory so that resolving a model and picking a credential never
-/// touch Postgres. It reloads when told the configuration changed (an admin mutation here, or the Redis message
-/// from another replica; see <see cref="ProviderConfigChanges"/>) and at the latest every
-/// <see cref="MaxAge"/>, as a safety net for a missed message. One caller reloads; the others wait for it.
+/// Keeps the <see cref="ProviderSnapshot"/> in the <see cref="ReplicatedCache"/> so that resolving a model and
+/// picking a credential never touch Postgres. <see cref="InvalidateAsync"/> (an admin mutation, a credential
+/// deactivated) makes every replica reload it on next use; it is reloaded at the latest every <see cref="MaxAge"/>
+/// as a safety net for a missed message, and while Postgres cannot be read the previous snapshot keeps serving.
 /// </summary>
 public sealed partial class ProviderCatalog(
+    ReplicatedCache cache,
     IServiceScopeFactory scopes,
     CredentialProtector protector,
     TimeProvider time,
-    ILogger<ProviderCatalog> logger) : IModelCatalog, IDisposable
+    ILogger<ProviderCatalog> logger) : IModelCatalog
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(60);
 
-    private static readonly TimeSpan StaleRetry = TimeSpan.FromSeconds(5);
+    private const string CacheKey = "routing:providers";
 
-    private readonly SemaphoreSlim _reload = new(1, 1);
-    private volatile ProviderSnapshot _current = ProviderSnapshot.Empty;
-    private long _generation;
+    private static readonly FusionCacheEntryOptions Entry = ReplicatedCache.Snapshot(MaxAge);
 
-    public ValueTask<ProviderSnapshot> GetAsync(CancellationToken cancellationToken)
-    {
-        var snapshot = _current;
-        return IsFresh(snapshot) ? ValueTask.FromResult(snapshot) : new(ReloadAsync(cancellationToken));
-    }
+    public ValueTask<ProviderSnapshot> GetAsync(CancellationToken cancellationToken) =>
+        cache.GetOrLoadAsync<ProviderSnapshot>(CacheKey, (_, token) => LoadAsync(token), Entry, cancellationToken);
 
-    /// <summary>Marks the snapshot stale; the next reader reloads it.</summary>
-    public void Invalidate() => Interlocked.Increment(ref _generation);
+    /// <summary>The provider configuration changed in Postgres: every replica reloads the snapshot on next use.</summary>
+    public ValueTask InvalidateAsync() => cache.InvalidateAsync(CacheKey);
 
     public async ValueTask<IReadOnlyList<CatalogModel>> ListAsync(ModelType? type, CancellationToken cancellationToken)
     {
@@ -108,45 +101,9 @@ public sealed partial class ProviderCatalog(
             && snapshot.ById.TryGetValue(m.ProviderId, out var p) && p.Enabled)];
     }
 
-    private bool IsFresh(ProviderSnapshot snapshot) =>
-        snapshot.Generation == Interlocked.Read(ref _generation) && time.GetUtcNow() - snapshot.LoadStartedAt < MaxAge;
-
-    private async Task<ProviderSnapshot> ReloadAsync(CancellationToken cancellationToken)
+    private async Task<ProviderSnapshot> LoadAsync(CancellationToken cancellationToken)
     {
-        await _reload.WaitAsync(cancellationToken);
-        try
-        {
-            if (IsFresh(_current))
-            {
-                return _current;
-            }
-            // Read the generation before the database: an invalidation during the load leaves this snapshot stale.
-            var generation = Interlocked.Read(ref _generation);
-            var startedAt = time.GetUtcNow();
-            ProviderSnapshot snapshot;
-            try
-            {
-                snapshot = await LoadAsync(generation, startedAt, cancellationToken);
-            }
-            catch (Exception ex) when (_current != ProviderSnapshot.Empty && !cancellationToken.IsCancellationRequested)
-            {
-                // Postgres is unreachable: keep serving what we know rather than failing every call, and try again
-                // in a few seconds rather than on every request.
-                Log.ReloadFailed(logger, ex);
-                var stale = _current;
-                snapshot = new ProviderSnapshot(stale.Providers, stale.Models, startedAt - MaxAge + StaleRetry, generation);
-            }
-            _current = snapshot;
-            return snapshot;
-        }
-        finally
-        {
-            _reload.Release();
-        }
-    }
-
-    private async Task<ProviderSnapshot> LoadAsync(long generation, DateTimeOffset startedAt, CancellationToken cancellationToken)
-    {
+        var startedAt = time.GetUtcNow();
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
         var providers = await db.Set<Provider>().AsNoTracking().OrderBy(p => p.CreatedAt).ThenBy(p => p.Id).ToListAsync(cancellationToken);
@@ -177,7 +134,7 @@ public sealed partial class ProviderCatalog(
                     m.DisplayName, m.Metadata, m.Enabled, m.CreatedAt));
             }
         }
-        return new ProviderSnapshot(entries, catalog, startedAt, generation);
+        return new ProviderSnapshot(entries, catalog, startedAt);
     }
 
     private CredentialEntry Decrypt(ProviderCredential credential)
@@ -202,8 +159,6 @@ public sealed partial class ProviderCatalog(
         return new Uri(url.EndsWith('/') ? url : url + "/", UriKind.Absolute);
     }
 
-    public void Dispose() => _reload.Dispose();
-
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Warning, "Provider row '{Name}' names no known provider kind; it is ignored.")]
@@ -211,8 +166,5 @@ public sealed partial class ProviderCatalog(
 
         [LoggerMessage(2, LogLevel.Error, "Credential {CredentialId} cannot be decrypted with the configured master key (AigneHub:Secrets:MasterKey); it is not used.")]
         public static partial void UndecryptableCredential(ILogger logger, Guid credentialId);
-
-        [LoggerMessage(3, LogLevel.Warning, "Could not reload the provider configuration; serving the previous one for now.")]
-        public static partial void ReloadFailed(ILogger logger, Exception exception);
     }
 }

@@ -7,8 +7,9 @@ public static class RoutingExtensions
     /// <summary>
     /// The hot-path routing core: <see cref="IModelResolver"/> (requested name → candidates), the in-memory
     /// <see cref="IModelCatalog"/> snapshot, <see cref="ICredentialPool"/> (weighted rotation, cool-downs) and
-    /// <see cref="IModelHealthTracker"/> (+ <see cref="IModelHealthView"/>), kept fresh across replicas by
-    /// <see cref="ProviderConfigChanges"/>. The admin APIs that edit them live in <c>Management/</c>.
+    /// <see cref="IModelHealthTracker"/> (+ <see cref="IModelHealthView"/>), their snapshots kept in the
+    /// <see cref="Infrastructure.ReplicatedCache"/>. The admin APIs that edit them live in <c>Management/</c> and
+    /// report changes to <see cref="ProviderConfigChanges"/>.
     /// </summary>
     public static IHostApplicationBuilder AddModelRouting(this IHostApplicationBuilder builder)
     {
@@ -20,7 +21,6 @@ public static class RoutingExtensions
         services.AddSingleton<IModelHealthTracker>(sp => sp.GetRequiredService<ModelHealthTracker>());
         services.AddSingleton<IModelHealthView>(sp => sp.GetRequiredService<ModelHealthTracker>());
         services.AddSingleton<ProviderConfigChanges>();
-        services.AddHostedService(sp => sp.GetRequiredService<ProviderConfigChanges>());
         services.AddSingleton<IModelResolver, ModelResolver>();
         services.AddSingleton<CredentialPool>();
         services.AddSingleton<ICredentialPool>(sp => sp.GetRequiredService<CredentialPool>());

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace AigneHub.Tests.Infrastructure;
 
@@ -34,6 +35,9 @@ public class ApiFactory : WebApplicationFactory<AigneHub.Api.ApiAssembly>
         // Replicas of one deployment (same database) share one Redis database too.
         var redisDatabase = RedisDatabases.GetOrAdd(database, _ => Interlocked.Increment(ref _redisDatabase) % 16);
         factory.Settings["ConnectionStrings:redis"] = $"{servers.RedisConnectionString},defaultDatabase={redisDatabase}";
+        // Pub/sub ignores the database number: the cache channel is per deployment too (named after its database,
+        // which only its replicas share), so one test's invalidations never reach another test's Api.
+        factory.Settings["AigneHub:Cache:ChannelPrefix"] = "aignehub-test:" + new NpgsqlConnectionStringBuilder(database).Database;
         factory.Settings["AigneHub:Bootstrap:OwnerKey"] = OwnerKey;
         factory.Settings["AigneHub:Secrets:MasterKey"] = MasterKey;
         configure?.Invoke(factory);

@@ -77,6 +77,27 @@ public sealed class ModelHealthTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v2/status?model=x")).StatusCode);
     }
 
+    [Fact]
+    public async Task A_health_flip_on_one_replica_reaches_the_other_replicas_view_at_once()
+    {
+        await using var first = await ApiFactory.StartAsync();
+        await using var second = await ApiFactory.StartAsync(first.DatabaseConnectionString);
+        using var client = first.CreateClient(ApiFactory.OwnerKey);
+        var provider = await client.CreateProviderAsync("anthropic");
+        await client.AddCredentialAsync(provider, "sk-ant-api03-000000000001");
+        await client.AddModelAsync("anthropic", "claude-sonnet-4");
+        var target = Assert.Single(await first.Services.GetRequiredService<IModelResolver>().ResolveAsync("claude-sonnet-4", ModelType.Chat, default));
+        var view = second.Services.GetRequiredService<IModelHealthView>();
+        // Warm the second replica's health snapshot: nothing recorded yet.
+        Assert.Null(await view.GetAsync("anthropic", "claude-sonnet-4", ModelType.Chat, default));
+
+        await first.Services.GetRequiredService<IModelHealthTracker>().RecordAsync(target,
+            new ProviderException("anthropic", ProviderErrorClass.Unavailable, 529, "Overloaded"), TimeSpan.FromMilliseconds(80), default);
+
+        await RoutingTests.WaitUntilAsync(async () => await view.GetAsync("anthropic", "claude-sonnet-4", ModelType.Chat, default) is { Available: false });
+        Assert.Equal(nameof(ProviderErrorClass.Unavailable), (await view.GetAsync("anthropic", "claude-sonnet-4", ModelType.Chat, default))!.ErrorClass);
+    }
+
     [Theory]
     [InlineData(null, false)]
     [InlineData("", false)]
