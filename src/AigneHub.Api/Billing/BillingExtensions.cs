@@ -1,4 +1,3 @@
-using AigneHub.Api.Gateway;
 using AigneHub.Data.Billing;
 using Microsoft.Extensions.Options;
 

@@ -8,7 +8,7 @@ namespace AigneHub.Api.Infrastructure;
 /// <summary>
 /// The error body of every management route (identity, providers, billing, usage) and of 401/403/402 answers:
 /// <c>{"error":{"message","type","param"}}</c>. It coincides with OpenAI's, so gateway clients parse it too; the
-/// gateway's own protocol-specific refusals are written by <c>Gateway.ErrorShapes</c>.
+/// gateway's own protocol-specific refusals are written by <c>Gateway.Protocols</c> (<c>OpenAiErrors</c>, <c>AigneErrors</c>).
 /// </summary>
 public sealed record ErrorEnvelope(ErrorBody Error);
 

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using AigneHub.Api.Gateway;
+using AigneHub.Api.Gateway.Protocols;
+using AigneHub.Tests.Gateway.Protocols;
 
 namespace AigneHub.Tests.Gateway;
 
@@ -36,7 +39,7 @@ public sealed class BadInputTests(GatewayFixture hub) : IClassFixture<GatewayFix
     {
         // Known from the issue.
         { """{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":5}}]}""", "tools[0].function.name" },
-        // Found while building the reader.
+        // Found while building the reader and by the fuzz tests.
         { """{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"tools":[5]}""", "tools[0]" },
         { """{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":[{"type":5}]}]}""", "messages[0].content[0].type" },
         { """{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/y.png","detail":5}}]}]}""", "messages[0].content[0].image_url.detail" },
@@ -47,7 +50,6 @@ public sealed class BadInputTests(GatewayFixture hub) : IClassFixture<GatewayFix
         { """{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"tool_choice":{"function":"f"}}""", "tool_choice.function" },
         { """{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":5}""", "stream_options" },
         { """{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"reasoning_effort":"\u0000"}""", "reasoning_effort" },
-        { """{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"\ud800"}]}""", "messages[0].content" },
     };
 
     [Theory]
@@ -99,6 +101,37 @@ public sealed class BadInputTests(GatewayFixture hub) : IClassFixture<GatewayFix
         await AssertAigneErrorAsync(response);
     }
 
+    [Theory]
+    // Read by the gateway…
+    [InlineData("""{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"\ud800"}]}""")]
+    // …or only passed through to the provider, which failed to serialise it (a 502).
+    [InlineData("""{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"vendor_extension":{"note":"\udc00 alone"}}""")]
+    public async Task A_lone_surrogate_anywhere_in_the_body_is_a_400(string body)
+    {
+        using var response = await hub.Owner.PostAsync("/api/v2/chat/completions", Json(body));
+        var error = await AssertOpenAiErrorAsync(response);
+        Assert.Contains("surrogate", (string?)error["message"]);
+    }
+
+    [Theory]
+    [InlineData("size")]
+    [InlineData("quality")]
+    public async Task An_image_option_longer_than_the_call_record_keeps_is_a_400(string option)
+    {
+        using var response = await hub.Owner.PostAsync("/api/v2/images/generations",
+            Json($$"""{"model":"openai/dall-e-3","prompt":"a cat","{{option}}":"{{new string('x', 33)}}"}"""));
+        var error = await AssertOpenAiErrorAsync(response);
+        Assert.Equal(option, (string?)error["param"]);
+    }
+
+    [Fact]
+    public async Task A_member_written_twice_is_a_400()
+    {
+        using var response = await hub.Owner.PostAsync("/api/v2/chat/completions",
+            Json("""{"model":"openai/gpt-4o-mini","model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"""));
+        await AssertOpenAiErrorAsync(response);
+    }
+
     [Fact]
     public async Task A_nul_in_the_client_did_header_is_a_400()
     {
@@ -110,6 +143,54 @@ public sealed class BadInputTests(GatewayFixture hub) : IClassFixture<GatewayFix
         using var response = await hub.Owner.SendAsync(request);
         var error = await AssertOpenAiErrorAsync(response);
         Assert.Contains("x-aigne-hub-client-did", (string?)error["message"]);
+    }
+
+    public static TheoryData<string> Routes => new() { "/api/v2/chat/completions", "/api/v2/embeddings", "/api/v2/images/generations", "/api/v2/chat", "/api/v2/image", "/api/v2/embeddings (aigne)" };
+
+    /// <summary>Seeded mutations through HTTP: never a 5xx, and every refusal in the route's own error shape.</summary>
+    [Theory]
+    [MemberData(nameof(Routes))]
+    public async Task Mutated_bodies_never_get_a_5xx_and_errors_keep_the_protocols_shape(string route)
+    {
+        var (path, seeds, aigne) = route switch
+        {
+            "/api/v2/chat/completions" => (route, ProtocolBodies.OpenAiChat, false),
+            "/api/v2/embeddings" => (route, ProtocolBodies.OpenAiEmbeddings, false),
+            "/api/v2/images/generations" => (route, ProtocolBodies.OpenAiImages, false),
+            "/api/v2/chat" => (route, ProtocolBodies.AigneChat, true),
+            "/api/v2/image" => (route, ProtocolBodies.AigneImage, true),
+            _ => ("/api/v2/embeddings", ProtocolBodies.AigneEmbeddings, true),
+        };
+        var mutator = new BodyMutator(route.Aggregate(7, (h, c) => unchecked((h * 31) + c)), hugeStringLength: 20_000);
+        for (var i = 0; i < 50; i++)
+        {
+            var body = mutator.Mutate(seeds[i % seeds.Length]);
+            using var response = await hub.Owner.PostAsync(path, Json(body));
+            var text = await response.Content.ReadAsStringAsync();
+            var status = (int)response.StatusCode;
+            Assert.True(status < 500, $"{status} for {body}: {text}");
+            if (status >= 400)
+            {
+                // The embeddings path speaks both protocols: the envelope (input is an object) is AIGNE's.
+                var aigneShape = path == "/api/v2/embeddings" ? IsAigneEnvelope(body) : aigne;
+                var error = JsonNode.Parse(text)!["error"]!.AsObject();
+                Assert.False(string.IsNullOrWhiteSpace((string?)error["message"]), text);
+                Assert.False(string.IsNullOrWhiteSpace((string?)error["type"]), text);
+                Assert.True(error.ContainsKey("param") != aigneShape, $"{(aigneShape ? "AIGNE" : "OpenAI")} shape expected for {body}: {text}");
+            }
+        }
+    }
+
+    private static bool IsAigneEnvelope(string body)
+    {
+        try
+        {
+            return CallerBody.Parse(Encoding.UTF8.GetBytes(body))["input"] is JsonObject;
+        }
+        catch (GatewayException)
+        {
+            return false; // refused by the body reader, before either protocol: OpenAI's shape (the route's group)
+        }
     }
 
     internal static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
