@@ -1,8 +1,11 @@
 using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway;
+using AigneHub.Api.Gateway.Protocols.Aigne;
+using AigneHub.Api.Gateway.Protocols.OpenAi;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Management;
+using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
 using AigneHub.Api.Usage;
 
@@ -13,6 +16,7 @@ builder.AddDataServices();
 builder.AddReplicatedCache();
 builder.AddBootstrap();
 builder.AddIdentityServices();
+builder.AddProviders();
 builder.AddProviderManagement();
 builder.AddModelRouting();
 builder.AddBilling();

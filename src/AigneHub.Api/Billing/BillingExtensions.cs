@@ -1,6 +1,6 @@
-using AigneHub.Api.Gateway;
 using AigneHub.Contracts.Billing;
 using AigneHub.Contracts.Usage;
+using AigneHub.Data.Billing;
 using Microsoft.Extensions.Options;
 
 namespace AigneHub.Api.Billing;

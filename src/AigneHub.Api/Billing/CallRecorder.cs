@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using AigneHub.Api.Gateway;
 using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
 using AigneHub.Data;
@@ -28,22 +27,19 @@ internal sealed partial class CallRecorder(
     // populated while token limits are configured.
     private readonly ConcurrentDictionary<Guid, (Guid? User, Guid? Key)> _tokenOwners = new();
 
-    public async ValueTask<CallTicket> StartAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate, CancellationToken cancellationToken)
+    public async ValueTask<Admission> StartAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate, CancellationToken cancellationToken)
     {
-        try
-        {
-            return await StartCoreAsync(context, candidates, estimate, cancellationToken);
-        }
-        catch (GatewayException refusal)
+        var admission = await StartCoreAsync(context, candidates, estimate, cancellationToken);
+        if (admission.Refusal is { } refusal)
         {
             // A refused call is still a call: it gets its one record, `failed` with the reason, and costs nothing.
             await RecordRefusalAsync(context, candidates, estimate, refusal, cancellationToken);
-            throw;
         }
+        return admission;
     }
 
     private async Task RecordRefusalAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate,
-        GatewayException refusal, CancellationToken cancellationToken)
+        Refusal refusal, CancellationToken cancellationToken)
     {
         var first = candidates.Count > 0 ? candidates[0] : null;
         var id = Guid.CreateVersion7();
@@ -59,7 +55,7 @@ internal sealed partial class CallRecorder(
                 Model = first?.Model,
                 DurationMs = Milliseconds(now - context.StartedAt),
                 Attempts = 0,
-                StatusCode = refusal.Status,
+                StatusCode = refusal.StatusCode,
                 ErrorReason = refusal.Message,
                 CompletedAt = now,
             }, cancellationToken);
@@ -70,12 +66,15 @@ internal sealed partial class CallRecorder(
         }
     }
 
-    private async ValueTask<CallTicket> StartCoreAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate, CancellationToken cancellationToken)
+    private async ValueTask<Admission> StartCoreAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate, CancellationToken cancellationToken)
     {
         var o = options.CurrentValue;
 
         // :: Step 1: rate limits, the cheapest refusal, before any database work.
-        await rateLimiter.AcquireAsync(context.UserId, context.AccessKeyId, estimate.PromptTokens, cancellationToken);
+        if (await rateLimiter.AcquireAsync(context.UserId, context.AccessKeyId, estimate.PromptTokens, cancellationToken) is { } limited)
+        {
+            return Admission.Refuse(limited);
+        }
 
         // :: Step 2: no silent zero price — with billing on, only rated candidates may serve.
         var snapshot = await rates.GetAsync(cancellationToken);
@@ -94,7 +93,7 @@ internal sealed partial class CallRecorder(
             }
             if (rated.Count == 0)
             {
-                throw GatewayException.BadRequest($"Unsupported model: {context.RequestedModel}", "model", "model_not_supported");
+                return Admission.Refuse(new Refusal(RefusalKind.UnsupportedModel, $"Unsupported model: {context.RequestedModel}"));
             }
             targets = rated;
         }
@@ -111,12 +110,11 @@ internal sealed partial class CallRecorder(
             NewCall(id, context, first, estimate, billed ? worstCase : null, billed), cancellationToken);
         if (!started)
         {
-            throw new GatewayException(402, "insufficient_quota",
-                "Insufficient credits: your available balance does not cover this request. Add credits to continue.",
-                code: "insufficient_quota")
+            return Admission.Refuse(new Refusal(RefusalKind.InsufficientCredits,
+                "Insufficient credits: your available balance does not cover this request. Add credits to continue.")
             {
                 Link = o.PaymentLink,
-            };
+            });
         }
         if (rateLimiter.CountsTokens)
         {
@@ -124,7 +122,7 @@ internal sealed partial class CallRecorder(
         }
         // The reservation assumed the configured cap when the caller gave none: hold the provider to it.
         var cap = billed && estimate.MaxOutputTokens is null && context.Type == ModelType.Chat ? o.DefaultMaxOutputTokens : (int?)null;
-        return new CallTicket(id, targets, cap);
+        return Admission.Admit(new CallTicket(id, targets, cap));
     }
 
     public async ValueTask CompleteAsync(CallTicket ticket, CallResult result, CancellationToken cancellationToken)

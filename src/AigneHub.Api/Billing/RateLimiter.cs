@@ -1,4 +1,3 @@
-using AigneHub.Api.Gateway;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -10,9 +9,9 @@ namespace AigneHub.Api.Billing;
 /// </summary>
 public interface IRateLimiter
 {
-    /// <summary>Counts one request and <paramref name="tokens"/> tokens, or refuses with a 429
-    /// <see cref="GatewayException"/> (nothing counted) when any limit would be exceeded.</summary>
-    ValueTask AcquireAsync(Guid? userId, Guid? accessKeyId, int tokens, CancellationToken cancellationToken);
+    /// <summary>Counts one request and <paramref name="tokens"/> tokens and returns null, or returns a
+    /// <see cref="RefusalKind.RateLimited"/> refusal (nothing counted) when any limit would be exceeded.</summary>
+    ValueTask<Refusal?> AcquireAsync(Guid? userId, Guid? accessKeyId, int tokens, CancellationToken cancellationToken);
 
     /// <summary>Adds tokens learnt after the fact (the output), without refusing anything.</summary>
     ValueTask AddTokensAsync(Guid? userId, Guid? accessKeyId, int tokens);
@@ -55,28 +54,24 @@ internal sealed class RedisRateLimiter(IConnectionMultiplexer redis, IOptionsMon
 
     public bool CountsTokens => options.CurrentValue.AnyTokens;
 
-    public async ValueTask AcquireAsync(Guid? userId, Guid? accessKeyId, int tokens, CancellationToken cancellationToken)
+    public async ValueTask<Refusal?> AcquireAsync(Guid? userId, Guid? accessKeyId, int tokens, CancellationToken cancellationToken)
     {
         var o = options.CurrentValue;
         if (!o.Any)
         {
-            return;
+            return null;
         }
         List<RedisKey> keys = [];
         List<RedisValue> args = [WindowMs];
         Add(keys, args, userId, accessKeyId, o, requests: 1, tokens, withLimits: true);
         if (keys.Count == 0)
         {
-            return;
+            return null;
         }
         var retryMs = (long)await redis.GetDatabase().ScriptEvaluateAsync(Script, [.. keys], [.. args]);
-        if (retryMs > 0)
-        {
-            throw new GatewayException(429, "rate_limit_error", "Rate limit exceeded; retry after the indicated time.")
-            {
-                RetryAfterSeconds = (int)Math.Max(1, Math.Ceiling(retryMs / 1000.0)),
-            };
-        }
+        return retryMs > 0
+            ? new Refusal(RefusalKind.RateLimited, "Rate limit exceeded; retry after the indicated time.") { RetryAfter = TimeSpan.FromMilliseconds(retryMs) }
+            : null;
     }
 
     public async ValueTask AddTokensAsync(Guid? userId, Guid? accessKeyId, int tokens)

@@ -1,33 +1,38 @@
+using AigneHub.Api.Gateway.Pipeline;
 using AigneHub.Api.Providers;
-using AigneHub.Api.Providers.Anthropic;
-using AigneHub.Api.Providers.Gemini;
-using AigneHub.Api.Providers.Demo;
-using AigneHub.Api.Providers.OpenAI;
+using AigneHub.Api.Routing;
 
 namespace AigneHub.Api.Gateway;
 
+/// <summary>What the gateway routes share: a runner per kind of call, the catalogue, the clock.</summary>
+public sealed class GatewayServices(ChatRunner chat, EmbeddingRunner embeddings, ImageRunner images, IModelCatalog catalog, TimeProvider time)
+{
+    public ChatRunner Chat { get; } = chat;
+
+    public EmbeddingRunner Embeddings { get; } = embeddings;
+
+    public ImageRunner Images { get; } = images;
+
+    public IModelCatalog Catalog { get; } = catalog;
+
+    public TimeProvider Time { get; } = time;
+}
+
 public static class GatewayExtensions
 {
-    /// <summary>The request pipeline, the provider HTTP client and the protocol adapters (keyed by protocol).</summary>
+    /// <summary>
+    /// The caller side: the pipeline, one runner per kind of call, telemetry. The provider adapters it calls are
+    /// <see cref="ProviderRegistration.AddProviders(IHostApplicationBuilder)"/>.
+    /// </summary>
     public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<ProviderHttpOptions>().BindConfiguration(ProviderHttpOptions.Section);
-        services.AddSingleton<ProviderHttp>();
         services.AddSingleton<GatewayTelemetry>();
         services.AddSingleton<GatewayPipeline>();
+        services.AddSingleton<ChatRunner>();
+        services.AddSingleton<EmbeddingRunner>();
+        services.AddSingleton<ImageRunner>();
         services.AddSingleton<GatewayServices>();
-
-        services.AddKeyedSingleton<IChatAdapter, OpenAiChatAdapter>(ProviderProtocol.OpenAI);
-        services.AddKeyedSingleton<IEmbeddingAdapter, OpenAiEmbeddingAdapter>(ProviderProtocol.OpenAI);
-        services.AddKeyedSingleton<IImageAdapter, OpenAiImageAdapter>(ProviderProtocol.OpenAI);
-        services.AddKeyedSingleton<IChatAdapter, DemoChatAdapter>(ProviderProtocol.Demo);
-        if (builder.Configuration.GetValue<bool>("AigneHub:Providers:Demo:Enabled"))
-        {
-            services.AddSingleton<Infrastructure.IStartupSeeder, DemoRateSeeder>();
-        }
-        services.AddAnthropicAdapter();
-        services.AddGeminiAdapter();
         return builder;
     }
 }

@@ -7,8 +7,9 @@ namespace AigneHub.Api.Infrastructure;
 
 /// <summary>
 /// Writes the error body of every management route (identity, providers, billing, usage) and of 401/403/402 answers,
-/// <see cref="ErrorEnvelope"/> (<c>{"error":{"message","type","param"}}</c>); the gateway's own protocol-specific
-/// refusals are written by <c>Gateway.ErrorShapes</c>.
+/// <see cref="ErrorEnvelope"/> (<c>{"error":{"message","type","param"}}</c>). It coincides with OpenAI's, so gateway
+/// clients parse it too; the gateway's own protocol-specific refusals are written by <c>Gateway.Protocols</c>
+/// (<c>OpenAiErrors</c>, <c>AigneErrors</c>).
 /// </summary>
 public static class ApiErrors
 {

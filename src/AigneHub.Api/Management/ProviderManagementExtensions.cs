@@ -11,7 +11,7 @@ public static class ProviderManagementExtensions
     /// <summary>
     /// Provider configuration and encrypted credentials (edited through the admin APIs), <see cref="ICredentialTester"/>
     /// and the credential re-check worker; the routing core they feed is <see cref="RoutingExtensions.AddModelRouting"/>.
-    /// Requires Postgres and Redis (<c>AddDataServices</c>) and the master key <c>AigneHub:Secrets:MasterKey</c>,
+    /// Requires Postgres and Redis (<c>AddDataServices</c>), the provider adapters (<c>AddProviders</c>) and the master key <c>AigneHub:Secrets:MasterKey</c>,
     /// validated at start.
     /// </summary>
     public static IHostApplicationBuilder AddProviderManagement(this IHostApplicationBuilder builder)
@@ -19,8 +19,6 @@ public static class ProviderManagementExtensions
         var services = builder.Services;
         services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SecretsOptions>, ValidateSecretsOptions>();
-        services.AddOptions<ProviderHttpOptions>().BindConfiguration(ProviderHttpOptions.Section);
-        services.TryAddSingleton<ProviderHttp>();
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddSingleton<CredentialProtector>();

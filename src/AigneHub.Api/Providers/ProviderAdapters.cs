@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace AigneHub.Api.Providers;
 
 /// <summary>
@@ -19,6 +21,40 @@ public interface IChatAdapter
     /// <summary>Streams the answer; adapters ask the provider for usage in the stream and yield it.</summary>
     IAsyncEnumerable<ChatStreamUpdate> StreamAsync(ProviderEndpoint endpoint, ChatRequest request, CancellationToken cancellationToken);
 }
+
+/// <summary>The wires a caller protocol and a provider family may share, so an answer can pass through untranslated.</summary>
+public enum PassthroughWire
+{
+    /// <summary>OpenAI's <c>POST chat/completions</c>, JSON or SSE chunks ending in <c>[DONE]</c>.</summary>
+    OpenAiChatCompletions,
+}
+
+/// <summary>
+/// A capability of a chat adapter whose provider speaks a wire a caller protocol also speaks: the caller's body
+/// goes out as it came (unknown fields kept; the model, the output cap and the usage request set by the adapter)
+/// and the provider's answer comes back raw, with the usage it tapped. The adapter parses only what it must to find
+/// usage and mid-stream errors; the gateway writes everything the caller receives.
+/// </summary>
+public interface IChatPassthrough
+{
+    PassthroughWire Wire { get; }
+
+    /// <summary>The provider's whole JSON answer, and its usage if it reported one.</summary>
+    Task<RawChatAnswer> CompleteRawAsync(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap, CancellationToken cancellationToken);
+
+    /// <summary>The provider's events as they came. A provider error event is thrown as a <see cref="ProviderException"/>.</summary>
+    IAsyncEnumerable<RawChatEvent> StreamRawAsync(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap, CancellationToken cancellationToken);
+}
+
+/// <summary>A provider's whole answer as bytes, and the usage read from it (null when it reported none).</summary>
+public sealed record RawChatAnswer(ReadOnlyMemory<byte> Body, TokenUsage? Usage);
+
+/// <summary>
+/// One provider event, untouched. <see cref="Usage"/> is set on the event that carried it; <see cref="UsageOnly"/>
+/// marks an event with nothing else in it (sent because the adapter always asks for usage, whether or not the
+/// caller did); <see cref="End"/> marks the wire's end-of-stream event.
+/// </summary>
+public sealed record RawChatEvent(string Data, TokenUsage? Usage = null, bool UsageOnly = false, bool End = false);
 
 public interface IEmbeddingAdapter
 {

@@ -32,6 +32,7 @@ namespace AigneHub.Api.Routing;
 public sealed partial class CredentialPool(
     ProviderCatalog catalog,
     IServiceScopeFactory scopes,
+    ICredentialTester tester,
     TimeProvider time,
     ILogger<CredentialPool> logger) : ICredentialPool
 {
@@ -240,8 +241,7 @@ public sealed partial class CredentialPool(
         {
             var snapshot = await catalog.GetAsync(CancellationToken.None);
             var model = CredentialTestModels.For(snapshot, target.Kind, providerId);
-            return await services.GetRequiredService<ICredentialTester>()
-                .TestAsync(target.Kind, target.BaseUrl, lease.Secret, model, CancellationToken.None);
+            return await tester.TestAsync(target.Kind, target.BaseUrl, lease.Secret, model, CancellationToken.None);
         }));
         try
         {

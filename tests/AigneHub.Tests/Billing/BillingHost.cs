@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AigneHub.Api.Billing;
-using AigneHub.Api.Gateway;
+using AigneHub.Api.Gateway.Pipeline;
 using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
 using AigneHub.Data;
@@ -25,7 +25,8 @@ internal sealed class BillingHost : IAsyncDisposable
 
     public ApiFactory Api { get; }
 
-    public ICallRecorder Recorder => Api.Services.GetRequiredService<ICallRecorder>();
+    /// <summary>The recorder as the gateway sees it: a refusal is answered as the gateway answers it.</summary>
+    public AdmittingRecorder Recorder => new(Api.Services.GetRequiredService<ICallRecorder>());
 
     public HttpClient Owner => Api.CreateClient(ApiFactory.OwnerKey);
 
@@ -157,4 +158,20 @@ internal sealed class BillingHost : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => Api.DisposeAsync();
+}
+
+/// <summary>
+/// <see cref="ICallRecorder"/> for tests that speak in tickets: a refusal is thrown as the gateway's own mapping of it
+/// (<see cref="GatewayErrors.FromRefusal"/>), i.e. the status, type and link a caller would be answered with.
+/// </summary>
+public sealed class AdmittingRecorder(ICallRecorder inner)
+{
+    public async ValueTask<CallTicket> StartAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate, CancellationToken cancellationToken)
+    {
+        var admission = await inner.StartAsync(context, candidates, estimate, cancellationToken);
+        return admission.Admitted ? admission.Ticket : throw GatewayErrors.FromRefusal(admission.Refusal);
+    }
+
+    public ValueTask CompleteAsync(CallTicket ticket, CallResult result, CancellationToken cancellationToken) =>
+        inner.CompleteAsync(ticket, result, cancellationToken);
 }

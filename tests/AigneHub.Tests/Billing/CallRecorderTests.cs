@@ -1,4 +1,5 @@
 using System.Numerics;
+using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway;
 using AigneHub.Data;
 using AigneHub.Data.Billing;

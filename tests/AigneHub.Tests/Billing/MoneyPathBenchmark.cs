@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using AigneHub.Api.Gateway;
+using AigneHub.Api.Billing;
 using AigneHub.Data.Billing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using AigneHub.Api.Gateway;
+using AigneHub.Api.Billing;
 
 namespace AigneHub.Tests.Billing;
 

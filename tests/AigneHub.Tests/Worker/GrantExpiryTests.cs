@@ -1,3 +1,4 @@
+using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway;
 using AigneHub.Data.Billing;
 using AigneHub.Tests.Billing;

@@ -1,4 +1,4 @@
-using AigneHub.Api.Gateway;
+using AigneHub.Api.Billing;
 using AigneHub.Data.Billing;
 using AigneHub.Tests.Billing;
 using AigneHub.Worker.Jobs;

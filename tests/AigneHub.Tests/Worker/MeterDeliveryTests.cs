@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using AigneHub.Api.Gateway;
+using AigneHub.Api.Billing;
 using AigneHub.Tests.Billing;
 using AigneHub.Worker.Jobs;
 using Microsoft.AspNetCore.Builder;

@@ -1,8 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace AigneHub.Api.Providers.Anthropic;
 
@@ -160,21 +158,5 @@ public sealed class AnthropicChatAdapter(ProviderHttp http) : IChatAdapter
         }
         message.Headers.TryAddWithoutValidation("anthropic-version", ApiVersion);
         return message;
-    }
-}
-
-public static class AnthropicAdapterRegistration
-{
-    /// <summary>
-    /// Registers <see cref="AnthropicChatAdapter"/> (also as the <see cref="IChatAdapter"/> keyed by
-    /// <see cref="ProviderProtocol.Anthropic"/>) and the shared <see cref="ProviderHttp"/> if none is registered.
-    /// </summary>
-    public static IServiceCollection AddAnthropicAdapter(this IServiceCollection services)
-    {
-        services.AddOptions<ProviderHttpOptions>();
-        services.TryAddSingleton<ProviderHttp>();
-        services.TryAddSingleton<AnthropicChatAdapter>();
-        services.TryAddKeyedSingleton<IChatAdapter>(ProviderProtocol.Anthropic, (sp, _) => sp.GetRequiredService<AnthropicChatAdapter>());
-        return services;
     }
 }

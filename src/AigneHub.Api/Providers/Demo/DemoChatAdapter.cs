@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using AigneHub.Api.Gateway;
 
 namespace AigneHub.Api.Providers.Demo;
 
@@ -52,7 +51,7 @@ public sealed class DemoChatAdapter(TimeProvider time) : IChatAdapter
 
     private static TokenUsage Usage(ChatRequest request, string answer) => new()
     {
-        InputTokens = ChatCalls.EstimatePromptTokens(request),
+        InputTokens = TokenEstimator.Prompt(request),
         OutputTokens = TokenEstimator.FromCharacters(answer.Length),
     };
 }

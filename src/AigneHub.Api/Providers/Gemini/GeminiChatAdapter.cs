@@ -1,8 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace AigneHub.Api.Providers.Gemini;
 
@@ -165,23 +163,4 @@ internal static class GeminiHttp
 
     private static ProviderException Reclassify(ProviderEndpoint endpoint, ProviderException ex) =>
         new(endpoint.Provider, ProviderErrorClass.InvalidCredential, ex.ProviderStatus, ex.Message, ex);
-}
-
-public static class GeminiAdapterRegistration
-{
-    /// <summary>
-    /// Registers <see cref="GeminiChatAdapter"/> and <see cref="GeminiEmbeddingAdapter"/> (also as the
-    /// <see cref="IChatAdapter"/>/<see cref="IEmbeddingAdapter"/> keyed by <see cref="ProviderProtocol.Gemini"/>) and
-    /// the shared <see cref="ProviderHttp"/> if none is registered.
-    /// </summary>
-    public static IServiceCollection AddGeminiAdapter(this IServiceCollection services)
-    {
-        services.AddOptions<ProviderHttpOptions>();
-        services.TryAddSingleton<ProviderHttp>();
-        services.TryAddSingleton<GeminiChatAdapter>();
-        services.TryAddSingleton<GeminiEmbeddingAdapter>();
-        services.TryAddKeyedSingleton<IChatAdapter>(ProviderProtocol.Gemini, (sp, _) => sp.GetRequiredService<GeminiChatAdapter>());
-        services.TryAddKeyedSingleton<IEmbeddingAdapter>(ProviderProtocol.Gemini, (sp, _) => sp.GetRequiredService<GeminiEmbeddingAdapter>());
-        return services;
-    }
 }

@@ -9,22 +9,29 @@ namespace AigneHub.Api.Providers.OpenAI;
 /// embeddings and image generation at <c>{baseUrl}chat/completions</c>, <c>embeddings</c>, <c>images/generations</c>.
 /// Quirks by provider: only OpenAI itself takes <c>max_completion_tokens</c> (the others <c>max_tokens</c>);
 /// DeepSeek reports cache hits as <c>prompt_cache_hit_tokens</c>; Ollama needs no key.
+/// <para>
+/// Its chat is also a pass-through (<see cref="IChatPassthrough"/>): an OpenAI caller's body goes to the provider
+/// as it came, the answer comes back byte for byte, and the only work done on it is to find the usage and errors.
+/// No round trip through the neutral model.
+/// </para>
 /// </summary>
-public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter
+public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPassthrough
 {
+    public PassthroughWire Wire => PassthroughWire.OpenAiChatCompletions;
+
     public async Task<ChatResponse> CompleteAsync(ProviderEndpoint endpoint, ChatRequest request, CancellationToken cancellationToken)
     {
         using var message = OpenAiRequests.Post(endpoint, "chat/completions",
-            OpenAiChatCodec.WriteRequest(request, stream: false, UsesMaxCompletionTokens(endpoint.Provider)));
+            OpenAiChatMapping.WriteRequest(request, stream: false, UsesMaxCompletionTokens(endpoint.Provider)));
         var body = await http.PostJsonAsync(endpoint, message, cancellationToken);
-        return OpenAiChatCodec.ReadResponse(body);
+        return OpenAiChatMapping.ReadResponse(body);
     }
 
     public async IAsyncEnumerable<ChatStreamUpdate> StreamAsync(ProviderEndpoint endpoint, ChatRequest request,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var message = OpenAiRequests.Post(endpoint, "chat/completions",
-            OpenAiChatCodec.WriteRequest(request, stream: true, UsesMaxCompletionTokens(endpoint.Provider)));
+            OpenAiChatMapping.WriteRequest(request, stream: true, UsesMaxCompletionTokens(endpoint.Provider)));
         using var response = await http.SendAsync(endpoint, message, cancellationToken);
         await foreach (var item in http.ReadEventsAsync(endpoint, response, cancellationToken))
         {
@@ -35,15 +42,85 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter
             var chunk = OpenAiRequests.ParseEvent(endpoint, item.Data);
             if (chunk["error"] is JsonNode error)
             {
-                throw new ProviderException(endpoint.Provider, ProviderErrorClass.Unavailable, null,
-                    $"{endpoint.Provider} failed mid-stream: {(string?)error["message"] ?? error.ToJsonString()}");
+                throw MidStreamError(endpoint, error);
             }
-            yield return OpenAiChatCodec.ReadChunk(chunk);
+            yield return OpenAiChatMapping.ReadChunk(chunk);
+        }
+    }
+
+    public async Task<RawChatAnswer> CompleteRawAsync(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap, CancellationToken cancellationToken)
+    {
+        using var request = OpenAiRequests.Post(endpoint, "chat/completions", PassthroughBody(endpoint, model, callerBody, outputTokenCap, stream: false));
+        using var response = await http.SendAsync(endpoint, request, cancellationToken);
+        await using var providerBody = http.OpenBody(endpoint, response);
+        using var buffer = new MemoryStream();
+        await providerBody.CopyToAsync(buffer, cancellationToken);
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        return new RawChatAnswer(bytes, TryReadUsage(bytes));
+    }
+
+    public async IAsyncEnumerable<RawChatEvent> StreamRawAsync(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var request = OpenAiRequests.Post(endpoint, "chat/completions", PassthroughBody(endpoint, model, callerBody, outputTokenCap, stream: true));
+        using var response = await http.SendAsync(endpoint, request, cancellationToken);
+        await foreach (var item in http.ReadEventsAsync(endpoint, response, cancellationToken))
+        {
+            var data = item.Data;
+            if (data == "[DONE]")
+            {
+                yield return new RawChatEvent(data, End: true);
+                yield break;
+            }
+            // Only events that mention an error or a usage are parsed; the rest pass untouched.
+            if (data.Contains("\"error\"", StringComparison.Ordinal) && OpenAiRequests.ParseEvent(endpoint, data)["error"] is JsonNode error)
+            {
+                throw MidStreamError(endpoint, error);
+            }
+            if (data.Contains("\"usage\"", StringComparison.Ordinal) && OpenAiChatMapping.ReadUsage(OpenAiRequests.ParseEvent(endpoint, data)["usage"]) is { } usage)
+            {
+                yield return new RawChatEvent(data, usage, UsageOnly: data.Contains("\"choices\":[]", StringComparison.Ordinal));
+                continue;
+            }
+            yield return new RawChatEvent(data);
         }
     }
 
     /// <summary>OpenAI itself deprecated <c>max_tokens</c> for <c>max_completion_tokens</c>; compatible providers take the old name.</summary>
     internal static bool UsesMaxCompletionTokens(string provider) => provider == ProviderKinds.OpenAI.Name;
+
+    /// <summary>The caller's body with only the model replaced, the output cap added when the caller set none, and
+    /// usage always requested in a stream (a streamed call must be billed from the provider's own count).</summary>
+    private static JsonObject PassthroughBody(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap, bool stream)
+    {
+        var body = (JsonObject)callerBody.DeepClone();
+        body["model"] = model;
+        if (outputTokenCap is int cap && body["max_tokens"] is null && body["max_completion_tokens"] is null)
+        {
+            body[UsesMaxCompletionTokens(endpoint.Provider) ? "max_completion_tokens" : "max_tokens"] = cap;
+        }
+        if (stream)
+        {
+            body["stream_options"] = new JsonObject { ["include_usage"] = true };
+        }
+        return body;
+    }
+
+    private static TokenUsage? TryReadUsage(ReadOnlyMemory<byte> json)
+    {
+        try
+        {
+            return JsonNode.Parse(json.Span) is JsonObject o ? OpenAiChatMapping.ReadUsage(o["usage"]) : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static ProviderException MidStreamError(ProviderEndpoint endpoint, JsonNode error) =>
+        new(endpoint.Provider, ProviderErrorClass.Unavailable, null,
+            $"{endpoint.Provider} failed mid-stream: {(error is JsonObject o && o["message"] is JsonValue m && m.TryGetValue<string>(out var text) ? text : error.ToJsonString())}");
 }
 
 public sealed class OpenAiEmbeddingAdapter(ProviderHttp http) : IEmbeddingAdapter

@@ -9,7 +9,7 @@ public sealed class AnthropicAdapterRegistrationTests
     [Fact]
     public void The_adapter_is_the_chat_adapter_for_the_anthropic_protocol()
     {
-        using var services = new ServiceCollection().AddAnthropicAdapter().AddAnthropicAdapter().BuildServiceProvider();
+        using var services = new ServiceCollection().AddProviders().AddProviders().BuildServiceProvider();
 
         var adapter = services.GetRequiredKeyedService<IChatAdapter>(ProviderProtocol.Anthropic);
 

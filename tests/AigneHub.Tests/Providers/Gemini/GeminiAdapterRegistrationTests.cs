@@ -10,7 +10,7 @@ public sealed class GeminiAdapterRegistrationTests
     [Fact]
     public void The_adapters_are_keyed_by_the_gemini_protocol_and_share_one_provider_http()
     {
-        using var services = new ServiceCollection().AddAnthropicAdapter().AddGeminiAdapter().BuildServiceProvider();
+        using var services = new ServiceCollection().AddProviders().BuildServiceProvider();
 
         Assert.IsType<GeminiChatAdapter>(services.GetRequiredKeyedService<IChatAdapter>(ProviderProtocol.Gemini));
         Assert.IsType<GeminiEmbeddingAdapter>(services.GetRequiredKeyedService<IEmbeddingAdapter>(ProviderProtocol.Gemini));

@@ -6,7 +6,7 @@ using AigneHub.Data;
 using AigneHub.Data.Billing;
 using Microsoft.Extensions.Options;
 
-namespace AigneHub.Api.Gateway;
+namespace AigneHub.Api.Gateway.Protocols.Aigne;
 
 /// <summary>
 /// <c>GET /api/ai/models?type=chat|image|embedding|video</c>: the public model list the AIGNE SDK reads
@@ -30,7 +30,7 @@ public static class ModelDirectoryApi
         {
             if (!Enum.TryParse<ModelType>(type, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
             {
-                return ErrorShapes.Aigne(GatewayException.BadRequest("'type' must be chat, image, embedding or video.", "type"));
+                return AigneErrors.Shape(GatewayException.BadRequest("'type' must be chat, image, embedding or video.", "type"));
             }
             filter = parsed;
         }

@@ -1,55 +1,19 @@
 using System.Diagnostics;
+using AigneHub.Api.Billing;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
 using AigneHub.Data;
 
-namespace AigneHub.Api.Gateway;
-
-/// <summary>One provider attempt of a call. The attempt's code sets <see cref="Committed"/> once a byte reached the caller.</summary>
-public sealed class Attempt(ModelTarget target, ProviderEndpoint endpoint, CredentialLease? lease, Activity? span)
-{
-    public ModelTarget Target { get; } = target;
-
-    public ProviderEndpoint Endpoint { get; } = endpoint;
-
-    public CredentialLease? Lease { get; } = lease;
-
-    public Activity? Span { get; } = span;
-
-    /// <summary>The most output tokens the provider may produce for this call (see <see cref="CallTicket.OutputTokenCap"/>).</summary>
-    public int? OutputTokenCap { get; init; }
-
-    public long StartedAt { get; } = Stopwatch.GetTimestamp();
-
-    /// <summary>From here on, failing over would send the caller a second answer: it is forbidden.</summary>
-    public bool Committed { get; set; }
-
-    public long? ProviderFirstByteAt { get; private set; }
-
-    public void MarkProviderFirstByte() => ProviderFirstByteAt ??= Stopwatch.GetTimestamp();
-}
-
-/// <summary>What an attempt achieved.</summary>
-public sealed record AttemptResult
-{
-    public TokenUsage? Usage { get; init; }
-
-    public bool UsageEstimated { get; init; }
-
-    public int Images { get; init; }
-
-    public bool CallerGone { get; init; }
-
-    /// <summary>Stopwatch timestamp of the first byte written to the caller.</summary>
-    public long? CallerFirstByteAt { get; init; }
-}
+namespace AigneHub.Api.Gateway.Pipeline;
 
 /// <summary>
-/// The request pipeline every AI route shares: authenticate (done by ASP.NET Core) → resolve model/provider →
-/// pre-checks and the durable call record (<see cref="ICallRecorder.StartAsync"/>) → call the provider, failing
-/// over along the candidates while nothing has reached the caller → settle exactly once.
+/// The core every kind of call shares (its runners — <see cref="ChatRunner"/>, <see cref="EmbeddingRunner"/>,
+/// <see cref="ImageRunner"/> — supply the attempt): resolve model/provider → admission and the durable call
+/// record (<see cref="ICallRecorder.StartAsync"/>) → call the provider, failing over along the candidates while
+/// nothing has reached the caller → settle exactly once. The commit point is the answer writer's first write
+/// (<see cref="CallerResponse.Committed"/>).
 /// </summary>
 public sealed partial class GatewayPipeline(
     IModelResolver resolver,
@@ -75,6 +39,11 @@ public sealed partial class GatewayPipeline(
             {
                 throw GatewayException.BadRequest("The x-aigne-hub-client-did header is too long.");
             }
+            if (appId.Any(char.IsControl))
+            {
+                // %00 and the like: the call record could not store it, and no DID contains one.
+                throw GatewayException.BadRequest("The x-aigne-hub-client-did header must not contain control characters.");
+            }
         }
         string requestId = context.Request.Headers.TryGetValue("x-request-id", out var rid) && rid.ToString() is { Length: > 0 and <= 128 } r
             ? r
@@ -94,30 +63,32 @@ public sealed partial class GatewayPipeline(
         };
     }
 
-    public async Task<IReadOnlyList<ModelTarget>> ResolveAsync(string requestedModel, ModelType type, CancellationToken cancellationToken)
-    {
-        var candidates = await resolver.ResolveAsync(requestedModel, type, cancellationToken);
-        if (candidates.Count == 0)
-        {
-            throw new GatewayException(404, "invalid_request_error",
-                $"The model '{requestedModel}' does not exist or no enabled provider serves it.", "model", "model_not_found");
-        }
-        return candidates;
-    }
-
     /// <summary>
-    /// Runs the call. <paramref name="attempt"/> talks to one provider and writes the caller's answer;
-    /// <paramref name="writeMidStreamError"/> tells the caller about a failure after it has been sent bytes.
-    /// Refusals before any byte are thrown as <see cref="GatewayException"/> for the route to write.
+    /// Runs the call. <paramref name="attempt"/> talks to one provider and writes the answer through
+    /// <paramref name="writer"/>. A refusal before any byte (no such model, billing's refusal, every provider
+    /// failed) is thrown as a <see cref="GatewayException"/> for the route's protocol to write.
     /// </summary>
-    public async Task RunAsync(HttpContext context, CallContext call, CallEstimate estimate, IReadOnlyList<ModelTarget> candidates,
-        Func<Attempt, CancellationToken, Task<AttemptResult>> attempt, Func<string, Task> writeMidStreamError)
+    public async Task RunAsync(HttpContext context, CallContext call, CallEstimate estimate, IAnswerWriter writer,
+        Func<Attempt, CancellationToken, Task<AttemptResult>> attempt)
     {
         var started = Stopwatch.GetTimestamp();
         var aborted = context.RequestAborted;
+        var caller = writer.Caller;
 
-        // :: Step 1: durable record and pre-checks (credits, rates, rate limits) before any provider is called.
-        var ticket = await recorder.StartAsync(call, candidates, estimate, aborted);
+        // :: Step 1: the candidates, in order.
+        var candidates = await resolver.ResolveAsync(call.RequestedModel, call.Type, aborted);
+        if (candidates.Count == 0)
+        {
+            throw GatewayErrors.NoSuchModel(call.RequestedModel);
+        }
+
+        // :: Step 2: admission — rate limits, rates, credits — and the durable record, before any provider is called.
+        var admission = await recorder.StartAsync(call, candidates, estimate, aborted);
+        if (!admission.Admitted)
+        {
+            throw GatewayErrors.FromRefusal(admission.Refusal);
+        }
+        var ticket = admission.Ticket;
         context.Response.Headers["x-aignehub-call-id"] = ticket.CallId.ToString();
 
         var attempts = 0;
@@ -128,7 +99,7 @@ public sealed partial class GatewayPipeline(
         GatewayException? refusal = null;
         try
         {
-            // :: Step 2: providers in order; fail over only while nothing has reached the caller.
+            // :: Step 3: providers in order; fail over only while nothing has reached the caller.
             foreach (var target in ticket.Targets)
             {
                 lastTarget = target;
@@ -163,8 +134,8 @@ public sealed partial class GatewayPipeline(
                     span?.SetStatus(ActivityStatusCode.Error, ex.Message);
                     span?.SetTag("error.type", ex.ErrorClass.ToString());
                     await ReportAsync(current, ex);
-                    Log.ProviderFailed(logger, target.Kind.Name, target.Model, ex.ErrorClass, ex.ProviderStatus, current.Committed);
-                    if (current.Committed || !ex.IsRetryable)
+                    Log.ProviderFailed(logger, target.Kind.Name, target.Model, ex.ErrorClass, ex.ProviderStatus, caller.Committed);
+                    if (caller.Committed || !ex.IsRetryable)
                     {
                         break;
                     }
@@ -188,23 +159,23 @@ public sealed partial class GatewayPipeline(
 
             if (failure is ProviderException providerFailure)
             {
-                if (current?.Committed == true)
+                if (caller.Committed)
                 {
-                    await writeMidStreamError(MidStreamMessage(providerFailure));
+                    await writer.WriteFailureAfterCommitAsync(GatewayErrors.MidStreamMessage(providerFailure));
                 }
                 else
                 {
-                    refusal = ToGatewayException(providerFailure);
+                    refusal = GatewayErrors.FromProvider(providerFailure);
                 }
             }
             else if (failure is null && outcome is null)
             {
-                refusal = new GatewayException(503, "api_error", $"No provider is available for '{call.RequestedModel}' right now.");
+                refusal = GatewayErrors.NoProviderAvailable(call.RequestedModel);
             }
         }
         finally
         {
-            // :: Step 3: settle exactly once, whatever happened, on a token that outlives the caller.
+            // :: Step 4: settle exactly once, whatever happened, on a token that outlives the caller.
             var end = Stopwatch.GetTimestamp();
             var status = refusal?.Status ?? (failure is null ? 200 : failure is OperationCanceledException ? 499 : 502);
             var result = new CallResult
@@ -217,9 +188,9 @@ public sealed partial class GatewayPipeline(
                 Images = outcome?.Images ?? 0,
                 ErrorReason = failure?.Message,
                 StatusCode = status,
-                CallerDisconnected = outcome?.CallerGone ?? aborted.IsCancellationRequested,
+                CallerDisconnected = outcome is not null ? outcome.CallerGone || caller.Gone : aborted.IsCancellationRequested,
                 Duration = Stopwatch.GetElapsedTime(started, end),
-                GatewayTimeToFirstByte = outcome?.CallerFirstByteAt is long cf ? Stopwatch.GetElapsedTime(started, cf) : null,
+                GatewayTimeToFirstByte = outcome is not null && caller.FirstByteAt is long cf ? Stopwatch.GetElapsedTime(started, cf) : null,
                 ProviderTimeToFirstByte = current?.ProviderFirstByteAt is long pf ? Stopwatch.GetElapsedTime(current.StartedAt, pf) : null,
                 Attempts = Math.Max(attempts, 1),
             };
@@ -271,30 +242,6 @@ public sealed partial class GatewayPipeline(
             }
         }
     }
-
-    /// <summary>
-    /// Provider failures in the caller's terms: a provider's 401/403/429 is not the caller's auth or rate problem.
-    /// Callers are members, so the provider's own words pass only through <see cref="CallerErrorText"/> (no URLs,
-    /// hosts or stack text), and transport failures say nothing beyond their kind; the full text is in the logs and
-    /// the admins' call log.
-    /// </summary>
-    public static GatewayException ToGatewayException(ProviderException ex) => ex.ErrorClass switch
-    {
-        ProviderErrorClass.BadRequest => new GatewayException(ex.ProviderStatus is 422 ? 422 : 400, "invalid_request_error", CallerErrorText.Sanitize(ex.Message), code: "provider_rejected_request"),
-        ProviderErrorClass.ModelNotFound => new GatewayException(404, "invalid_request_error", CallerErrorText.Sanitize(ex.Message), "model", "model_not_found"),
-        ProviderErrorClass.RateLimited => new GatewayException(503, "api_error",
-            $"Provider '{ex.Provider}' is rate limiting AigneHub; try again shortly. ({CallerErrorText.Sanitize(ex.Message)})", code: "provider_rate_limited") { RetryAfterSeconds = 30 },
-        ProviderErrorClass.InvalidCredential => new GatewayException(502, "api_error",
-            $"Provider '{ex.Provider}' refused AigneHub's credential; an administrator has to fix it.", code: "provider_auth_failed"),
-        ProviderErrorClass.Forbidden => new GatewayException(502, "api_error",
-            $"Provider '{ex.Provider}' refused this request. ({CallerErrorText.Sanitize(ex.Message)})", code: "provider_forbidden"),
-        ProviderErrorClass.Timeout => new GatewayException(504, "api_error", $"Provider '{ex.Provider}' did not answer in time.", code: "provider_timeout"),
-        _ => new GatewayException(502, "api_error", $"Provider '{ex.Provider}' is temporarily unavailable.", code: "provider_unavailable"),
-    };
-
-    private static string MidStreamMessage(ProviderException ex) => ex.ErrorClass is ProviderErrorClass.Unavailable or ProviderErrorClass.Timeout
-        ? $"Provider '{ex.Provider}' failed mid-answer."
-        : $"Provider '{ex.Provider}' failed mid-answer: {CallerErrorText.Sanitize(ex.Message)}";
 
     private static partial class Log
     {

@@ -3,7 +3,7 @@ using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
 using AigneHub.Data;
 
-namespace AigneHub.Api.Gateway;
+namespace AigneHub.Api.Billing;
 
 /// <summary>Which front door a call came through: v1 (signed component, subscription) or v2 (user, credits).</summary>
 public enum ApiSurface
@@ -106,14 +106,63 @@ public sealed record CallResult
 /// <summary>
 /// The billing boundary of the request pipeline. <see cref="StartAsync"/> runs after authentication and model
 /// resolution and before any provider call: it makes the call durable as <c>processing</c> and, where credit
-/// billing applies, reserves the worst-case cost or refuses (<see cref="GatewayException"/> 402 / 400
-/// "Unsupported model"). <see cref="CompleteAsync"/> settles it exactly once, success or failure.
+/// billing applies, reserves the worst-case cost — or refuses it (a <see cref="Refusal"/>: rate limited,
+/// insufficient credits, unsupported model), still recording the refused call. <see cref="CompleteAsync"/>
+/// settles an admitted call exactly once, success or failure. Billing says why; the gateway says it in the
+/// caller's protocol.
 /// </summary>
 public interface ICallRecorder
 {
-    ValueTask<CallTicket> StartAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate, CancellationToken cancellationToken);
+    ValueTask<Admission> StartAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate, CancellationToken cancellationToken);
 
     /// <summary>Settles the call. Implementations must not lose the settlement if <paramref name="cancellationToken"/>
     /// fires (the gateway passes a token that outlives the caller's connection).</summary>
     ValueTask CompleteAsync(CallTicket ticket, CallResult result, CancellationToken cancellationToken);
+}
+
+/// <summary>Why billing refused a call before any provider was called.</summary>
+public enum RefusalKind
+{
+    /// <summary>A requests- or tokens-per-minute limit would be exceeded (nothing was counted).</summary>
+    RateLimited,
+    /// <summary>The available balance does not cover the call's worst case.</summary>
+    InsufficientCredits,
+    /// <summary>Credit billing is on and no candidate has a rate: no model is served at a silent zero price.</summary>
+    UnsupportedModel,
+}
+
+/// <summary>A refused call: the reason, what the caller may do about it (wait, or follow a link to buy credits).</summary>
+public sealed record Refusal(RefusalKind Kind, string Message)
+{
+    /// <summary>When a rate-limited caller may try again.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>Where to buy credits (<see cref="RefusalKind.InsufficientCredits"/>).</summary>
+    public string? Link { get; init; }
+
+    /// <summary>The status the refused call is recorded with: the one the gateway answers it with.</summary>
+    public int StatusCode => Kind switch
+    {
+        RefusalKind.RateLimited => 429,
+        RefusalKind.InsufficientCredits => 402,
+        _ => 400,
+    };
+}
+
+/// <summary>The outcome of <see cref="ICallRecorder.StartAsync"/>: a ticket to call providers with, or a refusal.</summary>
+public sealed record Admission
+{
+    private Admission(CallTicket? ticket, Refusal? refusal) => (Ticket, Refusal) = (ticket, refusal);
+
+    public CallTicket? Ticket { get; }
+
+    public Refusal? Refusal { get; }
+
+    [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(Ticket))]
+    [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(false, nameof(Refusal))]
+    public bool Admitted => Ticket is not null;
+
+    public static Admission Admit(CallTicket ticket) => new(ticket, null);
+
+    public static Admission Refuse(Refusal refusal) => new(null, refusal);
 }

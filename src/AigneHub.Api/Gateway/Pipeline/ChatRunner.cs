@@ -1,0 +1,187 @@
+using System.Text.Json.Nodes;
+using AigneHub.Api.Billing;
+using AigneHub.Api.Providers;
+using AigneHub.Api.Routing;
+using AigneHub.Data;
+
+namespace AigneHub.Api.Gateway.Pipeline;
+
+/// <summary>A chat request as a caller protocol read it.</summary>
+public sealed record ChatCall
+{
+    /// <summary>The neutral request; its <see cref="ChatRequest.Model"/> is the model as the caller named it.</summary>
+    public required ChatRequest Request { get; init; }
+
+    public bool Streaming { get; init; }
+
+    /// <summary>Model parameters to keep on the call record.</summary>
+    public JsonObject? Parameters { get; init; }
+
+    /// <summary>
+    /// The caller's own body, when its wire is one a provider family speaks too: such providers are sent it as it
+    /// came and their answer is forwarded untranslated (see <see cref="IChatPassthrough"/>).
+    /// </summary>
+    public ChatPassthroughBody? Passthrough { get; init; }
+}
+
+public sealed record ChatPassthroughBody(PassthroughWire Wire, JsonObject Body);
+
+/// <summary>How a protocol writes a chat answer: whole, or as a stream of updates and an end.</summary>
+public interface IChatAnswerWriter : IAnswerWriter
+{
+    Task WriteResponseAsync(ChatResponse response, ModelTarget target);
+
+    Task WriteUpdateAsync(ChatStreamUpdate update, ModelTarget target);
+
+    /// <summary>The end of a stream: final usage (real or estimated) and why it finished.</summary>
+    Task WriteEndAsync(TokenUsage usage, FinishReason? finishReason, ModelTarget target);
+}
+
+/// <summary>A chat writer whose wire a provider family speaks: it can forward that provider's answer as it came.</summary>
+public interface IRawChatAnswerWriter : IChatAnswerWriter
+{
+    Task WriteRawResponseAsync(RawChatAnswer answer);
+
+    Task WriteRawEventAsync(RawChatEvent providerEvent);
+}
+
+/// <summary>
+/// Chat calls, for every caller protocol: the estimate and record, then per attempt either a pass-through (the
+/// caller's wire equals the provider's) or a translation through the neutral model.
+/// </summary>
+public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapters)
+{
+    public Task RunAsync(HttpContext context, ApiSurface surface, ChatCall chat, IChatAnswerWriter writer)
+    {
+        var estimate = new CallEstimate
+        {
+            PromptTokens = TokenEstimator.Prompt(chat.Request),
+            MaxOutputTokens = chat.Request.MaxOutputTokens,
+            Parameters = chat.Parameters,
+        };
+        var call = pipeline.CreateContext(context, surface, chat.Request.Model, ModelType.Chat, chat.Streaming);
+        return pipeline.RunAsync(context, call, estimate, writer, (attempt, cancellationToken) =>
+            chat.Passthrough is { } raw && writer is IRawChatAnswerWriter rawWriter
+                && adapters.ChatPassthrough(attempt.Target.Kind.Protocol, raw.Wire) is { } passthrough
+                ? PassThroughAsync(passthrough, raw.Body, chat.Streaming, rawWriter, estimate, attempt, cancellationToken)
+                : TranslateAsync(chat, writer, estimate, attempt, cancellationToken));
+    }
+
+    private async Task<AttemptResult> TranslateAsync(ChatCall chat, IChatAnswerWriter writer, CallEstimate estimate, Attempt attempt, CancellationToken cancellationToken)
+    {
+        var target = attempt.Target;
+        var adapter = adapters.Chat(target.Kind.Protocol)
+            ?? throw new ProviderException(target.Kind.Name, ProviderErrorClass.BadRequest, null, $"Provider '{target.Kind.Name}' does not serve chat.");
+        var request = chat.Request with { Model = target.Model, MaxOutputTokens = chat.Request.MaxOutputTokens ?? attempt.OutputTokenCap };
+        var caller = writer.Caller;
+
+        if (!chat.Streaming)
+        {
+            var response = await adapter.CompleteAsync(attempt.Endpoint, request, cancellationToken);
+            attempt.MarkProviderFirstByte();
+            await writer.WriteResponseAsync(response, target);
+            return new AttemptResult
+            {
+                Usage = response.Usage ?? Estimate(estimate, (response.Text?.Length ?? 0) + (response.ToolCalls?.Sum(c => c.Arguments.Length + c.Name.Length) ?? 0)),
+                UsageEstimated = response.Usage is null,
+                CallerGone = caller.Gone || cancellationToken.IsCancellationRequested,
+            };
+        }
+
+        TokenUsage? usage = null;
+        FinishReason? finish = null;
+        long outputCharacters = 0;
+        var callerGone = false;
+        try
+        {
+            await foreach (var update in adapter.StreamAsync(attempt.Endpoint, request, cancellationToken))
+            {
+                attempt.MarkProviderFirstByte();
+                usage = update.Usage ?? usage;
+                finish = update.FinishReason ?? finish;
+                if (update.TextDelta is { Length: > 0 } || update.ToolCalls is { Count: > 0 } || update.FinishReason is not null)
+                {
+                    outputCharacters += (update.TextDelta?.Length ?? 0) + (update.ToolCalls?.Sum(t => (t.ArgumentsDelta?.Length ?? 0) + (t.Name?.Length ?? 0)) ?? 0);
+                    await writer.WriteUpdateAsync(update, target);
+                }
+                if (caller.Gone)
+                {
+                    // Leaving the loop disposes the provider stream, which cancels the provider's generation.
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && caller.Committed)
+        {
+            // The caller left mid-stream and took the provider call with it: what was generated is billed.
+            callerGone = true;
+        }
+
+        callerGone |= caller.Gone;
+        var usageEstimated = usage is null;
+        usage ??= Estimate(estimate, outputCharacters);
+        if (!callerGone)
+        {
+            await writer.WriteEndAsync(usage, finish, target);
+        }
+        return new AttemptResult { Usage = usage, UsageEstimated = usageEstimated, CallerGone = callerGone || caller.Gone };
+    }
+
+    private static async Task<AttemptResult> PassThroughAsync(IChatPassthrough passthrough, JsonObject body, bool streaming, IRawChatAnswerWriter writer,
+        CallEstimate estimate, Attempt attempt, CancellationToken cancellationToken)
+    {
+        var caller = writer.Caller;
+        if (!streaming)
+        {
+            var answer = await passthrough.CompleteRawAsync(attempt.Endpoint, attempt.Target.Model, body, attempt.OutputTokenCap, cancellationToken);
+            attempt.MarkProviderFirstByte();
+            await writer.WriteRawResponseAsync(answer);
+            return new AttemptResult
+            {
+                Usage = answer.Usage ?? Estimate(estimate, answer.Body.Length),
+                UsageEstimated = answer.Usage is null,
+                CallerGone = caller.Gone,
+            };
+        }
+
+        TokenUsage? usage = null;
+        long characters = 0;
+        var callerGone = false;
+        try
+        {
+            await foreach (var providerEvent in passthrough.StreamRawAsync(attempt.Endpoint, attempt.Target.Model, body, attempt.OutputTokenCap, cancellationToken))
+            {
+                attempt.MarkProviderFirstByte();
+                if (!providerEvent.End)
+                {
+                    characters += providerEvent.Data.Length;
+                    usage = providerEvent.Usage ?? usage;
+                }
+                await writer.WriteRawEventAsync(providerEvent);
+                if (providerEvent.End || caller.Gone)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && caller.Committed)
+        {
+            // The caller left mid-stream and took the provider call with it: what was generated is billed.
+            callerGone = true;
+        }
+        return new AttemptResult
+        {
+            // Raw event text is mostly JSON framing around the tokens: a quarter of it is the generous estimate.
+            Usage = usage ?? Estimate(estimate, characters / 4),
+            UsageEstimated = usage is null,
+            CallerGone = callerGone || caller.Gone,
+        };
+    }
+
+    /// <summary>Usage when the provider reported none: the prompt estimate plus what was generated so far.</summary>
+    private static TokenUsage Estimate(CallEstimate estimate, long outputCharacters) => new()
+    {
+        InputTokens = estimate.PromptTokens,
+        OutputTokens = TokenEstimator.FromCharacters(outputCharacters),
+    };
+}

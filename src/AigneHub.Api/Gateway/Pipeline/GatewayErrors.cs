@@ -1,0 +1,56 @@
+using AigneHub.Api.Billing;
+using AigneHub.Api.Infrastructure;
+using AigneHub.Api.Providers;
+
+namespace AigneHub.Api.Gateway.Pipeline;
+
+/// <summary>
+/// Why a call was not served, in the caller's terms: the one place billing's refusals and providers' failures
+/// become a status, an error type and a code. Each protocol then writes the <see cref="GatewayException"/> in its
+/// own error shape.
+/// </summary>
+public static class GatewayErrors
+{
+    public static GatewayException NoSuchModel(string requestedModel) =>
+        new(404, "invalid_request_error", $"The model '{requestedModel}' does not exist or no enabled provider serves it.", "model", "model_not_found");
+
+    public static GatewayException NoProviderAvailable(string requestedModel) =>
+        new(503, "api_error", $"No provider is available for '{requestedModel}' right now.");
+
+    public static GatewayException FromRefusal(Refusal refusal) => refusal.Kind switch
+    {
+        RefusalKind.RateLimited => new GatewayException(refusal.StatusCode, "rate_limit_error", refusal.Message)
+        {
+            RetryAfterSeconds = (int)Math.Max(1, Math.Ceiling((refusal.RetryAfter ?? TimeSpan.Zero).TotalSeconds)),
+        },
+        RefusalKind.InsufficientCredits => new GatewayException(refusal.StatusCode, "insufficient_quota", refusal.Message, code: "insufficient_quota")
+        {
+            Link = refusal.Link,
+        },
+        _ => new GatewayException(refusal.StatusCode, "invalid_request_error", refusal.Message, "model", "model_not_supported"),
+    };
+
+    /// <summary>
+    /// Provider failures in the caller's terms: a provider's 401/403/429 is not the caller's auth or rate problem.
+    /// Callers are members, so the provider's own words pass only through <see cref="CallerErrorText"/> (no URLs,
+    /// hosts or stack text), and transport failures say nothing beyond their kind; the full text is in the logs and
+    /// the admins' call log.
+    /// </summary>
+    public static GatewayException FromProvider(ProviderException ex) => ex.ErrorClass switch
+    {
+        ProviderErrorClass.BadRequest => new GatewayException(ex.ProviderStatus is 422 ? 422 : 400, "invalid_request_error", CallerErrorText.Sanitize(ex.Message), code: "provider_rejected_request"),
+        ProviderErrorClass.ModelNotFound => new GatewayException(404, "invalid_request_error", CallerErrorText.Sanitize(ex.Message), "model", "model_not_found"),
+        ProviderErrorClass.RateLimited => new GatewayException(503, "api_error",
+            $"Provider '{ex.Provider}' is rate limiting AigneHub; try again shortly. ({CallerErrorText.Sanitize(ex.Message)})", code: "provider_rate_limited") { RetryAfterSeconds = 30 },
+        ProviderErrorClass.InvalidCredential => new GatewayException(502, "api_error",
+            $"Provider '{ex.Provider}' refused AigneHub's credential; an administrator has to fix it.", code: "provider_auth_failed"),
+        ProviderErrorClass.Forbidden => new GatewayException(502, "api_error",
+            $"Provider '{ex.Provider}' refused this request. ({CallerErrorText.Sanitize(ex.Message)})", code: "provider_forbidden"),
+        ProviderErrorClass.Timeout => new GatewayException(504, "api_error", $"Provider '{ex.Provider}' did not answer in time.", code: "provider_timeout"),
+        _ => new GatewayException(502, "api_error", $"Provider '{ex.Provider}' is temporarily unavailable.", code: "provider_unavailable"),
+    };
+
+    public static string MidStreamMessage(ProviderException ex) => ex.ErrorClass is ProviderErrorClass.Unavailable or ProviderErrorClass.Timeout
+        ? $"Provider '{ex.Provider}' failed mid-answer."
+        : $"Provider '{ex.Provider}' failed mid-answer: {CallerErrorText.Sanitize(ex.Message)}";
+}

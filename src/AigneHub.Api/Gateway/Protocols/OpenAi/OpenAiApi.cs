@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using AigneHub.Api.Billing;
+using AigneHub.Api.Gateway.Pipeline;
+using AigneHub.Api.Gateway.Protocols.Aigne;
+
+namespace AigneHub.Api.Gateway.Protocols.OpenAi;
+
+/// <summary>
+/// OpenAI-compatible routes, wire-exact with OpenAI's public API so the official SDKs work with base URL
+/// <c>&lt;hub&gt;/api/v2</c> (or <c>/api/v1</c> for signed components).
+/// </summary>
+public static class OpenAiApi
+{
+    public static RouteGroupBuilder MapOpenAiApi(this IEndpointRouteBuilder app, string prefix, ApiSurface surface)
+    {
+        var group = app.MapGroup(prefix)
+            .WithTags("OpenAI-compatible")
+            .WithGatewayErrors(OpenAiErrors.Shape);
+
+        group.MapPost("/chat/completions", (HttpContext context, GatewayServices services) => ChatCompletionsAsync(context, services, surface))
+            .WithName($"{surface}ChatCompletions")
+            .WithSummary("Chat completion (OpenAI wire format), streaming or not.");
+        group.MapPost("/embeddings", (HttpContext context, GatewayServices services) => EmbeddingsAsync(context, services, surface))
+            .WithName($"{surface}Embeddings")
+            .WithSummary("Embeddings: OpenAI wire format (float or base64), or the AIGNE envelope {input:{input, modelOptions}}.");
+        group.MapPost("/images/generations", (HttpContext context, GatewayServices services) => ImagesAsync(context, services, surface))
+            .WithName($"{surface}ImageGenerations")
+            .WithSummary("Image generation (OpenAI wire format; url or b64_json).");
+        group.MapGet("/models", ListModelsAsync)
+            .WithName($"{surface}ListModels")
+            .WithSummary("Models callers can name, as provider/model.");
+        return group;
+    }
+
+    private static async Task<IResult> ChatCompletionsAsync(HttpContext context, GatewayServices services, ApiSurface surface)
+    {
+        var body = await CallerBody.ReadAsync(context);
+        var chat = OpenAiChatRequest.Read(body);
+        var writer = new OpenAiChatWriter(context, services.Time.GetUtcNow().ToUnixTimeSeconds(), OpenAiChatRequest.WantsUsage(body, chat.Streaming));
+        await services.Chat.RunAsync(context, surface, chat, writer);
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> EmbeddingsAsync(HttpContext context, GatewayServices services, ApiSurface surface)
+    {
+        var body = await CallerBody.ReadAsync(context);
+        if (surface == ApiSurface.V2 && body["input"] is JsonObject)
+        {
+            // The AIGNE envelope shares this path; its refusals are written in its own shape.
+            try
+            {
+                return await AigneApi.EmbeddingsAsync(context, services, body);
+            }
+            catch (GatewayException ex)
+            {
+                return AigneErrors.Shape(ex);
+            }
+        }
+        var (request, base64) = OpenAiEmbeddings.Read(body);
+        await services.Embeddings.RunAsync(context, surface, request, new OpenAiEmbeddingWriter(context, base64));
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> ImagesAsync(HttpContext context, GatewayServices services, ApiSurface surface)
+    {
+        var (request, parameters) = OpenAiImages.Read(await CallerBody.ReadAsync(context));
+        await services.Images.RunAsync(context, surface, request, parameters, new OpenAiImageWriter(context));
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> ListModelsAsync(GatewayServices services, CancellationToken cancellationToken)
+    {
+        var models = await services.Catalog.ListAsync(null, cancellationToken);
+        return Results.Json(new JsonObject
+        {
+            ["object"] = "list",
+            ["data"] = new JsonArray(models.Select(m => (JsonNode?)new JsonObject
+            {
+                ["id"] = m.PublicName,
+                ["object"] = "model",
+                ["created"] = 0,
+                ["owned_by"] = m.Provider,
+            }).ToArray()),
+        });
+    }
+}

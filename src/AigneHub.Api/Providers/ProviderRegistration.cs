@@ -1,0 +1,94 @@
+using System.Collections.Frozen;
+using AigneHub.Api.Infrastructure;
+using AigneHub.Api.Providers.Anthropic;
+using AigneHub.Api.Providers.Demo;
+using AigneHub.Api.Providers.Gemini;
+using AigneHub.Api.Providers.OpenAI;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace AigneHub.Api.Providers;
+
+/// <summary>The adapters by protocol, resolved once at start: what the gateway calls, and what each can do.</summary>
+public sealed class ProviderAdapters(
+    IReadOnlyDictionary<ProviderProtocol, IChatAdapter> chat,
+    IReadOnlyDictionary<ProviderProtocol, IEmbeddingAdapter> embedding,
+    IReadOnlyDictionary<ProviderProtocol, IImageAdapter> image)
+{
+    private readonly FrozenDictionary<ProviderProtocol, IChatAdapter> _chat = chat.ToFrozenDictionary();
+    private readonly FrozenDictionary<ProviderProtocol, IEmbeddingAdapter> _embedding = embedding.ToFrozenDictionary();
+    private readonly FrozenDictionary<ProviderProtocol, IImageAdapter> _image = image.ToFrozenDictionary();
+
+    public IChatAdapter? Chat(ProviderProtocol protocol) => _chat.GetValueOrDefault(protocol);
+
+    /// <summary>The protocol's chat adapter when it can pass <paramref name="wire"/> through untranslated.</summary>
+    public IChatPassthrough? ChatPassthrough(ProviderProtocol protocol, PassthroughWire wire) =>
+        _chat.GetValueOrDefault(protocol) is IChatPassthrough passthrough && passthrough.Wire == wire ? passthrough : null;
+
+    public IEmbeddingAdapter? Embedding(ProviderProtocol protocol) => _embedding.GetValueOrDefault(protocol);
+
+    public IImageAdapter? Image(ProviderProtocol protocol) => _image.GetValueOrDefault(protocol);
+}
+
+public static class ProviderRegistration
+{
+    /// <summary>
+    /// Every provider adapter (keyed by <see cref="ProviderProtocol"/>), the <see cref="ProviderAdapters"/> registry
+    /// over them, and the one <see cref="ProviderHttp"/> they share, bound to <c>AigneHub:Providers:Http</c>. With
+    /// <c>AigneHub:Providers:Demo:Enabled</c> the demo model also gets its zero rate seeded.
+    /// </summary>
+    public static IHostApplicationBuilder AddProviders(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddProviders();
+        builder.Services.Configure<ProviderHttpOptions>(builder.Configuration.GetSection(ProviderHttpOptions.Section));
+        if (builder.Configuration.GetValue<bool>("AigneHub:Providers:Demo:Enabled"))
+        {
+            builder.Services.AddSingleton<IStartupSeeder, DemoRateSeeder>();
+        }
+        return builder;
+    }
+
+    /// <summary>The adapters and <see cref="ProviderHttp"/> without configuration binding; safe to call twice.</summary>
+    public static IServiceCollection AddProviders(this IServiceCollection services)
+    {
+        services.AddOptions<ProviderHttpOptions>();
+        services.TryAddSingleton<ProviderHttp>();
+        services.TryAddSingleton(TimeProvider.System);
+
+        Chat<OpenAiChatAdapter>(services, ProviderProtocol.OpenAI);
+        Chat<AnthropicChatAdapter>(services, ProviderProtocol.Anthropic);
+        Chat<GeminiChatAdapter>(services, ProviderProtocol.Gemini);
+        Chat<DemoChatAdapter>(services, ProviderProtocol.Demo);
+        Embedding<OpenAiEmbeddingAdapter>(services, ProviderProtocol.OpenAI);
+        Embedding<GeminiEmbeddingAdapter>(services, ProviderProtocol.Gemini);
+        Image<OpenAiImageAdapter>(services, ProviderProtocol.OpenAI);
+
+        services.TryAddSingleton(sp => new ProviderAdapters(
+            Keyed<IChatAdapter>(sp), Keyed<IEmbeddingAdapter>(sp), Keyed<IImageAdapter>(sp)));
+        return services;
+    }
+
+    private static void Chat<T>(IServiceCollection services, ProviderProtocol protocol) where T : class, IChatAdapter
+    {
+        services.TryAddSingleton<T>();
+        services.TryAddKeyedSingleton<IChatAdapter>(protocol, (sp, _) => sp.GetRequiredService<T>());
+    }
+
+    private static void Embedding<T>(IServiceCollection services, ProviderProtocol protocol) where T : class, IEmbeddingAdapter
+    {
+        services.TryAddSingleton<T>();
+        services.TryAddKeyedSingleton<IEmbeddingAdapter>(protocol, (sp, _) => sp.GetRequiredService<T>());
+    }
+
+    private static void Image<T>(IServiceCollection services, ProviderProtocol protocol) where T : class, IImageAdapter
+    {
+        services.TryAddSingleton<T>();
+        services.TryAddKeyedSingleton<IImageAdapter>(protocol, (sp, _) => sp.GetRequiredService<T>());
+    }
+
+    /// <summary>The composition root's one look-up per protocol, so nothing looks adapters up per call.</summary>
+    private static Dictionary<ProviderProtocol, T> Keyed<T>(IServiceProvider services) where T : class =>
+        Enum.GetValues<ProviderProtocol>()
+            .Select(p => (Protocol: p, Adapter: services.GetKeyedService<T>(p)))
+            .Where(x => x.Adapter is not null)
+            .ToDictionary(x => x.Protocol, x => x.Adapter!);
+}

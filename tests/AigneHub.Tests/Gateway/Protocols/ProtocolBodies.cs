@@ -1,0 +1,40 @@
+namespace AigneHub.Tests.Gateway.Protocols;
+
+/// <summary>Valid bodies of every caller protocol, the seeds the fuzz tests mutate. Models are ones the gateway fixture serves.</summary>
+internal static class ProtocolBodies
+{
+    public static readonly string[] OpenAiChat =
+    [
+        """{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}""",
+        """{"model":"openai/gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"temperature":0.2,"top_p":1,"max_tokens":50,"seed":7,"stop":["\n"],"user":"u1","n":1,"messages":[{"role":"system","content":"brief"},{"role":"user","content":[{"type":"text","text":"look"},{"type":"image_url","image_url":{"url":"https://example.test/cat.png","detail":"low"}}]}]}""",
+        """{"model":"openai/gpt-4o-mini","tools":[{"type":"function","function":{"name":"get_weather","description":"d","parameters":{"type":"object","properties":{"city":{"type":"string"}}},"strict":true}}],"tool_choice":{"type":"function","function":{"name":"get_weather"}},"response_format":{"type":"json_schema","json_schema":{"name":"w","schema":{"type":"object"},"strict":true}},"messages":[{"role":"user","content":"weather?"},{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}}]},{"role":"tool","tool_call_id":"call_1","name":"get_weather","content":"sunny"}]}""",
+    ];
+
+    public static readonly string[] OpenAiEmbeddings =
+    [
+        """{"model":"openai/text-embedding-3-small","input":"hello"}""",
+        """{"model":"openai/text-embedding-3-small","input":["a","b"],"encoding_format":"base64","dimensions":8}""",
+    ];
+
+    public static readonly string[] OpenAiImages =
+    [
+        """{"model":"openai/dall-e-3","prompt":"a cat","n":2,"size":"1024x1024","quality":"hd","style":"vivid","response_format":"b64_json"}""",
+    ];
+
+    public static readonly string[] AigneChat =
+    [
+        """{"input":{"messages":[{"role":"user","content":"hi"}],"modelOptions":{"model":"openai/gpt-4o-mini"}}}""",
+        """{"input":{"messages":[{"role":"system","content":"brief"},{"role":"user","content":[{"type":"text","text":"look"},{"type":"image_url","url":"https://example.test/cat.png"},{"type":"file","mimeType":"image/png","data":"AAAA"}]}],"modelOptions":{"model":"openai/gpt-4o-mini","temperature":0.1,"topP":1,"frequencyPenalty":0,"presencePenalty":0,"maxTokens":40,"reasoningEffort":"low"},"responseFormat":{"type":"json_schema","jsonSchema":{"name":"out","schema":{"type":"object"},"strict":true}}},"options":{"streaming":true}}""",
+        """{"input":{"messages":[{"role":"user","content":"weather?"},{"role":"agent","content":"","toolCalls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":{"city":"Oslo"}}}]},{"role":"tool","toolCallId":"call_1","content":{"sky":"sunny"}}],"tools":[{"type":"function","function":{"name":"get_weather","description":"d","parameters":{"type":"object"}}}],"toolChoice":"router","modelOptions":{"model":"openai/gpt-4o-mini"}}}""",
+    ];
+
+    public static readonly string[] AigneImage =
+    [
+        """{"input":{"prompt":"a cat","n":1,"size":"1024x1024","quality":"standard","style":"natural","responseFormat":"url","modelOptions":{"model":"openai/dall-e-3"}}}""",
+    ];
+
+    public static readonly string[] AigneEmbeddings =
+    [
+        """{"input":{"input":["a","b"],"modelOptions":{"model":"openai/text-embedding-3-small"}}}""",
+    ];
+}
