@@ -17,17 +17,17 @@ public interface ICredentialTester
 }
 
 /// <summary>
-/// Tests a credential with a one-token "ping" chat through the provider's chat adapter, resolved from DI by
-/// protocol (the adapters are keyed services: <c>AddKeyedSingleton&lt;IChatAdapter, X&gt;(ProviderProtocol.OpenAI)</c>).
+/// Tests a credential with a one-token "ping" chat through the provider's chat adapter, taken from the
+/// <see cref="ProviderAdapters"/> registry by protocol.
 /// </summary>
-public sealed class ChatCredentialTester(IServiceProvider services, ProviderHttp http) : ICredentialTester
+public sealed class ChatCredentialTester(ProviderAdapters adapters, ProviderHttp http) : ICredentialTester
 {
     /// <summary>A test is a tiny call; a provider that does not answer within this is as good as failed.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     public async Task<CredentialTestResult> TestAsync(ProviderKind kind, Uri baseUrl, string secret, string model, CancellationToken cancellationToken)
     {
-        var adapter = services.GetKeyedService<IChatAdapter>(kind.Protocol);
+        var adapter = adapters.Chat(kind.Protocol);
         if (adapter is null)
         {
             return new CredentialTestResult(false, 0, $"No chat adapter is registered for the {kind.Protocol} protocol.", ProviderErrorClass.Unavailable);
