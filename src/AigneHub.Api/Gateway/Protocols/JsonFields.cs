@@ -21,8 +21,6 @@ public readonly struct JsonFields(JsonObject node, string path)
     /// <summary>The raw member, for the few places that take any JSON (tool parameters, schemas).</summary>
     public JsonNode? this[string name] => Node[name];
 
-    public bool Has(string name) => Node[name] is not null;
-
     /// <summary>The full path of a member, for error messages.</summary>
     public string PathOf(string name) => Join(Path, name);
 
