@@ -72,17 +72,20 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
                 yield return new RawChatEvent(data, End: true);
                 yield break;
             }
-            // Only events that mention an error or a usage are parsed; the rest pass untouched.
-            if (data.Contains("\"error\"", StringComparison.Ordinal) && OpenAiRequests.ParseEvent(endpoint, data)["error"] is JsonNode error)
+            // Only events that mention an error or a usage are parsed, once; the rest pass untouched.
+            if (!data.Contains("\"error\"", StringComparison.Ordinal) && !data.Contains("\"usage\"", StringComparison.Ordinal))
+            {
+                yield return new RawChatEvent(data);
+                continue;
+            }
+            var parsed = OpenAiRequests.ParseEvent(endpoint, data);
+            if (parsed["error"] is JsonNode error)
             {
                 throw MidStreamError(endpoint, error);
             }
-            if (data.Contains("\"usage\"", StringComparison.Ordinal) && OpenAiChatMapping.ReadUsage(OpenAiRequests.ParseEvent(endpoint, data)["usage"]) is { } usage)
-            {
-                yield return new RawChatEvent(data, usage, UsageOnly: data.Contains("\"choices\":[]", StringComparison.Ordinal));
-                continue;
-            }
-            yield return new RawChatEvent(data);
+            yield return OpenAiChatMapping.ReadUsage(parsed["usage"]) is { } usage
+                ? new RawChatEvent(data, usage, UsageOnly: parsed["choices"] is JsonArray { Count: 0 })
+                : new RawChatEvent(data);
         }
     }
 
