@@ -129,12 +129,15 @@ public enum RefusalKind
     InsufficientCredits,
     /// <summary>Credit billing is on and no candidate has a rate: no model is served at a silent zero price.</summary>
     UnsupportedModel,
+    /// <summary>What admission needs (Redis for rate limits, the database for the record) is failing right now:
+    /// the call is refused rather than served unmetered or unlimited.</summary>
+    Unavailable,
 }
 
 /// <summary>A refused call: the reason, what the caller may do about it (wait, or follow a link to buy credits).</summary>
 public sealed record Refusal(RefusalKind Kind, string Message)
 {
-    /// <summary>When a rate-limited caller may try again.</summary>
+    /// <summary>When a rate-limited (or <see cref="RefusalKind.Unavailable"/>) caller may try again.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
     /// <summary>Where to buy credits (<see cref="RefusalKind.InsufficientCredits"/>).</summary>
@@ -145,6 +148,7 @@ public sealed record Refusal(RefusalKind Kind, string Message)
     {
         RefusalKind.RateLimited => 429,
         RefusalKind.InsufficientCredits => 402,
+        RefusalKind.Unavailable => 503,
         _ => 400,
     };
 }

@@ -173,11 +173,36 @@ public sealed partial class GatewayPipeline(
                 refusal = GatewayErrors.NoProviderAvailable(call.RequestedModel);
             }
         }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            failure = new OperationCanceledException("The caller disconnected.");
+        }
+        catch (GatewayException ex)
+        {
+            failure = ex;
+            refusal = ex;
+        }
+        catch (Exception ex)
+        {
+            // A defect of the hub itself (not a provider's failure): the call keeps its one record, with status 500
+            // and the defect named for the admins; the caller gets a clean error and none of the exception's text.
+            Log.PipelineCrashed(logger, ex, call.RequestedModel);
+            failure = new InvalidOperationException($"Internal error ({ex.GetType().Name}): {ex.Message}", ex);
+            refusal = GatewayErrors.Internal();
+            if (caller.Committed)
+            {
+                await WriteInStreamAsync(writer, refusal.Message);
+            }
+        }
         finally
         {
             // :: Step 4: settle exactly once, whatever happened, on a token that outlives the caller.
             var end = Stopwatch.GetTimestamp();
             var status = refusal?.Status ?? (failure is null ? 200 : failure is OperationCanceledException ? 499 : 502);
+            if (caller.Committed && refusal is not null)
+            {
+                refusal = null; // already told in-stream; nothing is left to throw for the protocol to write
+            }
             var result = new CallResult
             {
                 Success = failure is null && outcome is not null,
@@ -202,6 +227,18 @@ public sealed partial class GatewayPipeline(
         if (refusal is not null)
         {
             throw refusal;
+        }
+    }
+
+    private async Task WriteInStreamAsync(IAnswerWriter writer, string message)
+    {
+        try
+        {
+            await writer.WriteFailureAfterCommitAsync(message);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            Log.InStreamErrorLost(logger, ex);
         }
     }
 
@@ -250,5 +287,11 @@ public sealed partial class GatewayPipeline(
 
         [LoggerMessage(2, LogLevel.Error, "Processing the answer of {Provider} for {Model} failed.")]
         public static partial void AttemptCrashed(ILogger logger, Exception exception, string provider, string model);
+
+        [LoggerMessage(3, LogLevel.Error, "The gateway failed while serving {Model}; the call is recorded as an internal error.")]
+        public static partial void PipelineCrashed(ILogger logger, Exception exception, string model);
+
+        [LoggerMessage(4, LogLevel.Debug, "The in-stream error could not reach the caller.")]
+        public static partial void InStreamErrorLost(ILogger logger, Exception exception);
     }
 }
