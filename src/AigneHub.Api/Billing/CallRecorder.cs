@@ -141,8 +141,10 @@ internal sealed partial class CallRecorder(
         {
             _tokenOwners[id] = (context.UserId, context.AccessKeyId);
         }
-        // The reservation assumed the configured cap when the caller gave none: hold the provider to it.
-        var cap = billed && estimate.MaxOutputTokens is null && context.Type == ModelType.Chat ? o.DefaultMaxOutputTokens : (int?)null;
+        // The provider is held to the cap the reservation assumed: the caller's, else (billed) the configured one.
+        var cap = context.Type != ModelType.Chat ? null
+            : billed ? estimate.MaxOutputTokens ?? o.DefaultMaxOutputTokens
+            : estimate.MaxOutputTokens;
         return Admission.Admit(new CallTicket(id, targets, cap));
     }
 

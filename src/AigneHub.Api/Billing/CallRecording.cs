@@ -60,8 +60,9 @@ public sealed record CallEstimate
 
 /// <summary>
 /// Returned by <see cref="ICallRecorder.StartAsync"/>: the durable call id, the candidates the caller may be served
-/// by (billing removes the ones without a rate), in the resolver's order, and — when the caller set no output limit
-/// but the reservation assumed one — the cap the provider must be held to, so no answer outgrows its reservation.
+/// by (billing removes the ones without a rate), in the resolver's order, and for a chat call the output cap the
+/// provider must be held to (the caller's, else the one the reservation assumed), so no answer outgrows its
+/// reservation; null only when neither the caller nor billing set one.
 /// </summary>
 public sealed record CallTicket(Guid CallId, IReadOnlyList<ModelTarget> Targets, int? OutputTokenCap = null);
 

@@ -33,7 +33,8 @@ public enum PassthroughWire
 /// A capability of a chat adapter whose provider speaks a wire a caller protocol also speaks: the caller's body
 /// goes out as it came (unknown fields kept; the model, the output cap and the usage request set by the adapter)
 /// and the provider's answer comes back raw, with the usage it tapped. The adapter parses only what it must to find
-/// usage and mid-stream errors; the gateway writes everything the caller receives.
+/// usage and mid-stream errors; the gateway writes everything the caller receives. <c>outputTokenCap</c>, when set,
+/// replaces every output cap the caller wrote: the provider receives exactly that one, in the field it reads.
 /// </summary>
 public interface IChatPassthrough
 {

@@ -72,7 +72,7 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
         var target = attempt.Target;
         var adapter = adapters.Chat(target.Kind.Protocol)
             ?? throw new ProviderException(target.Kind.Name, ProviderErrorClass.BadRequest, null, $"Provider '{target.Kind.Name}' does not serve chat.");
-        var request = chat.Request with { Model = target.Model, MaxOutputTokens = chat.Request.MaxOutputTokens ?? attempt.OutputTokenCap };
+        var request = chat.Request with { Model = target.Model, MaxOutputTokens = attempt.OutputTokenCap ?? chat.Request.MaxOutputTokens };
         var caller = writer.Caller;
 
         if (!chat.Streaming)
