@@ -19,6 +19,7 @@ internal sealed partial class CallRecorder(
     IRateCatalog rates,
     CreditAccounts accounts,
     IRateLimiter rateLimiter,
+    CallLeases leases,
     IOptionsMonitor<BillingOptions> options,
     TimeProvider time,
     ILogger<CallRecorder> logger) : ICallRecorder
@@ -145,7 +146,8 @@ internal sealed partial class CallRecorder(
         var cap = context.Type != ModelType.Chat ? null
             : billed ? estimate.MaxOutputTokens ?? o.DefaultMaxOutputTokens
             : estimate.MaxOutputTokens;
-        return Admission.Admit(new CallTicket(id, targets, cap));
+        leases.Hold(id);
+        return Admission.Admit(new CallTicket(id, targets, cap) { MaxDuration = TimeSpan.FromMinutes(o.MaxCallMinutes) });
     }
 
     public async ValueTask CompleteAsync(CallTicket ticket, CallResult result, CancellationToken cancellationToken)
@@ -210,6 +212,11 @@ internal sealed partial class CallRecorder(
             // The call stays `processing`; the Worker's cleanup closes it and releases its reservation. The
             // caller's response is not the place for a bookkeeping error.
             Log.SettleFailed(logger, ex, ticket.CallId);
+        }
+        finally
+        {
+            // Settled, or left for the cleanup: either way this process no longer vouches for the call.
+            leases.Release(ticket.CallId);
         }
 
         if (_tokenOwners.TryRemove(ticket.CallId, out var owner) && usage is { OutputTokens: > 0 })

@@ -64,7 +64,11 @@ public sealed record CallEstimate
 /// provider must be held to (the caller's, else the one the reservation assumed), so no answer outgrows its
 /// reservation; null only when neither the caller nor billing set one.
 /// </summary>
-public sealed record CallTicket(Guid CallId, IReadOnlyList<ModelTarget> Targets, int? OutputTokenCap = null);
+public sealed record CallTicket(Guid CallId, IReadOnlyList<ModelTarget> Targets, int? OutputTokenCap = null)
+{
+    /// <summary>The longest the call may run; the gateway ends it then, billing what was delivered.</summary>
+    public TimeSpan? MaxDuration { get; init; }
+}
 
 /// <summary>How the call ended. Exactly one per ticket.</summary>
 public sealed record CallResult

@@ -159,7 +159,7 @@ public static class BillingSql
     private static readonly string ExpireStaleSql = $"""
         WITH picked AS MATERIALIZED (
             SELECT id FROM {S}.model_calls
-            WHERE status = 'processing' AND created_at < @cutoff
+            WHERE status = 'processing' AND coalesce(last_activity_at, created_at) < @cutoff
             ORDER BY created_at LIMIT @limit
             FOR UPDATE SKIP LOCKED),
         stale AS (
@@ -408,6 +408,35 @@ public static class BillingSql
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("to", to));
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
         return await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Renews the lease of the given calls that are still processing (the Api serving them is alive).</summary>
+    public static async Task<int> RenewCallLeasesAsync(NpgsqlDataSource db, Guid[] ids, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand($"UPDATE {S}.model_calls SET last_activity_at = @now WHERE id = ANY(@ids) AND status = 'processing'");
+        cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", ids));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        return await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The creation time of the earliest call that closed at or after <paramref name="since"/>; null when
+    /// none did.</summary>
+    public static async Task<DateTimeOffset?> EarliestCallClosedSinceAsync(NpgsqlDataSource db, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand($"SELECT min(created_at) FROM {S}.model_calls WHERE completed_at >= @since");
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("since", since));
+        return await cmd.ExecuteScalarAsync(cancellationToken) is DateTime created
+            ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc))
+            : null;
+    }
+
+    /// <summary>When the rollups last ran (their newest <c>updated_at</c>); null before the first run.</summary>
+    public static async Task<DateTimeOffset?> LastRollupAsync(NpgsqlDataSource db, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand($"SELECT max(updated_at) FROM {S}.usage_rollups");
+        return await cmd.ExecuteScalarAsync(cancellationToken) is DateTime at
+            ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc))
+            : null;
     }
 
     /// <summary>Deletes up to <paramref name="limit"/> settled calls created before the cutoff.</summary>

@@ -321,6 +321,10 @@ namespace AigneHub.Data.Migrations
                         .HasDefaultValue(0)
                         .HasColumnName("images");
 
+                    b.Property<DateTimeOffset?>("LastActivityAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_activity_at");
+
                     b.Property<string>("Model")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
@@ -399,6 +403,9 @@ namespace AigneHub.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_model_calls");
+
+                    b.HasIndex("CompletedAt")
+                        .HasDatabaseName("ix_model_calls_completed_at");
 
                     b.HasIndex("AppId", "CreatedAt")
                         .HasDatabaseName("ix_model_calls_app_id_created_at");

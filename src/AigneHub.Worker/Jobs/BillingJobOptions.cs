@@ -5,8 +5,9 @@ namespace AigneHub.Worker.Jobs;
 /// <summary>Configuration of the Worker's billing and usage jobs (sections named per key below).</summary>
 public sealed class BillingJobOptions
 {
-    /// <summary><c>AigneHub:Billing:StaleCallMinutes</c>: a call processing longer than this is failed.</summary>
-    public int StaleCallMinutes { get; set; } = 30;
+    /// <summary><c>AigneHub:Billing:StaleCallMinutes</c>: a processing call whose lease (renewed by its Api every
+    /// <c>AigneHub:Billing:CallLeaseSeconds</c>, default 60) is this old is failed: its Api died.</summary>
+    public int StaleCallMinutes { get; set; } = 10;
 
     /// <summary><c>AigneHub:Usage:RetentionDays</c>: raw calls older than this are deleted (rollups are kept).</summary>
     public int RetentionDays { get; set; } = 90;

@@ -91,6 +91,12 @@ public sealed partial class GatewayPipeline(
         var ticket = admission.Ticket;
         context.Response.Headers["x-aignehub-call-id"] = ticket.CallId.ToString();
 
+        // The call's own deadline: at its maximum duration the attempt is cancelled and the call ends cleanly.
+        using var deadline = new CancellationTokenSource(ticket.MaxDuration ?? Timeout.InfiniteTimeSpan, time);
+        using var callCancellation = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
+        var callToken = callCancellation.Token;
+        var overran = false;
+
         var attempts = 0;
         ModelTarget? lastTarget = null;
         Attempt? current = null;
@@ -106,7 +112,7 @@ public sealed partial class GatewayPipeline(
                 CredentialLease? lease;
                 try
                 {
-                    lease = await credentials.AcquireAsync(target, aborted);
+                    lease = await credentials.AcquireAsync(target, callToken);
                 }
                 catch (ProviderException ex)
                 {
@@ -122,8 +128,15 @@ public sealed partial class GatewayPipeline(
                 };
                 try
                 {
-                    outcome = await attempt(current, aborted);
+                    outcome = await attempt(current, callToken);
                     failure = null;
+                    if (deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
+                    {
+                        // The answer was cut at the deadline after it had started: what was delivered is billed,
+                        // and the caller is told why its stream ended.
+                        overran = true;
+                        await WriteInStreamAsync(writer, OverranMessage(ticket));
+                    }
                     GatewayTelemetry.RecordUsage(span, outcome.Usage);
                     await ReportAsync(current, null);
                     break;
@@ -143,6 +156,11 @@ public sealed partial class GatewayPipeline(
                 catch (OperationCanceledException) when (aborted.IsCancellationRequested)
                 {
                     failure = new OperationCanceledException("The caller disconnected.");
+                    break;
+                }
+                catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+                {
+                    failure = new ProviderException(target.Kind.Name, ProviderErrorClass.Timeout, null, OverranMessage(ticket));
                     break;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -211,7 +229,7 @@ public sealed partial class GatewayPipeline(
                 Usage = outcome?.Usage,
                 UsageEstimated = outcome?.UsageEstimated ?? false,
                 Images = outcome?.Images ?? 0,
-                ErrorReason = failure?.Message,
+                ErrorReason = failure?.Message ?? (overran ? OverranMessage(ticket) : null),
                 StatusCode = status,
                 CallerDisconnected = outcome is not null ? outcome.CallerGone || caller.Gone : aborted.IsCancellationRequested,
                 Duration = Stopwatch.GetElapsedTime(started, end),
@@ -229,6 +247,9 @@ public sealed partial class GatewayPipeline(
             throw refusal;
         }
     }
+
+    private static string OverranMessage(CallTicket ticket) =>
+        $"The call reached its maximum duration of {ticket.MaxDuration?.TotalMinutes:0.##} minutes and was ended.";
 
     private async Task WriteInStreamAsync(IAnswerWriter writer, string message)
     {
