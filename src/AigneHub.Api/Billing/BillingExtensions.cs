@@ -42,6 +42,7 @@ public static class BillingExtensions
     {
         app.MapCreditsApi();
         app.MapModelRatesApi();
+        app.MapMeterEventsApi();
         return app;
     }
 }

@@ -228,7 +228,7 @@ public static class BillingSql
     private static readonly string ClaimMeterSql = $"""
         WITH picked AS MATERIALIZED (
             SELECT model_call_id FROM {S}.meter_events
-            WHERE delivered_at IS NULL AND next_attempt_at <= @now
+            WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= @now
             ORDER BY next_attempt_at LIMIT @limit
             FOR UPDATE SKIP LOCKED)
         UPDATE {S}.meter_events e SET next_attempt_at = @lease_until, attempts = e.attempts + 1
@@ -241,6 +241,20 @@ public static class BillingSql
 
     private static readonly string MeterFailedSql =
         $"UPDATE {S}.meter_events SET next_attempt_at = @next, last_error = @error WHERE model_call_id = @id AND delivered_at IS NULL";
+
+    private static readonly string MeterDeadSql =
+        $"UPDATE {S}.meter_events SET dead_at = @now, last_error = @error WHERE model_call_id = @id AND delivered_at IS NULL";
+
+    // A claimed event handed back untried: due again at once, its claim's attempt undone. The attempt count is the
+    // claim's fencing token: an event someone else claimed since (after this claim's lease lapsed) is left alone.
+    private static readonly string MeterReleaseSql = $"""
+        UPDATE {S}.meter_events e SET next_attempt_at = @now, attempts = e.attempts - 1
+        FROM unnest(@ids, @attempts) AS r(id, attempts)
+        WHERE e.model_call_id = r.id AND e.attempts = r.attempts AND e.delivered_at IS NULL
+        """;
+
+    private static readonly string MeterRetrySql =
+        $"UPDATE {S}.meter_events SET dead_at = NULL, attempts = 0, next_attempt_at = @now WHERE model_call_id = @id AND dead_at IS NOT NULL AND delivered_at IS NULL";
 
     private static readonly string RollupSql = $"""
         INSERT INTO {S}.usage_rollups (granularity, bucket_start, user_id, app_id, provider, model, type, calls, successes,
@@ -387,6 +401,35 @@ public static class BillingSql
         cmd.Parameters.Add(new NpgsqlParameter<Guid>("id", modelCallId));
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
         await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Moves an undeliverable event to the dead letters (kept, not tried again until retried).</summary>
+    public static async Task MarkMeterDeadAsync(NpgsqlDataSource db, Guid modelCallId, DateTimeOffset now, string error, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(MeterDeadSql);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("id", modelCallId));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        cmd.Parameters.Add(new NpgsqlParameter<string>("error", error.Length > 2000 ? error[..2000] : error));
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Hands claimed, untried events back (see <see cref="MeterReleaseSql"/>).</summary>
+    public static async Task ReleaseMeterEventsAsync(NpgsqlDataSource db, IReadOnlyList<ClaimedMeterEvent> events, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(MeterReleaseSql);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. events.Select(e => e.ModelCallId)]));
+        cmd.Parameters.Add(new NpgsqlParameter<int[]>("attempts", [.. events.Select(e => e.Attempts)]));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Brings a dead-lettered event back: due now, attempts from zero. False when there is no such dead event.</summary>
+    public static async Task<bool> RetryDeadMeterEventAsync(NpgsqlDataSource db, Guid modelCallId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(MeterRetrySql);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("id", modelCallId));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     public static async Task MarkMeterFailedAsync(NpgsqlDataSource db, Guid modelCallId, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken)

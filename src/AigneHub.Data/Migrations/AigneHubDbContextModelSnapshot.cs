@@ -197,6 +197,10 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("numeric(30,10)")
                         .HasColumnName("credits");
 
+                    b.Property<DateTimeOffset?>("DeadAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("dead_at");
+
                     b.Property<DateTimeOffset?>("DeliveredAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("delivered_at");
@@ -217,9 +221,13 @@ namespace AigneHub.Data.Migrations
                     b.HasKey("ModelCallId")
                         .HasName("pk_meter_events");
 
+                    b.HasIndex("DeadAt")
+                        .HasDatabaseName("ix_meter_events_dead")
+                        .HasFilter("dead_at IS NOT NULL AND delivered_at IS NULL");
+
                     b.HasIndex("NextAttemptAt")
                         .HasDatabaseName("ix_meter_events_pending")
-                        .HasFilter("delivered_at IS NULL");
+                        .HasFilter("delivered_at IS NULL AND dead_at IS NULL");
 
                     b.ToTable("meter_events", "aignehub");
                 });

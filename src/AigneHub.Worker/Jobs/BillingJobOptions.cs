@@ -32,6 +32,13 @@ public sealed class BillingJobOptions
 
     public int MeterBatchSize { get; set; } = 100;
 
+    /// <summary>The longest one delivery to the sink may take; a claim's lease must be at least twice it, and no
+    /// delivery starts unless it can end within its lease.</summary>
+    public int MeterSinkTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Attempts after which an event that keeps failing moves to the dead letters.</summary>
+    public int MeterMaxAttempts { get; set; } = 20;
+
     internal static void Bind(BillingJobOptions o, Microsoft.Extensions.Configuration.IConfiguration c)
     {
         o.StaleCallMinutes = c.GetValue("AigneHub:Billing:StaleCallMinutes", o.StaleCallMinutes);
@@ -44,6 +51,8 @@ public sealed class BillingJobOptions
         o.GrantExpiryIntervalSeconds = c.GetValue("AigneHub:Worker:GrantExpiryIntervalSeconds", o.GrantExpiryIntervalSeconds);
         o.MeterLeaseSeconds = c.GetValue("AigneHub:Worker:MeterLeaseSeconds", o.MeterLeaseSeconds);
         o.MeterBatchSize = c.GetValue("AigneHub:Worker:MeterBatchSize", o.MeterBatchSize);
+        o.MeterSinkTimeoutSeconds = c.GetValue("AigneHub:Worker:MeterSinkTimeoutSeconds", o.MeterSinkTimeoutSeconds);
+        o.MeterMaxAttempts = c.GetValue("AigneHub:Worker:MeterMaxAttempts", o.MeterMaxAttempts);
     }
 }
 
@@ -52,6 +61,14 @@ internal sealed class ValidateBillingJobOptions : IValidateOptions<BillingJobOpt
     public ValidateOptionsResult Validate(string? name, BillingJobOptions o)
     {
         List<string> problems = [];
+        if (o.MeterSinkTimeoutSeconds < 1 || o.MeterLeaseSeconds < 2 * o.MeterSinkTimeoutSeconds)
+        {
+            problems.Add("AigneHub:Worker:MeterLeaseSeconds must be at least twice AigneHub:Worker:MeterSinkTimeoutSeconds (1 or more).");
+        }
+        if (o.MeterMaxAttempts < 1)
+        {
+            problems.Add("AigneHub:Worker:MeterMaxAttempts must be 1 or more.");
+        }
         if (o.StaleCallMinutes < 1)
         {
             problems.Add("AigneHub:Billing:StaleCallMinutes must be 1 or more.");

@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AigneHub.Data.Migrations
 {
     [DbContext(typeof(AigneHubDbContext))]
-    [Migration("20261201153442_CallLeases")]
-    partial class CallLeases
+    [Migration("20261201160007_CallLeasesAndMeterDeadLetters")]
+    partial class CallLeasesAndMeterDeadLetters
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -200,6 +200,10 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("numeric(30,10)")
                         .HasColumnName("credits");
 
+                    b.Property<DateTimeOffset?>("DeadAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("dead_at");
+
                     b.Property<DateTimeOffset?>("DeliveredAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("delivered_at");
@@ -220,9 +224,13 @@ namespace AigneHub.Data.Migrations
                     b.HasKey("ModelCallId")
                         .HasName("pk_meter_events");
 
+                    b.HasIndex("DeadAt")
+                        .HasDatabaseName("ix_meter_events_dead")
+                        .HasFilter("dead_at IS NOT NULL AND delivered_at IS NULL");
+
                     b.HasIndex("NextAttemptAt")
                         .HasDatabaseName("ix_meter_events_pending")
-                        .HasFilter("delivered_at IS NULL");
+                        .HasFilter("delivered_at IS NULL AND dead_at IS NULL");
 
                     b.ToTable("meter_events", "aignehub");
                 });
