@@ -482,6 +482,14 @@ public static class BillingSql
             : null;
     }
 
+    /// <summary>Deletes the kept answers of idempotent requests made before the cutoff.</summary>
+    public static async Task<int> DeleteIdempotentRequestsBeforeAsync(NpgsqlDataSource db, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand($"DELETE FROM {S}.idempotent_requests WHERE created_at < @cutoff");
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("cutoff", cutoff));
+        return await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Deletes up to <paramref name="limit"/> settled calls created before the cutoff.</summary>
     public static async Task<int> DeleteCallsBeforeAsync(NpgsqlDataSource db, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
     {
