@@ -34,6 +34,7 @@ public sealed class FakeOpenAI : FakeProvider
         var body = (await Host.RecordAsync(context)).RequiredBody;
         var reply = Host.NextReply();
         await Task.Delay(reply.DelayBeforeHeaders);
+        await reply.Hold;
         if (reply.FailStatus is int status)
         {
             await WriteErrorAsync(context, status, reply.FailMessage);
