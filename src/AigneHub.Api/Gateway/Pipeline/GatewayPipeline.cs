@@ -90,6 +90,7 @@ public sealed partial class GatewayPipeline(
         }
         var ticket = admission.Ticket;
         context.Response.Headers["x-aignehub-call-id"] = ticket.CallId.ToString();
+        caller.CallId = ticket.CallId;
 
         var attempts = 0;
         ModelTarget? lastTarget = null;
