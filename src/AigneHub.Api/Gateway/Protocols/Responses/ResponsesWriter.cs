@@ -145,12 +145,21 @@ internal sealed class ResponsesWriter(HttpContext context, ResponsesCall call, R
 
     public async Task WriteRawEventAsync(RawChatEvent providerEvent)
     {
+        if (_id is null && providerEvent.EventName == "response.created"
+            && TryParse(Encoding.UTF8.GetBytes(providerEvent.Data))?["response"] is JsonObject created)
+        {
+            // A failure written later (response.failed) must name the response OpenAI opened.
+            _id = StringOf(created["id"]);
+            _model = StringOf(created["model"]);
+        }
         // The end event holds the whole response: parsed a second time (the adapter read only its usage), once per
         // stream, and only when it is to be stored.
         if (providerEvent.End && call.Store && TryParse(Encoding.UTF8.GetBytes(providerEvent.Data))?["response"] is JsonObject response)
         {
             await StoreAsync(response);
         }
+        // OpenAI numbers its events from 0 one by one: a failure event written after them continues the count.
+        _sequence++;
         await Caller.WriteEventAsync(providerEvent.Data, providerEvent.EventName);
     }
 
@@ -242,6 +251,8 @@ internal sealed class ResponsesWriter(HttpContext context, ResponsesCall call, R
     private static string CallId(string? id) => string.IsNullOrEmpty(id) ? ResponseIds.New("call") : id;
 
     private static string ModelName(string? reported, ModelTarget target) => string.IsNullOrEmpty(reported) ? target.Model : reported;
+
+    private static string? StringOf(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
 
     private static JsonNode? TryParse(ReadOnlySpan<byte> json)
     {

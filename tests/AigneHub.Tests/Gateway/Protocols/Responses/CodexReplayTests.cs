@@ -127,6 +127,46 @@ public sealed class CodexReplayTests(GatewayFixture hub) : IClassFixture<Gateway
         Assert.False((bool?)parameters["store"]);
     }
 
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    public async Task A_provider_failure_mid_stream_ends_it_with_error_and_response_failed(string provider)
+    {
+        var (model, fake) = provider == "openai" ? ("openai/gpt-4o-mini", (FakeProvider)hub.Primary) : ("anthropic/claude-sonnet-4", hub.Anthropic);
+        fake.Enqueue(new FakeReply { Text = "one two three four five", ErrorAfterEvents = 4, FailMessage = "overloaded" });
+        using var response = await hub.Owner.PostAsync("/api/v2/responses",
+            new StringContent($$"""{"model":"{{model}}","stream":true,"input":"count"}""", Encoding.UTF8, "application/json"));
+        var events = ParseEvents(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("response.created", events[0].Name);
+        Assert.Equal(["error", "response.failed"], events[^2..].Select(e => e.Name));
+        Assert.DoesNotContain(events, e => e.Name == "response.completed");
+        var failed = events[^1].Data["response"]!;
+        Assert.Equal("failed", (string?)failed["status"]);
+        Assert.Contains("failed mid-answer", (string?)failed["error"]!["message"]);
+        Assert.Equal(Enumerable.Range(0, events.Count), events.Select(e => (int)e.Data["sequence_number"]!));
+        // The failure names the response the stream opened (OpenAI's own id when passed through).
+        Assert.Equal((string?)events[0].Data["response"]!["id"], (string?)failed["id"]);
+    }
+
+    [Fact]
+    public async Task Before_the_first_byte_an_openai_failure_fails_over_to_a_provider_of_another_wire()
+    {
+        // shared-model: openai first (Responses passed through), then deepseek (translated to chat completions).
+        hub.Primary.Enqueue(new FakeReply { FailStatus = 503 });
+        hub.Secondary.Enqueue(new FakeReply { Text = "from deepseek", InputTokens = 4, OutputTokens = 2 });
+        using var response = await hub.Owner.PostAsync("/api/v2/responses",
+            new StringContent("""{"model":"shared-model","stream":true,"input":"hi"}""", Encoding.UTF8, "application/json"));
+        var events = ParseEvents(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal("/v1/responses", hub.Primary.LastRequest.Path);
+        Assert.Equal("/v1/chat/completions", hub.Secondary.LastRequest.Path);
+        Assert.Equal("response.completed", events[^1].Name);
+        Assert.Equal("from deepseek", string.Concat(events.Where(e => e.Name == "response.output_text.delta").Select(e => (string?)e.Data["delta"])));
+        Assert.Equal(2, (int?)events[^1].Data["response"]!["usage"]!["output_tokens"]);
+    }
+
     private async Task<JsonObject> CallParametersAsync(Guid callId)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);
