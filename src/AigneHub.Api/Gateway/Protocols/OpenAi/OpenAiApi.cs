@@ -35,6 +35,7 @@ public static class OpenAiApi
         app.MapFallback($"{prefix}/{{**rest}}", (HttpRequest request) => OpenAiErrors.Shape(
                 new GatewayException(404, "invalid_request_error", $"Invalid URL ({request.Method} {request.Path})", code: "unknown_url")))
             .WithName($"{surface}UnknownRoute")
+            .AllowAnonymous()
             .ExcludeFromDescription();
         return group;
     }

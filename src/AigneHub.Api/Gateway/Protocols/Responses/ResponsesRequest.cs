@@ -142,7 +142,7 @@ public static class ResponsesRequest
                 Request = request,
                 Streaming = streaming,
                 Parameters = parameters,
-                Passthrough = new ChatPassthroughBody(PassthroughWire.OpenAiResponses, PassthroughBody(body, history)),
+                Passthrough = new ChatPassthroughBody(PassthroughWire.OpenAiResponses, PassthroughBody(body, history, input)),
             },
             Input = input,
             Store = store,
@@ -153,7 +153,7 @@ public static class ResponsesRequest
 
     /// <summary>The body OpenAI is sent: the caller's, with the stored conversation in front of its input (the hub,
     /// not OpenAI, holds conversations, so a chain may cross providers).</summary>
-    private static JsonObject PassthroughBody(JsonFields body, JsonArray? history)
+    private static JsonObject PassthroughBody(JsonFields body, JsonArray? history, JsonArray input)
     {
         if (history is null)
         {
@@ -162,9 +162,9 @@ public static class ResponsesRequest
         var passthrough = (JsonObject)body.Node.DeepClone();
         passthrough.Remove("previous_response_id");
         var items = (JsonArray)history.DeepClone();
-        foreach (var item in OwnInput(body))
+        foreach (var item in input)
         {
-            items.Add(item!.DeepClone());
+            items.Add(item?.DeepClone());
         }
         passthrough["input"] = items;
         return passthrough;
