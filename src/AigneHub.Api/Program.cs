@@ -2,6 +2,7 @@ using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway;
 using AigneHub.Api.Gateway.Protocols.Aigne;
 using AigneHub.Api.Gateway.Protocols.OpenAi;
+using AigneHub.Api.Gateway.Protocols.Responses;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Management;
@@ -40,6 +41,7 @@ app.MapUsageApi();
 app.MapHubDiscovery().AllowAnonymous();
 app.MapModelDirectory().AllowAnonymous();
 app.MapOpenAiApi("/api/v2", ApiSurface.V2).RequireAuthorization(AuthorizationPolicies.Member);
+app.MapResponsesApi().RequireAuthorization(AuthorizationPolicies.Member);
 app.MapAigneApi().RequireAuthorization(AuthorizationPolicies.Member);
 app.MapOpenAiApi("/api/v1", ApiSurface.V1).RequireAuthorization(AuthorizationPolicies.App);
 

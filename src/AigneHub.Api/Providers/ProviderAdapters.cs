@@ -27,6 +27,9 @@ public enum PassthroughWire
 {
     /// <summary>OpenAI's <c>POST chat/completions</c>, JSON or SSE chunks ending in <c>[DONE]</c>.</summary>
     OpenAiChatCompletions,
+
+    /// <summary>OpenAI's <c>POST responses</c>, a response object or named SSE events ending in <c>response.completed</c>.</summary>
+    OpenAiResponses,
 }
 
 /// <summary>
@@ -39,6 +42,10 @@ public enum PassthroughWire
 public interface IChatPassthrough
 {
     PassthroughWire Wire { get; }
+
+    /// <summary>Whether <paramref name="kind"/> speaks <see cref="Wire"/>: a protocol's providers may share one wire
+    /// (chat completions) but not another (only OpenAI itself serves the Responses API).</summary>
+    bool Serves(ProviderKind kind) => true;
 
     /// <summary>The provider's whole JSON answer, and its usage if it reported one.</summary>
     Task<RawChatAnswer> CompleteRawAsync(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap, CancellationToken cancellationToken);
@@ -53,9 +60,10 @@ public sealed record RawChatAnswer(ReadOnlyMemory<byte> Body, TokenUsage? Usage)
 /// <summary>
 /// One provider event, untouched. <see cref="Usage"/> is set on the event that carried it; <see cref="UsageOnly"/>
 /// marks an event with nothing else in it (sent because the adapter always asks for usage, whether or not the
-/// caller did); <see cref="End"/> marks the wire's end-of-stream event.
+/// caller did); <see cref="End"/> marks the wire's end-of-stream event; <see cref="EventName"/> is the event's
+/// <c>event:</c> line, for wires that name their events (Responses).
 /// </summary>
-public sealed record RawChatEvent(string Data, TokenUsage? Usage = null, bool UsageOnly = false, bool End = false);
+public sealed record RawChatEvent(string Data, TokenUsage? Usage = null, bool UsageOnly = false, bool End = false, string? EventName = null);
 
 public interface IEmbeddingAdapter
 {

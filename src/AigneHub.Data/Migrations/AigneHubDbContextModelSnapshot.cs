@@ -943,6 +943,49 @@ namespace AigneHub.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("AigneHub.Data.Gateway.StoredResponse", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Input")
+                        .IsRequired()
+                        .HasColumnType("json")
+                        .HasColumnName("input");
+
+                    b.Property<string>("PreviousResponseId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("previous_response_id");
+
+                    b.Property<string>("Response")
+                        .IsRequired()
+                        .HasColumnType("json")
+                        .HasColumnName("response");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_stored_responses");
+
+                    b.HasIndex("CallId")
+                        .HasDatabaseName("ix_stored_responses_call_id");
+
+                    b.ToTable("stored_responses", "aignehub");
+                });
+
             modelBuilder.Entity("AigneHub.Data.Identity.AccessKey", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1168,6 +1211,16 @@ namespace AigneHub.Data.Migrations
                         .HasConstraintName("fk_provider_credentials_providers_provider_id");
 
                     b.Navigation("Provider");
+                });
+
+            modelBuilder.Entity("AigneHub.Data.Gateway.StoredResponse", b =>
+                {
+                    b.HasOne("AigneHub.Data.Billing.ModelCall", null)
+                        .WithMany()
+                        .HasForeignKey("CallId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_stored_responses_model_calls_call_id");
                 });
 
             modelBuilder.Entity("AigneHub.Data.Identity.AccessKey", b =>

@@ -62,7 +62,7 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
         var call = pipeline.CreateContext(context, surface, chat.Request.Model, ModelType.Chat, chat.Streaming);
         return pipeline.RunAsync(context, call, estimate, writer, (attempt, cancellationToken) =>
             chat.Passthrough is { } raw && writer is IRawChatAnswerWriter rawWriter
-                && adapters.ChatPassthrough(attempt.Target.Kind.Protocol, raw.Wire) is { } passthrough
+                && adapters.ChatPassthrough(attempt.Target.Kind, raw.Wire) is { } passthrough
                 ? PassThroughAsync(passthrough, raw.Body, chat.Streaming, rawWriter, estimate, attempt, cancellationToken)
                 : TranslateAsync(chat, writer, estimate, attempt, cancellationToken));
     }
@@ -155,8 +155,9 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
                 if (!providerEvent.End)
                 {
                     characters += providerEvent.Data.Length;
-                    usage = providerEvent.Usage ?? usage;
                 }
+                // The end event may carry the usage (Responses' response.completed does, chat's [DONE] does not).
+                usage = providerEvent.Usage ?? usage;
                 await writer.WriteRawEventAsync(providerEvent);
                 if (providerEvent.End || caller.Gone)
                 {

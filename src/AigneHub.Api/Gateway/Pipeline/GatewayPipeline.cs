@@ -90,6 +90,7 @@ public sealed partial class GatewayPipeline(
         }
         var ticket = admission.Ticket;
         context.Response.Headers["x-aignehub-call-id"] = ticket.CallId.ToString();
+        caller.CallId = ticket.CallId;
 
         // The call's own deadline: at its maximum duration the attempt is cancelled and the call ends cleanly.
         using var deadline = new CancellationTokenSource(ticket.MaxDuration ?? Timeout.InfiniteTimeSpan, time);
