@@ -17,7 +17,8 @@ public sealed record LoginRequest(string Email, string Password);
 public sealed record LoginResponse(string Token, DateTimeOffset? ExpiresAt, UserDto User);
 
 /// <summary>Which sign-in methods the Api offers besides the password (shown only when configured).</summary>
-public sealed record AuthMethodsDto(bool Password, bool Wallet, OidcMethodDto? Oidc)
+/// <summary><paramref name="Registration"/>: whether a new identity may create an account (closed, invite, open).</summary>
+public sealed record AuthMethodsDto(bool Password, bool Wallet, OidcMethodDto? Oidc, string? Registration = null)
 {
     public static AuthMethodsDto PasswordOnly { get; } = new(true, false, null);
 }
@@ -40,12 +41,22 @@ public sealed record CreateUserRequest(string Email, string? DisplayName, string
 
 public sealed record UpdateUserRequest(string? Role, bool? Disabled, string? DisplayName);
 
-public sealed record CreateAccessKeyRequest(string? Name, DateTimeOffset? ExpiresAt);
+/// <summary><paramref name="Scope"/>: <c>inference</c> (AI calls, model lists, own usage) or <c>full</c> (whatever the role allows).</summary>
+public sealed record CreateAccessKeyRequest(string? Name, DateTimeOffset? ExpiresAt, string? Scope = null);
 
-public sealed record CreatedAccessKeyDto(Guid Id, string Key, string Prefix, string? Name, DateTimeOffset? ExpiresAt);
+public sealed record CreatedAccessKeyDto(Guid Id, string Key, string Prefix, string? Name, DateTimeOffset? ExpiresAt, string? Scope);
 
 public sealed record AccessKeyDto(Guid Id, string Prefix, string? Name, string Kind, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt,
-    DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt);
+    DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt, string? Scope);
+
+/// <summary>Exactly one of <paramref name="Email"/> and <paramref name="Did"/>.</summary>
+public sealed record CreateInvitationRequest(string? Email, string? Did, string Role, int? ExpiresInDays);
+
+public sealed record InvitationDto(Guid Id, string? Email, string? Did, string Role, string Status, DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt, DateTimeOffset? UsedAt);
+
+/// <summary>The registration policy in force (set in configuration) and the invitations.</summary>
+public sealed record InvitationsDto(string Registration, string DefaultRole, List<InvitationDto> Invitations);
 
 public sealed record SubscriptionDto(string Status, DateTimeOffset CurrentPeriodEnd);
 
@@ -57,8 +68,11 @@ public sealed record CreatedAppDto(Guid AppId, string Name, string PublicKey);
 
 public sealed record SetSubscriptionRequest(string Status, DateTimeOffset CurrentPeriodEnd);
 
-/// <summary>A pending CLI connect session as the approval page shows it.</summary>
-public sealed record ConnectSessionDto(string? Id, string? Status, string? ClientName, DateTimeOffset? ExpiresAt);
+/// <summary>Who asked for a pending CLI connect session, as the approval page shows it.</summary>
+public sealed record ConnectRequestDto(string? ClientName, string? IpAddress, string? UserAgent, DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt, int TriesLeft);
+
+public sealed record ConnectApproveRequest(string UserCode);
 
 // :: Providers, credentials, catalogue, model status (issue 3)
 
@@ -204,7 +218,11 @@ public sealed class FlexibleDecimalConverter : JsonConverter<decimal>
 [JsonSerializable(typeof(CreatedAppDto))]
 [JsonSerializable(typeof(SetSubscriptionRequest))]
 [JsonSerializable(typeof(SubscriptionDto))]
-[JsonSerializable(typeof(ConnectSessionDto))]
+[JsonSerializable(typeof(ConnectRequestDto))]
+[JsonSerializable(typeof(ConnectApproveRequest))]
+[JsonSerializable(typeof(CreateInvitationRequest))]
+[JsonSerializable(typeof(InvitationDto))]
+[JsonSerializable(typeof(InvitationsDto))]
 [JsonSerializable(typeof(ProviderRequest))]
 [JsonSerializable(typeof(ProviderDto))]
 [JsonSerializable(typeof(List<ProviderDto>))]

@@ -84,7 +84,25 @@ public sealed class IdentityApiClient(HttpClient http)
         SendJsonAsync(http, HttpMethod.Put, $"/api/admin/apps/{appId}/subscription", body, AdminJsonContext.Default.SetSubscriptionRequest,
             AdminJsonContext.Default.SubscriptionDto, ct);
 
-    /// <summary>Approves a CLI's pending connect session: the Api then hands the CLI a new key for the signed-in user.</summary>
-    public Task ApproveConnectAsync(string sessionId, CancellationToken ct = default) =>
-        SendAsync(http, HttpMethod.Post, $"/api/v2/access-key/session/{Uri.EscapeDataString(sessionId)}/approve", ct);
+    /// <summary>Who asked for a pending connect session (client name, address, user agent, time).</summary>
+    public Task<ConnectRequestDto> GetConnectRequestAsync(string sessionId, CancellationToken ct = default) =>
+        GetAsync(http, $"/api/v2/access-key/session/{Uri.EscapeDataString(sessionId)}/request", AdminJsonContext.Default.ConnectRequestDto, ct);
+
+    /// <summary>
+    /// Approves a CLI's pending connect session with the code the CLI printed: the Api then hands the CLI a new
+    /// inference-scoped key for the signed-in user.
+    /// </summary>
+    public Task ApproveConnectAsync(string sessionId, string userCode, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Post, $"/api/v2/access-key/session/{Uri.EscapeDataString(sessionId)}/approve",
+            new ConnectApproveRequest(userCode), AdminJsonContext.Default.ConnectApproveRequest, ct);
+
+    public Task<InvitationsDto> ListInvitationsAsync(CancellationToken ct = default) =>
+        GetAsync(http, "/api/admin/invitations", AdminJsonContext.Default.InvitationsDto, ct);
+
+    public Task<InvitationDto> CreateInvitationAsync(CreateInvitationRequest body, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Post, "/api/admin/invitations", body, AdminJsonContext.Default.CreateInvitationRequest,
+            AdminJsonContext.Default.InvitationDto, ct);
+
+    public Task RevokeInvitationAsync(Guid id, CancellationToken ct = default) =>
+        SendAsync(http, HttpMethod.Delete, $"/api/admin/invitations/{id}", ct);
 }
