@@ -39,8 +39,8 @@ app.MapBillingApi();
 app.MapUsageApi();
 app.MapHubDiscovery().AllowAnonymous();
 app.MapModelDirectory().AllowAnonymous();
-app.MapOpenAiApi("/api/v2", ApiSurface.V2).RequireAuthorization(AuthorizationPolicies.Member);
-app.MapAigneApi().RequireAuthorization(AuthorizationPolicies.Member);
+app.MapOpenAiApi("/api/v2", ApiSurface.V2).RequireAuthorization(AuthorizationPolicies.Inference);
+app.MapAigneApi().RequireAuthorization(AuthorizationPolicies.Inference);
 app.MapOpenAiApi("/api/v1", ApiSurface.V1).RequireAuthorization(AuthorizationPolicies.App);
 
 app.Run();

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -101,6 +102,7 @@ internal sealed class AccessKeyAuthenticationHandler(
             new Claim(AigneHubClaims.UserId, entry.UserId.ToString()),
             new Claim(AigneHubClaims.Role, entry.Role),
             new Claim(AigneHubClaims.AccessKeyId, entry.KeyId.ToString()),
+            new Claim(AigneHubClaims.Scope, ScopeNames.Of(entry.Scope)),
         ], SchemeName, AigneHubClaims.UserId, AigneHubClaims.Role);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
@@ -115,7 +117,9 @@ internal sealed class AccessKeyAuthenticationHandler(
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         ApiErrors.WriteAsync(Response, StatusCodes.Status403Forbidden,
-            "Your role does not allow this action.", ErrorTypes.Permission);
+            Context.User.FindFirstValue(AigneHubClaims.Scope) == ScopeNames.Inference && Context.User.GetRole() is not (null or UserRole.Guest)
+                ? "This access key has the 'inference' scope: it may call AI routes, list models and read its holder's own usage, credits and profile, nothing else. Use a 'full' key or sign in."
+                : "Your role does not allow this action.", ErrorTypes.Permission);
 
     private static bool IsPrintableAscii(string value)
     {
