@@ -1,3 +1,4 @@
+using AigneHub.Api.Abuse;
 using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway;
 using AigneHub.Api.Identity;
@@ -11,6 +12,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddDataServices();
 builder.AddBootstrap();
+builder.AddClientLimits();
 builder.AddIdentityServices();
 builder.AddProviderManagement();
 builder.AddModelRouting();
@@ -20,17 +22,23 @@ builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
+app.UseTrustedProxies();
 app.UseTraceIdHeader();
+app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi().AllowAnonymous();
-app.MapIdentityApi();
-app.MapProviderAdminApi();
-app.MapModelStatusApi();
-app.MapBillingApi();
-app.MapUsageApi();
+
+// Identity and management: small bodies only.
+var management = app.MapGroup("").WithBoundedBodies();
+management.MapIdentityApi();
+management.MapProviderAdminApi();
+management.MapModelStatusApi();
+management.MapBillingApi();
+management.MapUsageApi();
+
 app.MapHubDiscovery().AllowAnonymous();
 app.MapModelDirectory().AllowAnonymous();
 app.MapOpenAiApi("/api/v2", ApiSurface.V2).RequireAuthorization(AuthorizationPolicies.Member);

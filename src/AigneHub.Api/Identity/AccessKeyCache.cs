@@ -28,10 +28,6 @@ public sealed record CachedAccessKey(
 public sealed class AccessKeyCache(IMemoryCache cache, IServiceScopeFactory scopes)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
-    /// <summary>Unknown keys are remembered briefly so that a flood of garbage keys does not become a flood of queries.</summary>
-    public static readonly TimeSpan UnknownFor = TimeSpan.FromSeconds(5);
-
-    private static readonly object Unknown = new();
 
     public static string CacheKey(string hashHex) => "ak:" + hashHex;
 
@@ -51,7 +47,7 @@ public sealed class AccessKeyCache(IMemoryCache cache, IServiceScopeFactory scop
             .FirstOrDefaultAsync(cancellationToken);
         if (found is null)
         {
-            cache.Set(cacheKey, Unknown, UnknownFor);
+            // Unknown keys are remembered by Abuse.UnknownCredentialGuard (size-bounded), not in this shared cache.
             return null;
         }
         var entry = new CachedAccessKey(found.Id, found.UserId, found.Hash, RoleNames.Of(found.Role), found.Disabled,

@@ -36,8 +36,13 @@ public sealed partial class AppRegistry(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
         var app = await db.Set<App>().AsNoTracking().Include(a => a.Subscription).FirstOrDefaultAsync(a => a.Id == appId, cancellationToken);
-        var entry = app is null ? null : new CachedApp(app.Id, app.Name, app.PublicKey, app.Subscription?.Status, app.Subscription?.CurrentPeriodEnd);
-        cache.Set(key, entry, app is null ? AccessKeyCache.UnknownFor : CacheFor);
+        if (app is null)
+        {
+            // Unknown ids are remembered by Abuse.UnknownCredentialGuard (size-bounded), not in this shared cache.
+            return null;
+        }
+        var entry = new CachedApp(app.Id, app.Name, app.PublicKey, app.Subscription?.Status, app.Subscription?.CurrentPeriodEnd);
+        cache.Set(key, entry, CacheFor);
         return entry;
     }
 
