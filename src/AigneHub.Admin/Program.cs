@@ -7,6 +7,7 @@ using MudBlazor.Services;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddTrustedProxies();
 builder.AddAigneHubApiClient();
 builder.AddAdminAuthentication();
 builder.Services.AddSingleton(TimeProvider.System);
@@ -20,6 +21,8 @@ builder.Services.AddRazorComponents()
     .AddInteractiveServerComponents();
 
 var app = builder.Build();
+
+app.UseTrustedProxies();
 
 if (!app.Environment.IsDevelopment())
 {

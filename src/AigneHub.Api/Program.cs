@@ -1,4 +1,5 @@
 using AigneHub.Api.Abuse;
+using AigneHub.Api.Audit;
 using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway;
 using AigneHub.Api.Identity;
@@ -13,6 +14,7 @@ builder.AddServiceDefaults();
 builder.AddDataServices();
 builder.AddBootstrap();
 builder.AddClientLimits();
+builder.AddAuditLog();
 builder.AddIdentityServices();
 builder.AddProviderManagement();
 builder.AddModelRouting();
@@ -31,13 +33,14 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapOpenApi().AllowAnonymous();
 
-// Identity and management: small bodies only.
-var management = app.MapGroup("").WithBoundedBodies();
+// Identity and management: small bodies only, and every change (and failed sign-in) in the audit log.
+var management = app.MapGroup("").WithBoundedBodies().WithAuditLog();
 management.MapIdentityApi();
 management.MapProviderAdminApi();
 management.MapModelStatusApi();
 management.MapBillingApi();
 management.MapUsageApi();
+management.MapAuditApi();
 
 app.MapHubDiscovery().AllowAnonymous();
 app.MapModelDirectory().AllowAnonymous();
