@@ -1,5 +1,6 @@
 using AigneHub.Admin;
 using AigneHub.Admin.Api;
+using AigneHub.Admin.Audit;
 using AigneHub.Admin.Auth;
 using AigneHub.Admin.Components;
 using MudBlazor.Services;
@@ -36,6 +37,7 @@ app.UseAntiforgery();
 app.MapDefaultEndpoints();
 app.MapStaticAssets();
 app.MapAdminAuthEndpoints();
+app.MapAuditExport();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
 

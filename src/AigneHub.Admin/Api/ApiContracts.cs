@@ -167,6 +167,46 @@ public sealed record ErrorBodyDto(string? Message, string? Type);
 public sealed record ProblemDto(string? Title, string? Detail, Dictionary<string, string[]>? Errors);
 
 /// <summary>Reads a decimal from a JSON number or a decimal string; writes a decimal string (exact on every client).</summary>
+/// <summary>One audit entry (<c>GET /api/admin/audit</c>); before/after are masked JSON.</summary>
+public sealed record AuditEntryDto(
+    long Id,
+    DateTimeOffset OccurredAt,
+    Guid? ActorUserId,
+    string? ActorEmail,
+    string? ActorRole,
+    Guid? ActorKeyId,
+    string Action,
+    string Route,
+    string? Target,
+    int Status,
+    string? ClientAddress,
+    JsonElement? Before,
+    JsonElement? After);
+
+public sealed record AuditPageDto(List<AuditEntryDto> Items, long? NextBefore);
+
+/// <summary>The audit log's filters, as the Api's query string.</summary>
+public sealed record AuditQuery(string? Actor = null, string? Action = null, string? Target = null, string? Status = null, long? Before = null, int Limit = 100)
+{
+    public string ToQueryString()
+    {
+        List<string> parts = [$"limit={Limit}"];
+        void Add(string name, string? value)
+        {
+            if (!string.IsNullOrWhiteSpace(value))
+            {
+                parts.Add($"{name}={Uri.EscapeDataString(value.Trim())}");
+            }
+        }
+        Add("actor", Actor);
+        Add("action", Action);
+        Add("target", Target);
+        Add("status", Status);
+        Add("before", Before?.ToString(CultureInfo.InvariantCulture));
+        return "?" + string.Join('&', parts);
+    }
+}
+
 public sealed class FlexibleDecimalConverter : JsonConverter<decimal>
 {
     public override decimal Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
@@ -186,6 +226,7 @@ public sealed class FlexibleDecimalConverter : JsonConverter<decimal>
     NumberHandling = JsonNumberHandling.AllowReadingFromString,
     Converters = [typeof(FlexibleDecimalConverter)])]
 [JsonSerializable(typeof(LoginRequest))]
+[JsonSerializable(typeof(AuditPageDto))]
 [JsonSerializable(typeof(LoginResponse))]
 [JsonSerializable(typeof(AuthMethodsDto))]
 [JsonSerializable(typeof(WalletChallengeRequest))]

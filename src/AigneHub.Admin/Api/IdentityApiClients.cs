@@ -55,6 +55,10 @@ public sealed class IdentityApiClient(HttpClient http)
     public Task<UserDto> GetMeAsync(CancellationToken ct = default) =>
         GetAsync(http, "/api/v2/me", AdminJsonContext.Default.UserDto, ct);
 
+    /// <summary>One page of the audit log, newest first (owners and admins).</summary>
+    public Task<AuditPageDto> ListAuditAsync(AuditQuery query, CancellationToken ct = default) =>
+        GetAsync(http, "/api/admin/audit" + query.ToQueryString(), AdminJsonContext.Default.AuditPageDto, ct);
+
     public Task<List<UserDto>> ListUsersAsync(CancellationToken ct = default) =>
         GetAsync(http, "/api/admin/users", AdminJsonContext.Default.ListUserDto, ct);
 

@@ -148,3 +148,33 @@ public sealed class AuditLogTests
         Assert.Single(await AuditAsync(owner, "&action=CreateUser"));
     }
 }
+
+public sealed class AuditRetentionTests
+{
+    [Fact]
+    public async Task Retention_deletes_entries_older_than_the_configured_days_and_keeps_the_rest()
+    {
+        await using var api = await ApiFactory.StartAsync();
+        using var owner = api.CreateClient(ApiFactory.OwnerKey);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await owner.PostAsJsonAsync("/api/admin/users", new { email = NewEmail(), role = "member" })).StatusCode);
+        }
+        var written = DateTimeOffset.UtcNow;
+
+        const int days = 30;
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(written.AddDays(days - 1));
+        await using var worker = new AigneHub.Tests.Worker.WorkerJobHost(api.DatabaseConnectionString, time,
+            new() { ["AigneHub:Audit:RetentionDays"] = days.ToString() });
+        var job = worker.Job<AigneHub.Worker.Jobs.AuditRetentionJob>();
+        await job.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(3, (await AuditOf(owner)).Count);
+
+        time.Advance(TimeSpan.FromDays(2));
+        await job.RunOnceAsync(CancellationToken.None);
+        Assert.Empty(await AuditOf(owner));
+    }
+
+    private static async Task<JsonArray> AuditOf(HttpClient owner) =>
+        (await ReadJsonAsync(await owner.GetAsync("/api/admin/audit?action=CreateUser")))["items"]!.AsArray();
+}
