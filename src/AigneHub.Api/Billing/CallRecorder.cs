@@ -195,14 +195,15 @@ internal sealed partial class CallRecorder(
         }
     }
 
-    /// <summary>The most the call can cost: the prompt estimate at the input rate plus the output cap at the output
-    /// rate (images or video seconds for those types), through the same formula as the real charge.</summary>
+    /// <summary>The most the call can cost: the prompt estimate at the dearer of the input and cache-write rates plus
+    /// the output cap at the output rate (images or video seconds for those types), through the same formula as the
+    /// real charge.</summary>
     internal static decimal WorstCase(RateCard rate, CallEstimate estimate, BillingOptions o) => rate.Type switch
     {
         ModelType.Image => CreditFormula.Compute(rate, new MeteredUsage(estimate.PromptTokens, 0, Images: Math.Max(1, estimate.Images))),
         ModelType.Video => CreditFormula.Compute(rate, new MeteredUsage(estimate.PromptTokens, 0, VideoSeconds: o.DefaultMaxVideoSeconds)),
         ModelType.Embedding => CreditFormula.Compute(rate, new MeteredUsage(estimate.PromptTokens, 0)),
-        _ => CreditFormula.Compute(rate, new MeteredUsage(estimate.PromptTokens, estimate.MaxOutputTokens ?? o.DefaultMaxOutputTokens)),
+        _ => CreditFormula.Compute(rate, CreditFormula.WorstCasePrompt(rate, estimate.PromptTokens, estimate.MaxOutputTokens ?? o.DefaultMaxOutputTokens)),
     };
 
     /// <summary>The <c>processing</c> row of a call, as it is written before any provider is called.</summary>

@@ -16,7 +16,11 @@ public sealed record RateCard(
         new(rate.Id, rate.Provider, rate.Model, rate.Type, rate.InputRate, rate.OutputRate, rate.CacheWriteRate, rate.CacheReadRate, rate.Deprecated);
 }
 
-/// <summary>What a call used, in the units its rate is priced in.</summary>
+/// <summary>
+/// What a call used, in the units its rate is priced in. <see cref="PromptTokens"/> is the whole prompt, cached
+/// tokens INCLUDED (the neutral convention every provider adapter maps its usage to, once); the cache counts say
+/// how much of it was written to or read from the provider's prompt cache.
+/// </summary>
 public readonly record struct MeteredUsage(
     long PromptTokens,
     long CompletionTokens,
@@ -26,10 +30,12 @@ public readonly record struct MeteredUsage(
     decimal VideoSeconds = 0);
 
 /// <summary>
-/// The reference's credit formula, exactly, in <see cref="decimal"/>:
-/// <c>images × outputRate</c> (image models), <c>seconds × outputRate</c> (video), else
-/// <c>completionTokens × outputRate</c>; plus <c>promptTokens × inputRate</c>; plus cache writes at the write rate
-/// (else the input rate) and cache reads at the read rate (else the input rate); rounded to 10 decimal places.
+/// The credit formula, exactly, in <see cref="decimal"/>: the output (<c>images × outputRate</c> for image models,
+/// <c>seconds × outputRate</c> for video, else <c>completionTokens × outputRate</c>), plus the prompt priced once per
+/// token by how it was served — fresh tokens (<c>prompt − cacheWrites − cacheReads</c>) at the input rate, cache
+/// writes at the write rate (else the input rate), cache reads at the read rate (else the input rate) — rounded half
+/// away from zero to 10 decimal places. A provider reporting more cached tokens than prompt tokens is charged for
+/// the cached ones and no fresh ones, never a negative amount.
 /// </summary>
 public static class CreditFormula
 {
@@ -43,10 +49,21 @@ public static class CreditFormula
             ModelType.Video => usage.VideoSeconds * rate.OutputRate,
             _ => usage.CompletionTokens * rate.OutputRate,
         };
+        var fresh = Math.Max(0, usage.PromptTokens - usage.CacheCreationTokens - usage.CacheReadTokens);
         var total = output
-            + usage.PromptTokens * rate.InputRate
+            + fresh * rate.InputRate
             + usage.CacheCreationTokens * (rate.CacheWriteRate ?? rate.InputRate)
             + usage.CacheReadTokens * (rate.CacheReadRate ?? rate.InputRate);
         return Math.Round(total, Decimals, MidpointRounding.AwayFromZero);
     }
+
+    /// <summary>
+    /// The most a prompt of <paramref name="promptTokens"/> can cost, however the provider serves it from its cache:
+    /// every token at the dearest of the input and cache-write rates (a cache write may cost more than fresh input,
+    /// e.g. Anthropic's 1.25× and 2×). Used for reservations.
+    /// </summary>
+    public static MeteredUsage WorstCasePrompt(RateCard rate, long promptTokens, long completionTokens) =>
+        rate.CacheWriteRate > rate.InputRate
+            ? new MeteredUsage(promptTokens, completionTokens, CacheCreationTokens: promptTokens)
+            : new MeteredUsage(promptTokens, completionTokens);
 }

@@ -83,13 +83,15 @@ public sealed class CallRecorderTests(ITestOutputHelper output)
         const string cacheRead = "0.000000000123456789";
         await host.AddRateAsync(BillingHost.Gpt, input, outputRate, $$""","cacheReadRate":"{{cacheRead}}" """);
         await host.GrantAsync(user, "100000000");
-        var usage = (Prompt: 2_000_000_000, Completion: 1_987_654_321, CacheWrite: 1_234_567_891, CacheRead: 2_147_483_647);
+        // The prompt count includes its cached part (the neutral convention): 2e9 = fresh + written + read.
+        var usage = (Prompt: 2_000_000_000, Completion: 1_987_654_321, CacheWrite: 234_567_891, CacheRead: 1_147_483_647);
 
         var ticket = await host.Recorder.StartAsync(BillingHost.Context(user), [BillingHost.Gpt], new CallEstimate { PromptTokens = 10 }, CancellationToken.None);
         await host.Recorder.CompleteAsync(ticket, BillingHost.Success(BillingHost.Gpt, usage.Prompt, usage.Completion, usage.CacheWrite, usage.CacheRead), CancellationToken.None);
 
         // An independent oracle: integer arithmetic in units of 1e-18, rounded half away from zero to 10 places.
-        var expectedUnits = usage.Completion * Units(outputRate) + usage.Prompt * Units(input)
+        const long fresh = 2_000_000_000L - 234_567_891L - 1_147_483_647L;
+        var expectedUnits = usage.Completion * Units(outputRate) + fresh * Units(input)
             + usage.CacheWrite * Units(input) /* no write rate: the input rate */ + usage.CacheRead * Units(cacheRead);
         var expected = RoundTo10Places(expectedUnits);
 
@@ -103,6 +105,10 @@ public sealed class CallRecorderTests(ITestOutputHelper output)
         var tiny = new RateCard(Guid.Empty, "openai", "m", ModelType.Chat, 0.00000000005m, 0, null, null);
         Assert.Equal(0.0000000003m, CreditFormula.Compute(tiny, new MeteredUsage(5, 0)));
         Assert.Equal(0.0000000001m, CreditFormula.Compute(tiny, new MeteredUsage(1, 0)));
+        // A provider reporting more cached than prompt tokens pays for the cached ones and no fresh ones, never less:
+        // 10 read at 0.01 + 5 written at 0.02 (prompt 12 < 15 cached).
+        var cached = new RateCard(Guid.Empty, "openai", "c", ModelType.Chat, 1m, 0, 0.02m, 0.01m);
+        Assert.Equal(0.2m, CreditFormula.Compute(cached, new MeteredUsage(12, 0, CacheCreationTokens: 5, CacheReadTokens: 10)));
         // Images and video are priced by their own units at the output rate.
         var image = new RateCard(Guid.Empty, "openai", "img", ModelType.Image, 0.5m, 12.3456789012m, null, null);
         Assert.Equal(3 * 12.3456789012m + 10 * 0.5m, CreditFormula.Compute(image, new MeteredUsage(10, 999, Images: 3)));
@@ -177,6 +183,27 @@ public sealed class CallRecorderTests(ITestOutputHelper output)
         Assert.Equal("provider 503", call.ErrorReason);
         Assert.Equal(0m, call.Credits);
         Assert.Equal(0m, await host.DebitsAsync(user));
+    }
+
+    [Fact]
+    public async Task The_reservation_covers_a_prompt_written_to_a_cache_that_costs_more_than_fresh_input()
+    {
+        await using var host = await BillingHost.StartAsync();
+        var user = await host.CreateUserAsync();
+        // Cache writes at 5× the input rate (Anthropic charges 1.25× and 2×).
+        await host.AddRateAsync(BillingHost.Claude, "0.001", "0.002", ""","cacheWriteRate":"0.005" """);
+        await host.GrantAsync(user, "10");
+
+        var ticket = await host.Recorder.StartAsync(BillingHost.Context(user, model: "anthropic/claude-test"), [BillingHost.Claude],
+            new CallEstimate { PromptTokens = 100, MaxOutputTokens = 1000 }, CancellationToken.None);
+        // 100 prompt tokens, all of which may be written to the cache, at 0.005, and 1000 output tokens at 0.002.
+        const decimal worstCase = (100 * 0.005m) + (1000 * 0.002m);
+        Assert.Equal(worstCase, (await host.AccountAsync(user)).Reserved);
+
+        await host.Recorder.CompleteAsync(ticket, BillingHost.Success(BillingHost.Claude, 100, 1000, cacheWrite: 100), CancellationToken.None);
+        var call = Assert.Single(await host.CallsAsync(user));
+        Assert.Equal(worstCase, call.Credits);
+        Assert.Equal(10m - worstCase, (await host.AccountAsync(user)).Balance);
     }
 
     [Fact]

@@ -46,8 +46,17 @@ public sealed class FakeOpenAI : FakeProvider
             ["prompt_tokens"] = reply.InputTokens,
             ["completion_tokens"] = reply.OutputTokens,
             ["total_tokens"] = reply.InputTokens + reply.OutputTokens,
-            ["prompt_tokens_details"] = new JsonObject { ["cached_tokens"] = reply.CacheReadInputTokens },
         };
+        if (reply.DeepSeekCacheFields)
+        {
+            // DeepSeek: prompt_tokens = prompt_cache_hit_tokens + prompt_cache_miss_tokens, no prompt_tokens_details.
+            usage["prompt_cache_hit_tokens"] = reply.CacheReadInputTokens;
+            usage["prompt_cache_miss_tokens"] = reply.InputTokens - reply.CacheReadInputTokens;
+        }
+        else
+        {
+            usage["prompt_tokens_details"] = new JsonObject { ["cached_tokens"] = reply.CacheReadInputTokens };
+        }
         var finish = reply.FinishReason ?? (reply.ToolCalls.Count > 0 ? "tool_calls" : "stop");
 
         if (body["stream"]?.GetValue<bool>() != true)

@@ -200,6 +200,9 @@ public sealed class FakeReply
 
     public int ReasoningTokens { get; init; }
 
+    /// <summary>OpenAI-compatible fakes report cache hits DeepSeek's way (<c>prompt_cache_hit_tokens</c>/<c>_miss_tokens</c>).</summary>
+    public bool DeepSeekCacheFields { get; init; }
+
     /// <summary>Fail with this status and the provider's own error JSON instead of answering.</summary>
     public int? FailStatus { get; init; }
 
