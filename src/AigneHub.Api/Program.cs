@@ -1,3 +1,5 @@
+using AigneHub.Api.Abuse;
+using AigneHub.Api.Audit;
 using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway;
 using AigneHub.Api.Gateway.Protocols.Aigne;
@@ -15,6 +17,8 @@ builder.AddServiceDefaults();
 builder.AddDataServices();
 builder.AddReplicatedCache();
 builder.AddBootstrap();
+builder.AddClientLimits();
+builder.AddAuditLog();
 builder.AddIdentityServices();
 builder.AddProviders();
 builder.AddProviderManagement();
@@ -25,18 +29,25 @@ builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
+app.UseTrustedProxies();
 app.UseTransportSecurity();
 app.UseTraceIdHeader();
+app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints(detailsPolicy: AuthorizationPolicies.Admin);
 app.MapOpenApiDocument();
-app.MapIdentityApi();
-app.MapProviderAdminApi();
-app.MapModelStatusApi();
-app.MapBillingApi();
-app.MapUsageApi();
+
+// Identity and management: every change (and failed sign-in) in the audit log.
+var management = app.MapGroup("").WithAuditLog();
+management.MapIdentityApi();
+management.MapProviderAdminApi();
+management.MapModelStatusApi();
+management.MapBillingApi();
+management.MapUsageApi();
+management.MapAuditApi();
+
 app.MapHubDiscovery().AllowAnonymous();
 app.MapModelDirectory().AllowAnonymous();
 app.MapOpenAiApi("/api/v2", ApiSurface.V2).RequireAuthorization(AuthorizationPolicies.Inference);

@@ -58,6 +58,10 @@ public sealed class IdentityApiClient(HttpClient http)
     public Task<UserResponse> GetMeAsync(CancellationToken ct = default) =>
         GetAsync(http, "/api/v2/me", IdentityJsonContext.Default.UserResponse, ct);
 
+    /// <summary>One page of the audit log, newest first (owners and admins).</summary>
+    public Task<AuditPageResponse> ListAuditAsync(AuditQuery query, CancellationToken ct = default) =>
+        GetAsync(http, "/api/admin/audit" + query.ToQueryString(), AuditJsonContext.Default.AuditPageResponse, ct);
+
     public Task<List<UserResponse>> ListUsersAsync(CancellationToken ct = default) =>
         GetAsync(http, "/api/admin/users", IdentityJsonContext.Default.ListUserResponse, ct);
 

@@ -31,8 +31,6 @@ public sealed record CachedAccessKey(
 public sealed class AccessKeyCache(ReplicatedCache cache, IServiceScopeFactory scopes)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
-    /// <summary>Unknown keys are remembered briefly so that a flood of garbage keys does not become a flood of queries.</summary>
-    public static readonly TimeSpan UnknownFor = TimeSpan.FromSeconds(5);
 
     private static readonly FusionCacheEntryOptions Entry = ReplicatedCache.Lookup(CacheFor);
 
@@ -51,7 +49,9 @@ public sealed class AccessKeyCache(ReplicatedCache cache, IServiceScopeFactory s
             .FirstOrDefaultAsync(cancellationToken);
         if (found is null)
         {
-            context.Options.Duration = UnknownFor;
+            // Not cached: unknown keys are remembered by Abuse.UnknownCredentialGuard (size-bounded), so a flood of
+            // made-up keys cannot fill this shared cache.
+            context.Options.SkipMemoryCacheWrite = true;
             return null;
         }
         return new CachedAccessKey(found.Id, found.UserId, found.Hash, RoleNames.Of(found.Role), found.Disabled,

@@ -76,6 +76,7 @@ public static partial class AuthApi
         {
             return ApiErrors.BadRequest("'email' is required and must be an email address.");
         }
+        Audit.AuditLog.NoteTarget(request.HttpContext, email);
         if (string.IsNullOrEmpty(body.Password) || body.Password.Length > 256)
         {
             return ApiErrors.BadRequest("'password' is required (at most 256 characters).");
@@ -167,6 +168,7 @@ public static partial class AuthApi
         {
             return ApiErrors.BadRequest("'did' must be a did:key of an Ed25519 key.");
         }
+        Audit.AuditLog.NoteTarget(request.HttpContext, body.Did);
         if (body.Nonce is not { Length: 32 } nonce || !nonce.All(char.IsAsciiHexDigitLower))
         {
             return ApiErrors.BadRequest("'nonce' must be the nonce of a challenge.");

@@ -148,6 +148,8 @@ public static class UsersApi
             {
                 return new UpdateOutcome(null, false, ApiErrors.NotFound($"User '{id}' not found."));
             }
+            Audit.AuditLog.NoteBefore(request.HttpContext,
+                System.Text.Json.JsonSerializer.SerializeToNode(UserResponse.From(user), IdentityJsonContext.Default.UserResponse));
 
             var roleChanges = newRole is { } r && r != user.Role;
             var disables = body.Disabled == true && !user.Disabled;
