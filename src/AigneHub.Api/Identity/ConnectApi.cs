@@ -128,6 +128,8 @@ public static class ConnectApi
     internal static async Task<Results<Ok<ConnectApprovedResponse>, JsonHttpResult<ErrorEnvelope>>> Approve(
         string id, HttpRequest request, ClaimsPrincipal caller, IdentityServices s, CancellationToken ct)
     {
+        // Approvals are audited; the id still collects the key, so the entry names the session without it.
+        Audit.AuditLog.NoteTarget(request.HttpContext, "connect session " + SecretPathRedaction.Redacted);
         var key = RedisKey(id);
         var session = IsId(id) ? await ReadAsync(s.Redis, key) : null;
         if (session is null)

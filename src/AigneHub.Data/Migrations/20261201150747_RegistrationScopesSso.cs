@@ -39,6 +39,8 @@ namespace AigneHub.Data.Migrations
             // Keys made before scopes carried their holder's whole power and keep it (scripts depend on them),
             // except those the CLI connect flow handed out: a tool needs inference only.
             migrationBuilder.Sql("UPDATE aignehub.access_keys SET scope = 'Inference' WHERE kind = 'Api' AND name = 'CLI (connect)'");
+            // The default was for the rows above only; the model has none (every new key is given its scope).
+            migrationBuilder.Sql("ALTER TABLE aignehub.access_keys ALTER COLUMN scope DROP DEFAULT");
 
             migrationBuilder.CreateTable(
                 name: "invitations",

@@ -130,4 +130,25 @@ public sealed class ConnectFlowTests
             .Select(s => $"{s.Source.Name} {s.DisplayName}: {string.Join(", ", s.Tags.Select(t => $"{t.Key}={t.Value}"))}").ToList();
         Assert.True(leaks.Count == 0, "session id in spans:\n" + string.Join('\n', leaks));
     }
+
+    [Fact]
+    public async Task Connect_session_ids_never_appear_in_the_audit_log_of_approvals()
+    {
+        await using var api = await ApiFactory.StartAsync();
+        using var cli = api.CreateClient(bearer: null);
+        using var owner = api.CreateClient(ApiFactory.OwnerKey);
+        var (id, userCode) = await StartSessionAsync(cli, "audited-cli");
+        var wrong = userCode == "BBBB-BBBB" ? "CCCC-CCCC" : "BBBB-BBBB";
+        await AssertErrorAsync(await owner.PostAsJsonAsync($"/api/v2/access-key/session/{id}/approve", new { userCode = wrong }),
+            HttpStatusCode.BadRequest, "invalid_request_error");
+        var approved = await ReadJsonAsync(await owner.PostAsJsonAsync($"/api/v2/access-key/session/{id}/approve", new { userCode }));
+
+        // An admin reading the log (or its CSV) must not learn an id that still collects the key.
+        var rows = (await ReadJsonAsync(await owner.GetAsync("/api/admin/audit?action=ApproveConnectSession")))["items"]!.AsArray();
+        Assert.Equal([200, 400], rows.Select(r => r!["status"]!.GetValue<int>()).Order());
+        Assert.DoesNotContain(id, rows.ToJsonString(), StringComparison.Ordinal);
+        // The approval still names what it created.
+        var ok = rows.Single(r => r!["status"]!.GetValue<int>() == 200)!;
+        Assert.Equal(approved["keyId"]!.GetValue<Guid>(), ok["after"]!["keyId"]!.GetValue<Guid>());
+    }
 }
