@@ -133,7 +133,7 @@ public sealed class AdminEndToEndTests(AdminStackFixture stack, ITestOutputHelpe
         var page = await context.NewPageAsync();
         await SignInAsync(page, OwnerEmail);
 
-        string[] pages = ["/", "/providers", "/model-rates", "/usage", "/calls", "/users", "/invitations", "/apps", "/me/keys", "/me/usage", "/playground", "/connect/0123456789abcdef0123456789abcdef"];
+        string[] pages = ["/", "/providers", "/model-rates", "/usage", "/calls", "/users", "/invitations", "/audit", "/apps", "/me/keys", "/me/usage", "/playground", "/connect/0123456789abcdef0123456789abcdef"];
         foreach (var path in pages)
         {
             await page.GotoAsync(path);
@@ -146,6 +146,11 @@ public sealed class AdminEndToEndTests(AdminStackFixture stack, ITestOutputHelpe
             output.WriteLine($"{path}: {shot}{(errors.Count > 0 ? " — errors: " + string.Join(" | ", errors) : "")}");
             Assert.Equal(0, await page.Locator("[data-testid=not-authorized]").CountAsync());
         }
+
+        // The audit page reads the Api's log: creating this owner through the Api is in it.
+        await page.GotoAsync("/audit");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        await page.Locator("[data-testid=audit-row-action]", new() { HasText = "CreateUser" }).First.WaitForAsync();
 
         // Tablet width: the drawer collapses, the layout still works.
         await page.SetViewportSizeAsync(820, 1180);
