@@ -1,5 +1,6 @@
 using AigneHub.Admin;
 using AigneHub.Admin.Api;
+using AigneHub.Admin.Audit;
 using AigneHub.Admin.Auth;
 using AigneHub.Admin.Components;
 using MudBlazor.Services;
@@ -7,6 +8,7 @@ using MudBlazor.Services;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddTrustedProxies();
 builder.AddAigneHubApiClient();
 builder.AddAdminDataProtection();
 builder.AddAdminAuthentication();
@@ -22,6 +24,8 @@ builder.Services.AddRazorComponents()
 
 var app = builder.Build();
 
+app.UseTrustedProxies();
+
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
@@ -35,6 +39,7 @@ app.UseAntiforgery();
 app.MapDefaultEndpoints(detailsPolicy: AdminPolicies.Admin);
 app.MapStaticAssets();
 app.MapAdminAuthEndpoints();
+app.MapAuditExport();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
 

@@ -1,3 +1,5 @@
+using AigneHub.Api.Abuse;
+using AigneHub.Api.Audit;
 using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway;
 using AigneHub.Api.Gateway.Protocols.Aigne;
@@ -16,6 +18,8 @@ builder.AddServiceDefaults();
 builder.AddDataServices();
 builder.AddReplicatedCache();
 builder.AddBootstrap();
+builder.AddClientLimits();
+builder.AddAuditLog();
 builder.AddIdentityServices();
 builder.AddProviders();
 builder.AddProviderManagement();
@@ -26,23 +30,30 @@ builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
+app.UseTrustedProxies();
 app.UseTransportSecurity();
 app.UseTraceIdHeader();
+app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints(detailsPolicy: AuthorizationPolicies.Admin);
 app.MapOpenApiDocument();
-app.MapIdentityApi();
-app.MapProviderAdminApi();
-app.MapModelStatusApi();
-app.MapBillingApi();
-app.MapUsageApi();
+
+// Identity and management: every change (and failed sign-in) in the audit log.
+var management = app.MapGroup("").WithAuditLog();
+management.MapIdentityApi();
+management.MapProviderAdminApi();
+management.MapModelStatusApi();
+management.MapBillingApi();
+management.MapUsageApi();
+management.MapAuditApi();
+
 app.MapHubDiscovery().AllowAnonymous();
 app.MapModelDirectory().AllowAnonymous();
-app.MapOpenAiApi("/api/v2", ApiSurface.V2).RequireAuthorization(AuthorizationPolicies.Member);
-app.MapResponsesApi().RequireAuthorization(AuthorizationPolicies.Member);
-app.MapAigneApi().RequireAuthorization(AuthorizationPolicies.Member);
+app.MapOpenAiApi("/api/v2", ApiSurface.V2).RequireAuthorization(AuthorizationPolicies.Inference);
+app.MapResponsesApi().RequireAuthorization(AuthorizationPolicies.Inference);
+app.MapAigneApi().RequireAuthorization(AuthorizationPolicies.Inference);
 app.MapOpenAiApi("/api/v1", ApiSurface.V1).RequireAuthorization(AuthorizationPolicies.App);
 
 app.Run();

@@ -34,6 +34,15 @@ var admin = builder.AddProject<Projects.AigneHub_Admin>("admin")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
+// The Admin forwards each browser's address; the Api believes X-Forwarded-For only from trusted proxies. Run mode
+// starts both as local processes, so the Admin calls from loopback; a deployment lists its own networks
+// (AigneHub__ForwardedHeaders__KnownNetworks__0=…) — see docs/designs/auth.md.
+if (builder.ExecutionContext.IsRunMode)
+{
+    api.WithEnvironment("AigneHub__ForwardedHeaders__KnownNetworks__0", "127.0.0.0/8")
+        .WithEnvironment("AigneHub__ForwardedHeaders__KnownNetworks__1", "::1/128");
+}
+
 // People sign in at the Admin: wallet challenges and connect links name its address, and SSO (when configured) spans
 // both. Deployed, that address is https (the ingress terminates TLS); locally it is the plain http endpoint.
 if (builder.ExecutionContext.IsPublishMode)

@@ -22,4 +22,6 @@ public static class ErrorTypes
     public const string RateLimit = "rate_limit_error";
     public const string Subscription = "subscription_error";
     public const string Unavailable = "service_unavailable_error";
+    /// <summary>403 to a sign-in of an identity that has no account and may not create one (registration policy).</summary>
+    public const string RegistrationClosed = "registration_closed";
 }

@@ -22,6 +22,8 @@ public sealed class AigneHubDbContext(DbContextOptions<AigneHubDbContext> option
 
     public DbSet<AccessKey> AccessKeys => Set<AccessKey>();
 
+    public DbSet<Invitation> Invitations => Set<Invitation>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);

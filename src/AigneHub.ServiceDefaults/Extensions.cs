@@ -66,7 +66,8 @@ public static class ServiceDefaultsExtensions
                     // Health probes every few seconds would drown the real traffic in the dashboard.
                     o.Filter = ctx => !ctx.Request.Path.StartsWithSegments(HealthPath)
                                       && !ctx.Request.Path.StartsWithSegments(AlivePath))
-                .AddHttpClientInstrumentation());
+                .AddHttpClientInstrumentation()
+                .AddProcessor<SecretPathRedaction>());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

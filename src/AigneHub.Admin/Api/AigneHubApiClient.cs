@@ -62,6 +62,11 @@ public static class AigneHubApiClientExtensions
         builder.Services.AddSingleton<CircuitServicesAccessor>();
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitServicesActivityHandler>();
         builder.Services.AddTransient<ApiAccessTokenHandler>();
+        builder.Services.AddScoped<CircuitClientAddress>();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitClientAddressHandler>();
+        builder.Services.AddTransient<ClientAddressHandler>();
+        // Every Api client forwards the browser's address (see ClientAddressHandler).
+        builder.Services.ConfigureHttpClientDefaults(http => http.AddHttpMessageHandler<ClientAddressHandler>());
 
         // Health carries the admin's token: the Api shows its checks to admins only, the status to everyone.
         builder.Services.AddHttpClient<AigneHubApiClient>(Base).AddHttpMessageHandler<ApiAccessTokenHandler>();
@@ -75,7 +80,11 @@ public static class AigneHubApiClientExtensions
             })
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
-        builder.Services.AddHttpClient<AuthApiClient>(Base);
+        // Sign-in calls are never retried: the standard handler would repeat a POST /login on a 429 (waiting out its
+        // Retry-After past the total timeout, then failing with a 500) and every repeat counts as one more attempt.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental; a sign-in POST must not be retried.
+        builder.Services.AddHttpClient<AuthApiClient>(Base).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         builder.Services.AddHttpClient<IdentityApiClient>(Base).AddHttpMessageHandler<ApiAccessTokenHandler>();
         builder.Services.AddHttpClient<ProvidersApiClient>(Base).AddHttpMessageHandler<ApiAccessTokenHandler>();
         builder.Services.AddHttpClient<BillingApiClient>(Base).AddHttpMessageHandler<ApiAccessTokenHandler>();

@@ -9,7 +9,7 @@ namespace AigneHub.Admin.Api;
 public sealed class AuthApiClient(HttpClient http)
 {
     /// <summary>What the sign-in page offers until (or unless) the Api says more.</summary>
-    public static readonly AuthMethodsResponse PasswordOnly = new(true, false, new OidcMethodResponse(false, null));
+    public static readonly AuthMethodsResponse PasswordOnly = new(true, false, new OidcMethodResponse(false, null), "closed");
 
     public Task<SessionResponse> LoginAsync(string email, string password, CancellationToken ct = default) =>
         SendJsonAsync(http, HttpMethod.Post, "/api/auth/login", new LoginRequest(email, password),
@@ -58,6 +58,10 @@ public sealed class IdentityApiClient(HttpClient http)
     public Task<UserResponse> GetMeAsync(CancellationToken ct = default) =>
         GetAsync(http, "/api/v2/me", IdentityJsonContext.Default.UserResponse, ct);
 
+    /// <summary>One page of the audit log, newest first (owners and admins).</summary>
+    public Task<AuditPageResponse> ListAuditAsync(AuditQuery query, CancellationToken ct = default) =>
+        GetAsync(http, "/api/admin/audit" + query.ToQueryString(), AuditJsonContext.Default.AuditPageResponse, ct);
+
     public Task<List<UserResponse>> ListUsersAsync(CancellationToken ct = default) =>
         GetAsync(http, "/api/admin/users", IdentityJsonContext.Default.ListUserResponse, ct);
 
@@ -87,7 +91,25 @@ public sealed class IdentityApiClient(HttpClient http)
         SendJsonAsync(http, HttpMethod.Put, $"/api/admin/apps/{appId}/subscription", body, IdentityJsonContext.Default.SetSubscriptionRequest,
             IdentityJsonContext.Default.SubscriptionResponse, ct);
 
-    /// <summary>Approves a CLI's pending connect session: the Api then hands the CLI a new key for the signed-in user.</summary>
-    public Task ApproveConnectAsync(string sessionId, CancellationToken ct = default) =>
-        SendAsync(http, HttpMethod.Post, $"/api/v2/access-key/session/{Uri.EscapeDataString(sessionId)}/approve", ct);
+    /// <summary>Who asked for a pending connect session (client name, address, user agent, time).</summary>
+    public Task<ConnectRequestResponse> GetConnectRequestAsync(string sessionId, CancellationToken ct = default) =>
+        GetAsync(http, $"/api/v2/access-key/session/{Uri.EscapeDataString(sessionId)}/request", IdentityJsonContext.Default.ConnectRequestResponse, ct);
+
+    /// <summary>
+    /// Approves a CLI's pending connect session with the code the CLI printed: the Api then hands the CLI a new
+    /// inference-scoped key for the signed-in user.
+    /// </summary>
+    public Task ApproveConnectAsync(string sessionId, string userCode, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Post, $"/api/v2/access-key/session/{Uri.EscapeDataString(sessionId)}/approve",
+            new ConnectApproveRequest(userCode), IdentityJsonContext.Default.ConnectApproveRequest, ct);
+
+    public Task<InvitationsResponse> ListInvitationsAsync(CancellationToken ct = default) =>
+        GetAsync(http, "/api/admin/invitations", IdentityJsonContext.Default.InvitationsResponse, ct);
+
+    public Task<InvitationResponse> CreateInvitationAsync(CreateInvitationRequest body, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Post, "/api/admin/invitations", body, IdentityJsonContext.Default.CreateInvitationRequest,
+            IdentityJsonContext.Default.InvitationResponse, ct);
+
+    public Task RevokeInvitationAsync(Guid id, CancellationToken ct = default) =>
+        SendAsync(http, HttpMethod.Delete, $"/api/admin/invitations/{id}", ct);
 }

@@ -22,7 +22,7 @@ public static class CreditsApi
 
     public static IEndpointRouteBuilder MapCreditsApi(this IEndpointRouteBuilder app)
     {
-        var mine = app.MapGroup("/api/v2/credits").RequireAuthorization(AuthorizationPolicies.Member).WithTags("Credits");
+        var mine = app.MapGroup("/api/v2/credits").RequireAuthorization(AuthorizationPolicies.Inference).WithTags("Credits");
         mine.MapGet("", GetMineAsync).WithName("GetCredits").WithSummary("My credit balance, reservations and the payment link.");
         mine.MapGet("/transactions", GetMyTransactionsAsync).WithName("GetCreditTransactions").WithSummary("My credit ledger, newest first (paged).");
 

@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
+using AigneHub.Api.Abuse;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Data.Identity;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -20,6 +22,7 @@ internal sealed class AccessKeyAuthenticationHandler(
     UrlEncoder encoder,
     AccessKeyCache keys,
     AccessKeyUsageRecorder usage,
+    UnknownCredentialGuard unknown,
     TimeProvider time) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "AccessKey";
@@ -75,7 +78,20 @@ internal sealed class AccessKeyAuthenticationHandler(
         }
 
         var hash = AccessKeySecrets.Hash(key);
+        var negativeKey = "ak:" + Convert.ToHexString(hash);
+        if (unknown.RetryAfter(Context) is { } wait)
+        {
+            return AuthenticateResult.Fail(new TooManyUnknownCredentialsException(wait));
+        }
+        if (unknown.IsKnownUnknown(negativeKey))
+        {
+            return AuthenticateResult.Fail("The access key is not valid.");
+        }
         var entry = await keys.FindAsync(hash, Context.RequestAborted);
+        if (entry is null && await unknown.RecordUnknownAsync(Context, negativeKey) is { } refusedFor)
+        {
+            return AuthenticateResult.Fail(new TooManyUnknownCredentialsException(refusedFor));
+        }
         // The cache is keyed by the hash already; the fixed-time comparison keeps a mismatch from ever being a
         // timing oracle should the lookup change.
         if (entry is null || !CryptographicOperations.FixedTimeEquals(entry.Hash, hash))
@@ -101,6 +117,7 @@ internal sealed class AccessKeyAuthenticationHandler(
             new Claim(AigneHubClaims.UserId, entry.UserId.ToString()),
             new Claim(AigneHubClaims.Role, entry.Role),
             new Claim(AigneHubClaims.AccessKeyId, entry.KeyId.ToString()),
+            new Claim(AigneHubClaims.Scope, ScopeNames.Of(entry.Scope)),
         ], SchemeName, AigneHubClaims.UserId, AigneHubClaims.Role);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
@@ -108,6 +125,10 @@ internal sealed class AccessKeyAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
+        if (await TooManyUnknownCredentialsException.TryWriteAsync(result.Failure, Response))
+        {
+            return;
+        }
         var message = result.Failure?.Message ?? "Authentication required: send 'Authorization: Bearer <access key>'.";
         Response.Headers.WWWAuthenticate = "Bearer";
         await ApiErrors.WriteAsync(Response, StatusCodes.Status401Unauthorized, message, ErrorTypes.Authentication);
@@ -115,7 +136,9 @@ internal sealed class AccessKeyAuthenticationHandler(
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         ApiErrors.WriteAsync(Response, StatusCodes.Status403Forbidden,
-            "Your role does not allow this action.", ErrorTypes.Permission);
+            Context.User.FindFirstValue(AigneHubClaims.Scope) == ScopeNames.Inference && Context.User.GetRole() is not (null or UserRole.Guest)
+                ? "This access key has the 'inference' scope: it may call AI routes, list models and read its holder's own usage, credits and profile, nothing else. Use a 'full' key or sign in."
+                : "Your role does not allow this action.", ErrorTypes.Permission);
 
     private static bool IsPrintableAscii(string value)
     {

@@ -17,7 +17,8 @@ public sealed record CachedAccessKey(
     bool UserDisabled,
     AccessKeyKind Kind,
     DateTimeOffset? ExpiresAt,
-    DateTimeOffset? RevokedAt);
+    DateTimeOffset? RevokedAt,
+    AccessKeyScope Scope);
 
 /// <summary>
 /// The hot-path key lookup. A cached key costs a SHA-256 and an in-memory hit; the database is read at most once
@@ -30,8 +31,6 @@ public sealed record CachedAccessKey(
 public sealed class AccessKeyCache(ReplicatedCache cache, IServiceScopeFactory scopes)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
-    /// <summary>Unknown keys are remembered briefly so that a flood of garbage keys does not become a flood of queries.</summary>
-    public static readonly TimeSpan UnknownFor = TimeSpan.FromSeconds(5);
 
     private static readonly FusionCacheEntryOptions Entry = ReplicatedCache.Lookup(CacheFor);
 
@@ -46,15 +45,17 @@ public sealed class AccessKeyCache(ReplicatedCache cache, IServiceScopeFactory s
         var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
         var found = await db.AccessKeys.AsNoTracking()
             .Where(k => k.Hash == hash)
-            .Select(k => new { k.Id, k.UserId, k.Hash, k.User!.Role, k.User.Disabled, k.Kind, k.ExpiresAt, k.RevokedAt })
+            .Select(k => new { k.Id, k.UserId, k.Hash, k.User!.Role, k.User.Disabled, k.Kind, k.ExpiresAt, k.RevokedAt, k.Scope })
             .FirstOrDefaultAsync(cancellationToken);
         if (found is null)
         {
-            context.Options.Duration = UnknownFor;
+            // Not cached: unknown keys are remembered by Abuse.UnknownCredentialGuard (size-bounded), so a flood of
+            // made-up keys cannot fill this shared cache.
+            context.Options.SkipMemoryCacheWrite = true;
             return null;
         }
         return new CachedAccessKey(found.Id, found.UserId, found.Hash, RoleNames.Of(found.Role), found.Disabled,
-            found.Kind, found.ExpiresAt, found.RevokedAt);
+            found.Kind, found.ExpiresAt, found.RevokedAt, found.Scope);
     }
 }
 
@@ -149,6 +150,24 @@ public sealed partial class AccessKeyUsageRecorder(
     {
         [LoggerMessage(1, LogLevel.Warning, "Recording last use of {Count} access keys failed.")]
         public static partial void RecordFailed(ILogger logger, Exception exception, int count);
+    }
+}
+
+public static class ScopeNames
+{
+    public const string Inference = "inference";
+    public const string Full = "full";
+
+    public static string Of(AccessKeyScope scope) => scope == AccessKeyScope.Full ? Full : Inference;
+
+    public static bool TryParse(string? value, out AccessKeyScope scope)
+    {
+        switch (value?.Trim().ToLowerInvariant())
+        {
+            case Inference: scope = AccessKeyScope.Inference; return true;
+            case Full: scope = AccessKeyScope.Full; return true;
+            default: scope = AccessKeyScope.Inference; return false;
+        }
     }
 }
 

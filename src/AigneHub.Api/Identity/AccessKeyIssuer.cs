@@ -15,7 +15,8 @@ public sealed class AccessKeyIssuer(TimeProvider time)
         prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(RandomBytes));
 
     /// <summary>Adds the key to the context (the caller saves) and returns the row and the secret.</summary>
-    public (AccessKey Row, string Secret) Add(AigneHubDbContext db, Guid userId, AccessKeyKind kind, string? name, DateTimeOffset? expiresAt)
+    public (AccessKey Row, string Secret) Add(AigneHubDbContext db, Guid userId, AccessKeyKind kind, string? name, DateTimeOffset? expiresAt,
+        AccessKeyScope scope)
     {
         var secret = NewSecret(kind == AccessKeyKind.Session ? SessionPrefix : ApiKeyPrefix);
         var row = new AccessKey
@@ -27,6 +28,7 @@ public sealed class AccessKeyIssuer(TimeProvider time)
             Hash = AccessKeySecrets.Hash(secret),
             CreatedAt = time.GetUtcNow(),
             ExpiresAt = expiresAt,
+            Scope = scope,
         };
         db.AccessKeys.Add(row);
         return (row, secret);

@@ -13,10 +13,13 @@ public static class AccessKeysApi
 {
     public static RouteGroupBuilder MapAccessKeysApi(this IEndpointRouteBuilder app)
     {
+        // Any key may read its holder's profile; managing keys takes a full-scope credential, so a leaked tool key
+        // cannot mint itself a successor.
+        app.MapGet("/api/v2/me", Me).WithTags("Access keys").RequireAuthorization(AuthorizationPolicies.Inference)
+            .WithName("GetMe").WithSummary("The signed-in user's profile.");
         var group = app.MapGroup("/api/v2").WithTags("Access keys").RequireAuthorization(AuthorizationPolicies.Member);
-        group.MapGet("/me", Me).WithName("GetMe").WithSummary("The signed-in user's profile.");
         group.MapGet("/access-keys", ListMine).WithName("ListMyAccessKeys").WithSummary("My access keys (never the secrets).");
-        group.MapPost("/access-keys", CreateMine).WithName("CreateMyAccessKey").WithSummary("Creates an access key for me; shown once.");
+        group.MapPost("/access-keys", CreateMine).WithName("CreateMyAccessKey").WithSummary("Creates an access key for me (scope 'inference' unless 'full' is asked for); shown once.");
         group.MapDelete("/access-keys/{id:guid}", RevokeMine).WithName("RevokeMyAccessKey")
             .WithSummary("Revokes one of my keys, on every replica at once.");
         return group;
@@ -34,7 +37,7 @@ public static class AccessKeysApi
 
     internal static Task<Results<Created<CreatedAccessKeyResponse>, JsonHttpResult<ErrorEnvelope>>> CreateMine(
         HttpRequest request, ClaimsPrincipal caller, IdentityServices s, CancellationToken ct) =>
-        CreateKeyAsync(request, caller.GetUserId()!.Value, s, ct);
+        CreateKeyAsync(request, caller.GetUserId()!.Value, AccessKeyScope.Inference, s, ct);
 
     internal static Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> RevokeMine(
         Guid id, ClaimsPrincipal caller, IdentityServices s, CancellationToken ct) =>
@@ -44,11 +47,11 @@ public static class AccessKeysApi
     {
         var rows = await db.AccessKeys.AsNoTracking().Where(k => k.UserId == userId).OrderByDescending(k => k.CreatedAt).ToListAsync(ct);
         return rows.Select(k => new AccessKeyResponse(k.Id, k.Prefix, k.Name, k.Kind == AccessKeyKind.Session ? "session" : "api",
-            k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.LastUsedAt)).ToList();
+            k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.LastUsedAt, ScopeNames.Of(k.Scope))).ToList();
     }
 
     internal static async Task<Results<Created<CreatedAccessKeyResponse>, JsonHttpResult<ErrorEnvelope>>> CreateKeyAsync(
-        HttpRequest request, Guid userId, IdentityServices s, CancellationToken ct)
+        HttpRequest request, Guid userId, AccessKeyScope defaultScope, IdentityServices s, CancellationToken ct)
     {
         // An empty body is fine here: a key with no name and no expiry.
         var body = new CreateAccessKeyRequest(null, null);
@@ -69,9 +72,15 @@ public static class AccessKeysApi
         {
             return ApiErrors.BadRequest("'expiresAt' must be in the future.");
         }
-        var (row, secret) = s.Issuer.Add(s.Db, userId, AccessKeyKind.Api, string.IsNullOrWhiteSpace(body.Name) ? null : body.Name.Trim(), body.ExpiresAt);
+        var scope = defaultScope;
+        if (body.Scope is not null && !ScopeNames.TryParse(body.Scope, out scope))
+        {
+            return ApiErrors.BadRequest("'scope' must be 'inference' or 'full'.", "scope");
+        }
+        var (row, secret) = s.Issuer.Add(s.Db, userId, AccessKeyKind.Api, string.IsNullOrWhiteSpace(body.Name) ? null : body.Name.Trim(), body.ExpiresAt, scope);
         await s.Db.SaveChangesAsync(ct);
-        return TypedResults.Created($"/api/v2/access-keys/{row.Id}", new CreatedAccessKeyResponse(row.Id, secret, row.Prefix, row.Name, row.ExpiresAt));
+        return TypedResults.Created($"/api/v2/access-keys/{row.Id}",
+            new CreatedAccessKeyResponse(row.Id, secret, row.Prefix, row.Name, row.ExpiresAt, ScopeNames.Of(row.Scope)));
     }
 
     internal static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> RevokeKeyAsync(Guid userId, Guid keyId, IdentityServices s, CancellationToken ct)

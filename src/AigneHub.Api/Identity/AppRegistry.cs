@@ -36,7 +36,9 @@ public sealed class AppRegistry(ReplicatedCache cache, IServiceScopeFactory scop
         var app = await db.Set<App>().AsNoTracking().Include(a => a.Subscription).FirstOrDefaultAsync(a => a.Id == appId, cancellationToken);
         if (app is null)
         {
-            context.Options.Duration = AccessKeyCache.UnknownFor;
+            // Not cached: unknown ids are remembered by Abuse.UnknownCredentialGuard (size-bounded), so a flood of
+            // made-up ids cannot fill this shared cache.
+            context.Options.SkipMemoryCacheWrite = true;
             return null;
         }
         return new CachedApp(app.Id, app.Name, app.PublicKey, app.Subscription?.Status, app.Subscription?.CurrentPeriodEnd);

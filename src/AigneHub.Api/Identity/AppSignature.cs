@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AigneHub.Api.Abuse;
 using AigneHub.Api.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -46,6 +47,7 @@ internal sealed class AppSignatureAuthenticationHandler(
     UrlEncoder encoder,
     AppRegistry apps,
     IConnectionMultiplexer redis,
+    UnknownCredentialGuard unknown,
     TimeProvider time) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "AppSignature";
@@ -94,7 +96,17 @@ internal sealed class AppSignatureAuthenticationHandler(
         }
         var userDid = userDids.ToString();
 
-        var app = await apps.FindAsync(appId, Context.RequestAborted);
+        var negativeKey = "app:" + appId.ToString("N");
+        if (unknown.RetryAfter(Context) is { } wait)
+        {
+            return AuthenticateResult.Fail(new TooManyUnknownCredentialsException(wait));
+        }
+        var knownUnknown = unknown.IsKnownUnknown(negativeKey);
+        var app = knownUnknown ? null : await apps.FindAsync(appId, Context.RequestAborted);
+        if (app is null && !knownUnknown && await unknown.RecordUnknownAsync(Context, negativeKey) is { } refusedFor)
+        {
+            return AuthenticateResult.Fail(new TooManyUnknownCredentialsException(refusedFor));
+        }
         if (app is null)
         {
             return AuthenticateResult.Fail($"App '{appId}' is not registered.");
@@ -191,6 +203,10 @@ internal sealed class AppSignatureAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
+        if (await TooManyUnknownCredentialsException.TryWriteAsync(result.Failure, Response))
+        {
+            return;
+        }
         var message = result.Failure?.Message
             ?? "A signed component call is required: send x-app-id, x-timestamp and x-component-sig.";
         await ApiErrors.WriteAsync(Response, StatusCodes.Status401Unauthorized, message, ErrorTypes.Authentication);

@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using StackExchange.Redis;
 
 namespace AigneHub.Api.Identity;
@@ -56,7 +55,7 @@ public static partial class AuthApi
         group.MapPost("/wallet/challenge", WalletChallenge).AllowAnonymous().WithName("WalletChallenge")
             .WithSummary("Issues a single-use, 5-minute sign-in message for a did:key to sign.");
         group.MapPost("/wallet/verify", WalletVerify).AllowAnonymous().WithName("WalletVerify")
-            .WithSummary("Verifies the signed message and returns a session token (new DIDs become members).");
+            .WithSummary("Verifies the signed message and returns a session token; a new DID gets an account only as the registration policy allows.");
         group.MapGet("/methods", Methods).AllowAnonymous().WithName("SignInMethods")
             .WithSummary("Which sign-in methods this hub offers (password, wallet, OpenID Connect when configured).");
         group.MapPost("/oidc/exchange", OidcExchange).AllowAnonymous().WithName("OidcExchange")
@@ -77,6 +76,7 @@ public static partial class AuthApi
         {
             return ApiErrors.BadRequest("'email' is required and must be an email address.");
         }
+        Audit.AuditLog.NoteTarget(request.HttpContext, email);
         if (string.IsNullOrEmpty(body.Password) || body.Password.Length > 256)
         {
             return ApiErrors.BadRequest("'password' is required (at most 256 characters).");
@@ -168,6 +168,7 @@ public static partial class AuthApi
         {
             return ApiErrors.BadRequest("'did' must be a did:key of an Ed25519 key.");
         }
+        Audit.AuditLog.NoteTarget(request.HttpContext, body.Did);
         if (body.Nonce is not { Length: 32 } nonce || !nonce.All(char.IsAsciiHexDigitLower))
         {
             return ApiErrors.BadRequest("'nonce' must be the nonce of a challenge.");
@@ -191,53 +192,31 @@ public static partial class AuthApi
             return ApiErrors.Unauthorized("The signature does not match the DID's key and the challenge message.");
         }
 
-        var user = await FindOrCreateWalletUserAsync(s, body.Did!, ct);
-        if (user.Disabled)
+        var did = body.Did!;
+        var (user, refusal) = await Registration.FindOrRegisterAsync(s, u => u.Did == did,
+            new Registration.NewIdentity(did, Email: null, Did: did), role => new User
+            {
+                Did = did,
+                Email = did.ToLowerInvariant() + "@wallet.local",
+                Role = role,
+                CreatedAt = s.Time.GetUtcNow(),
+            }, ct);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        if (user!.Disabled)
         {
             return ApiErrors.Forbidden("The account is disabled.");
         }
         return TypedResults.Ok(await IssueSessionAsync(s, user, "wallet sign-in", ct));
     }
 
-    private static Task<User> FindOrCreateWalletUserAsync(IdentityServices s, string did, CancellationToken ct) =>
-        FindOrCreateMemberAsync(s, u => u.Did == did, () => new User
-        {
-            Did = did,
-            Email = did.ToLowerInvariant() + "@wallet.local",
-            Role = UserRole.Member,
-            CreatedAt = s.Time.GetUtcNow(),
-        }, ct);
-
-    /// <summary>
-    /// The account a sign-in lands in: the one <paramref name="match"/> finds, else a new member. Two sign-ins of a
-    /// new person at once race on the unique index; the loser reads the winner's row.
-    /// </summary>
-    private static async Task<User> FindOrCreateMemberAsync(IdentityServices s, System.Linq.Expressions.Expression<Func<User, bool>> match,
-        Func<User> create, CancellationToken ct)
-    {
-        var user = await s.Db.Users.FirstOrDefaultAsync(match, ct);
-        if (user is not null)
-        {
-            return user;
-        }
-        user = create();
-        s.Db.Users.Add(user);
-        try
-        {
-            await s.Db.SaveChangesAsync(ct);
-            return user;
-        }
-        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-        {
-            s.Db.ChangeTracker.Clear();
-            return await s.Db.Users.FirstAsync(match, ct);
-        }
-    }
-
     internal static async Task<SessionResponse> IssueSessionAsync(IdentityServices s, User user, string name, CancellationToken ct)
     {
         var expiresAt = s.Time.GetUtcNow() + s.Options.SessionLifetime;
-        var (_, token) = s.Issuer.Add(s.Db, user.Id, AccessKeyKind.Session, name, expiresAt);
+        // A session is the person signed in: it carries their role's whole power.
+        var (_, token) = s.Issuer.Add(s.Db, user.Id, AccessKeyKind.Session, name, expiresAt, AccessKeyScope.Full);
         user.LastSeenAt = s.Time.GetUtcNow();
         await s.Db.SaveChangesAsync(ct);
         return new SessionResponse(token, expiresAt, UserResponse.From(user));

@@ -1,3 +1,4 @@
+using AigneHub.Data.Identity;
 using Microsoft.Extensions.Options;
 
 namespace AigneHub.Api.Identity;
@@ -28,6 +29,30 @@ public sealed class AuthOptions
     public int MaxFailedLoginsPerEmail { get; set; } = 50;
 
     public OidcOptions Oidc { get; set; } = new();
+
+    /// <summary>Who may create an account by signing in with an identity the hub has not seen (wallet or SSO).</summary>
+    public RegistrationPolicy Registration { get; set; } = RegistrationPolicy.Closed;
+
+    /// <summary>The role of accounts made under <see cref="RegistrationPolicy.Open"/>: <c>member</c> or <c>guest</c>.</summary>
+    public string DefaultRole { get; set; } = RoleNames.Member;
+
+    /// <summary>How long a key issued through the CLI connect flow lives.</summary>
+    public TimeSpan ConnectKeyLifetime { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary><see cref="DefaultRole"/> parsed (validation has made sure it parses).</summary>
+    public UserRole DefaultUserRole => RoleNames.TryParse(DefaultRole, out var role) ? role : UserRole.Guest;
+}
+
+/// <summary>
+/// <c>AigneHub:Auth:Registration</c>. <see cref="Closed"/> (the default) suits a hub whose people an admin creates;
+/// <see cref="Invite"/> lets only identities named by an invitation in; <see cref="Open"/> lets anyone in with
+/// <see cref="AuthOptions.DefaultRole"/> — with billing off that is free use of the hub's provider keys.
+/// </summary>
+public enum RegistrationPolicy
+{
+    Closed = 0,
+    Invite = 1,
+    Open = 2,
 }
 
 /// <summary>
@@ -72,6 +97,18 @@ internal sealed class ValidateAuthOptions : IValidateOptions<AuthOptions>
         if (options.LockoutWindow < TimeSpan.FromSeconds(1))
         {
             problems.Add($"{AuthOptions.Section}:LockoutWindow must be at least 00:00:01.");
+        }
+        if (!Enum.IsDefined(options.Registration))
+        {
+            problems.Add($"{AuthOptions.Section}:Registration must be closed, invite or open.");
+        }
+        if (!RoleNames.TryParse(options.DefaultRole, out var defaultRole) || defaultRole is not (UserRole.Member or UserRole.Guest))
+        {
+            problems.Add($"{AuthOptions.Section}:DefaultRole must be member or guest (admins are made by an owner).");
+        }
+        if (options.ConnectKeyLifetime < TimeSpan.FromHours(1) || options.ConnectKeyLifetime > TimeSpan.FromDays(366))
+        {
+            problems.Add($"{AuthOptions.Section}:ConnectKeyLifetime must be between 01:00:00 and 366.00:00:00.");
         }
         var oidc = options.Oidc;
         var anyOidc = !string.IsNullOrWhiteSpace(oidc.Authority) || !string.IsNullOrWhiteSpace(oidc.ClientId) || !string.IsNullOrWhiteSpace(oidc.ClientSecret);

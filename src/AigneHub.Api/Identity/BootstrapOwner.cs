@@ -75,6 +75,7 @@ internal sealed class BootstrapOwnerSeeder(IOptions<BootstrapOptions> options, T
             Prefix = AccessKeySecrets.Prefix(key),
             Hash = hash,
             CreatedAt = now,
+            Scope = AccessKeyScope.Full,
         });
 
         try

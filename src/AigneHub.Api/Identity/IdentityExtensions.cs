@@ -41,12 +41,15 @@ public static class IdentityExtensions
             .AddScheme<AuthenticationSchemeOptions, AccessKeyAuthenticationHandler>(AccessKeyAuthenticationHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, AppSignatureAuthenticationHandler>(AppSignatureAuthenticationHandler.SchemeName, null);
 
+        // Deny by default: only routes that name the Inference policy accept an inference-scoped key.
         services.AddAuthorizationBuilder()
             .AddPolicy(AuthorizationPolicies.Admin, p => p.RequireAuthenticatedUser()
-                .RequireRole(RoleNames.Owner, RoleNames.Admin))
+                .RequireRole(RoleNames.Owner, RoleNames.Admin).RequireClaim(AigneHubClaims.Scope, ScopeNames.Full))
             .AddPolicy(AuthorizationPolicies.Owner, p => p.RequireAuthenticatedUser()
-                .RequireRole(RoleNames.Owner))
+                .RequireRole(RoleNames.Owner).RequireClaim(AigneHubClaims.Scope, ScopeNames.Full))
             .AddPolicy(AuthorizationPolicies.Member, p => p.RequireAuthenticatedUser()
+                .RequireRole(RoleNames.Owner, RoleNames.Admin, RoleNames.Member).RequireClaim(AigneHubClaims.Scope, ScopeNames.Full))
+            .AddPolicy(AuthorizationPolicies.Inference, p => p.RequireAuthenticatedUser()
                 .RequireRole(RoleNames.Owner, RoleNames.Admin, RoleNames.Member))
             .AddPolicy(AuthorizationPolicies.SignedIn, p => p.RequireAuthenticatedUser()
                 .AddAuthenticationSchemes(AccessKeyAuthenticationHandler.SchemeName))
@@ -62,6 +65,7 @@ public static class IdentityExtensions
     public static IEndpointRouteBuilder MapIdentityApi(this IEndpointRouteBuilder app)
     {
         app.MapUsersApi();
+        app.MapInvitationsApi();
         app.MapAccessKeysApi();
         app.MapAppsApi();
         app.MapAuthApi();

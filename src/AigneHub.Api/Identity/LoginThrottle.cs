@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using AigneHub.Api.Abuse;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -81,26 +81,7 @@ public sealed class LoginThrottle(IConnectionMultiplexer redis, IOptions<AuthOpt
     private static RedisKey[] Keys(string email, IPAddress? client)
     {
         var tag = Hash(email);
-        return [$"aignehub:login:{{{tag}}}:from:{Hash(AddressBlock(client))}", $"aignehub:login:{{{tag}}}:failures"];
-    }
-
-    private static string AddressBlock(IPAddress? address)
-    {
-        if (address is null)
-        {
-            return "unknown";
-        }
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-        if (address.AddressFamily != AddressFamily.InterNetworkV6)
-        {
-            return address.ToString();
-        }
-        var bytes = address.GetAddressBytes();
-        Array.Clear(bytes, 8, 8);
-        return new IPAddress(bytes).ToString() + "/64";
+        return [$"aignehub:login:{{{tag}}}:from:{Hash(ClientAddress.PartitionOf(client))}", $"aignehub:login:{{{tag}}}:failures"];
     }
 
     private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));

@@ -6,8 +6,12 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace AigneHub.Api.Identity;
 
-/// <summary>What an ID token proved: who the person is, and until when the token itself is good.</summary>
-public sealed record OidcIdentity(string Subject, string Email, string? Name, DateTimeOffset ExpiresAt);
+/// <summary>
+/// What an ID token proved: who the person is — (<see cref="Issuer"/>, <see cref="Subject"/>), the only stable
+/// identity — what address the provider claims for them (<see cref="Email"/>, trustworthy only when
+/// <see cref="EmailVerified"/>), and until when the token itself is good.
+/// </summary>
+public sealed record OidcIdentity(string Issuer, string Subject, string? Email, bool EmailVerified, string? Name, DateTimeOffset ExpiresAt);
 
 /// <summary>Why an ID token was refused: <see cref="Status"/> 401 for a bad token, 503 when the authority is unreachable.</summary>
 public sealed record OidcRejection(int Status, string Message);
@@ -16,7 +20,7 @@ public sealed record OidcRejection(int Status, string Message);
 /// Validates ID tokens of the configured OpenID Connect authority on the Api's own account — the Admin that obtained
 /// the token is trusted for nothing: issuer = <c>Authority</c>, audience = <c>ClientId</c>, signature by a key of the
 /// authority's JWKS (found through its discovery document, cached and refreshed by <see cref="ConfigurationManager{T}"/>),
-/// lifetime, and a verified email when the provider says whether it is.
+/// lifetime. What the identity may do here (which account, whether its email counts) is the exchange's decision.
 /// </summary>
 public sealed partial class OidcTokenValidator
 {
@@ -79,25 +83,18 @@ public sealed partial class OidcTokenValidator
         }
 
         var claims = validated.ClaimsIdentity;
-        var email = claims.FindFirst("email")?.Value?.Trim().ToLowerInvariant();
-        if (!UsersApi.IsEmail(email))
-        {
-            return (null, Unauthorized("The ID token carries no 'email' claim; ask the identity provider to release the 'email' scope to AigneHub."));
-        }
-        // Absent means the provider makes no statement (enterprise directories often do not); false is a refusal:
-        // an unverified address could belong to anyone and would sign them in as the account that owns it here.
-        if (claims.FindFirst("email_verified") is { } verified && !string.Equals(verified.Value, "true", StringComparison.OrdinalIgnoreCase))
-        {
-            return (null, Unauthorized($"The identity provider has not verified the email address {email}; verify it there first."));
-        }
         var subject = claims.FindFirst("sub")?.Value;
-        if (string.IsNullOrEmpty(subject))
+        if (string.IsNullOrEmpty(subject) || subject.Length > 255)
         {
-            return (null, Unauthorized("The ID token has no 'sub' claim."));
+            return (null, Unauthorized("The ID token has no 'sub' claim (or one longer than 255 characters)."));
         }
         var token = (JsonWebToken)validated.SecurityToken;
+        var email = claims.FindFirst("email")?.Value?.Trim().ToLowerInvariant();
+        // Only a literal true counts: an absent claim is no statement, and an unverified address could be anyone's.
+        var emailVerified = claims.FindFirst("email_verified") is { } verified && string.Equals(verified.Value, "true", StringComparison.OrdinalIgnoreCase);
         var name = claims.FindFirst("name")?.Value;
-        return (new OidcIdentity(subject, email!, string.IsNullOrWhiteSpace(name) ? null : name.Trim(), token.ValidTo), null);
+        return (new OidcIdentity(token.Issuer.TrimEnd('/'), subject, UsersApi.IsEmail(email) ? email : null, emailVerified,
+            string.IsNullOrWhiteSpace(name) ? null : name.Trim(), token.ValidTo), null);
     }
 
     private async Task<(TokenValidationResult? Result, OidcRejection? Rejection)> ValidateOnceAsync(string idToken, CancellationToken ct)

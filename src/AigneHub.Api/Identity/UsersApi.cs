@@ -40,7 +40,7 @@ public static class UsersApi
             .WithSummary("Changes role (owners only), disabled flag or display name; the last owner stays an enabled owner.");
         group.MapGet("/{id:guid}/access-keys", ListUserKeys).WithName("ListUserAccessKeys").WithSummary("A user's keys (never the secrets).");
         group.MapPost("/{id:guid}/access-keys", CreateUserKey).WithName("CreateUserAccessKey")
-            .WithSummary("Creates an access key for a user; the key is shown once.");
+            .WithSummary("Creates an access key for a user (scope 'full' unless 'inference' is asked for); the key is shown once.");
         group.MapDelete("/{id:guid}/access-keys/{keyId:guid}", RevokeUserKey).WithName("RevokeUserAccessKey")
             .WithSummary("Revokes one of a user's keys, on every replica at once.");
         return group;
@@ -148,6 +148,8 @@ public static class UsersApi
             {
                 return new UpdateOutcome(null, false, ApiErrors.NotFound($"User '{id}' not found."));
             }
+            Audit.AuditLog.NoteBefore(request.HttpContext,
+                System.Text.Json.JsonSerializer.SerializeToNode(UserResponse.From(user), IdentityJsonContext.Default.UserResponse));
 
             var roleChanges = newRole is { } r && r != user.Role;
             var disables = body.Disabled == true && !user.Disabled;
@@ -221,7 +223,8 @@ public static class UsersApi
         {
             return ApiErrors.Forbidden("Only an owner can create an access key for an owner.");
         }
-        return await AccessKeysApi.CreateKeyAsync(request, id, s, ct);
+        // An admin making a key for someone is usually provisioning a service account: full unless asked otherwise.
+        return await AccessKeysApi.CreateKeyAsync(request, id, AccessKeyScope.Full, s, ct);
     }
 
     internal static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> RevokeUserKey(

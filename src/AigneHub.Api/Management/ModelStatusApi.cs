@@ -14,7 +14,7 @@ public static class ModelStatusApi
     public static RouteGroupBuilder MapModelStatusApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v2")
-            .RequireAuthorization(AuthorizationPolicies.Member)
+            .RequireAuthorization(AuthorizationPolicies.Inference)
             .WithTags("Gateway: models");
         group.MapGet("/status", GetStatus).WithName("GetModelStatus")
             .WithSummary("Whether a model (provider/model or a catalogue name, ?type= defaults to chat) is available.")

@@ -30,7 +30,7 @@ public static class UsageApi
 
     public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder app)
     {
-        var mine = app.MapGroup("/api/v2").RequireAuthorization(AuthorizationPolicies.Member).WithTags("Usage");
+        var mine = app.MapGroup("/api/v2").RequireAuthorization(AuthorizationPolicies.Inference).WithTags("Usage");
         mine.MapGet("/usage/quota", QuotaAsync).WithName("GetUsageQuota").WithSummary("Balance, reserved, 30-day daily average and estimated days left.");
         mine.MapGet("/usage/trends", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, NpgsqlDataSource db, TimeProvider time, CancellationToken ct, string? granularity, int timezoneOffset = 0) =>
             TrendsAsync(db, time, user.GetUserId(), filter, granularity, timezoneOffset, ct))

@@ -17,7 +17,8 @@ public sealed record WalletVerifyRequest(string? Did, string? Nonce, string? Sig
 
 public sealed record OidcExchangeRequest(string? IdToken);
 
-/// <summary>Which sign-in methods the hub offers (OpenID Connect only when configured).</summary>
-public sealed record AuthMethodsResponse(bool Password, bool Wallet, OidcMethodResponse Oidc);
+/// <summary>Which sign-in methods the hub offers (OpenID Connect only when configured).
+/// <paramref name="Registration"/>: whether a new identity may create an account (<c>closed</c>, <c>invite</c>, <c>open</c>).</summary>
+public sealed record AuthMethodsResponse(bool Password, bool Wallet, OidcMethodResponse Oidc, string Registration);
 
 public sealed record OidcMethodResponse(bool Enabled, string? DisplayName);

@@ -28,4 +28,10 @@ namespace AigneHub.Contracts.Identity;
 [JsonSerializable(typeof(ConnectSessionResponse))]
 [JsonSerializable(typeof(ConnectStatusResponse))]
 [JsonSerializable(typeof(ConnectApprovedResponse))]
+[JsonSerializable(typeof(ConnectSessionRequest))]
+[JsonSerializable(typeof(ConnectApproveRequest))]
+[JsonSerializable(typeof(ConnectRequestResponse))]
+[JsonSerializable(typeof(CreateInvitationRequest))]
+[JsonSerializable(typeof(InvitationResponse))]
+[JsonSerializable(typeof(InvitationsResponse))]
 public sealed partial class IdentityJsonContext : JsonSerializerContext;

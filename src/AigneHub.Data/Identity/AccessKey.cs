@@ -32,12 +32,27 @@ public sealed class AccessKey
     public DateTimeOffset? RevokedAt { get; set; }
 
     public DateTimeOffset? LastUsedAt { get; set; }
+
+    /// <summary>What the key may do beyond its holder's role; see <see cref="AccessKeyScope"/>.</summary>
+    public AccessKeyScope Scope { get; set; } = AccessKeyScope.Inference;
 }
 
 public enum AccessKeyKind
 {
     Api = 0,
     Session = 1,
+}
+
+/// <summary>
+/// How much of its holder's power a key carries. <see cref="Inference"/>: AI calls, model lists, the holder's own
+/// usage, credits and profile — nothing that manages keys or the hub. <see cref="Full"/>: whatever the role allows.
+/// A key handed to a tool (the CLI connect flow, <i>My keys</i>) defaults to the narrow one, so a leaked tool key
+/// cannot mint more keys or change the hub.
+/// </summary>
+public enum AccessKeyScope
+{
+    Inference = 0,
+    Full = 1,
 }
 
 internal sealed class AccessKeyConfiguration : IEntityTypeConfiguration<AccessKey>
@@ -48,6 +63,7 @@ internal sealed class AccessKeyConfiguration : IEntityTypeConfiguration<AccessKe
         builder.HasKey(k => k.Id);
         builder.Property(k => k.Name).HasMaxLength(200);
         builder.Property(k => k.Kind).HasConversion<string>().HasMaxLength(16);
+        builder.Property(k => k.Scope).HasConversion<string>().HasMaxLength(16);
         builder.HasIndex(k => k.UserId);
         builder.Property(k => k.Prefix).HasMaxLength(32);
         builder.Property(k => k.Hash).HasMaxLength(32);

@@ -16,6 +16,14 @@ public sealed class User
     /// <summary>Decentralised identifier (wallet sign-in), when the user has one.</summary>
     public string? Did { get; set; }
 
+    /// <summary>
+    /// The OpenID Connect identity (issuer, subject) this account is linked to. Single sign-on finds accounts by
+    /// this pair, never by email: an email is only a hint an identity provider asserts, a subject is its promise.
+    /// </summary>
+    public string? OidcIssuer { get; set; }
+
+    public string? OidcSubject { get; set; }
+
     public UserRole Role { get; set; } = UserRole.Member;
 
     public bool Disabled { get; set; }
@@ -49,6 +57,9 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         builder.Property(u => u.DisplayName).HasMaxLength(200);
         builder.Property(u => u.Did).HasMaxLength(200);
         builder.HasIndex(u => u.Did).IsUnique().HasFilter("did IS NOT NULL");
+        builder.Property(u => u.OidcIssuer).HasMaxLength(500);
+        builder.Property(u => u.OidcSubject).HasMaxLength(255);
+        builder.HasIndex(u => new { u.OidcIssuer, u.OidcSubject }).IsUnique().HasFilter("oidc_subject IS NOT NULL");
         builder.Property(u => u.Role).HasConversion<string>().HasMaxLength(16);
         builder.Property(u => u.PasswordHash).HasMaxLength(200);
     }

@@ -14,6 +14,7 @@ public static class BillingJobsExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<GrantExpiryJob>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UsageRollupJob>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditRetentionJob>());
         return builder;
     }
 
@@ -43,6 +44,9 @@ public static class BillingJobsExtensions
         services.AddSingleton<GrantExpiryJob>();
         services.AddSingleton<UsageRollupJob>();
         services.AddSingleton<RetentionJob>();
+        services.AddOptions<AuditRetentionOptions>().Bind(configuration.GetSection(AuditRetentionOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuditRetentionOptions>, ValidateAuditRetentionOptions>();
+        services.AddSingleton<AuditRetentionJob>();
         return services;
     }
 }

@@ -133,7 +133,7 @@ public sealed class AdminEndToEndTests(AdminStackFixture stack, ITestOutputHelpe
         var page = await context.NewPageAsync();
         await SignInAsync(page, OwnerEmail);
 
-        string[] pages = ["/", "/providers", "/model-rates", "/usage", "/calls", "/users", "/apps", "/me/keys", "/me/usage", "/playground", "/connect/0123456789abcdef0123456789abcdef"];
+        string[] pages = ["/", "/providers", "/model-rates", "/usage", "/calls", "/users", "/invitations", "/audit", "/apps", "/me/keys", "/me/usage", "/playground", "/connect/0123456789abcdef0123456789abcdef"];
         foreach (var path in pages)
         {
             await page.GotoAsync(path);
@@ -147,6 +147,11 @@ public sealed class AdminEndToEndTests(AdminStackFixture stack, ITestOutputHelpe
             Assert.Equal(0, await page.Locator("[data-testid=not-authorized]").CountAsync());
         }
 
+        // The audit page reads the Api's log: creating this owner through the Api is in it.
+        await page.GotoAsync("/audit");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        await page.Locator("[data-testid=audit-row-action]", new() { HasText = "CreateUser" }).First.WaitForAsync();
+
         // Tablet width: the drawer collapses, the layout still works.
         await page.SetViewportSizeAsync(820, 1180);
         await page.GotoAsync("/providers");
@@ -155,6 +160,40 @@ public sealed class AdminEndToEndTests(AdminStackFixture stack, ITestOutputHelpe
 
         await page.ClickAsync("[data-testid=sign-out]");
         await page.WaitForURLAsync("**/signin**");
+    }
+
+    [Fact]
+    public async Task A_phished_connect_link_shows_who_asked_warns_the_owner_and_needs_the_code_from_the_terminal()
+    {
+        const string test = nameof(A_phished_connect_link_shows_who_asked_warns_the_owner_and_needs_the_code_from_the_terminal);
+        await stack.CreateUserAsync(OwnerEmail, "owner", Password);
+        using var cli = stack.Api.CreateClient(bearer: null);
+        cli.DefaultRequestHeaders.UserAgent.ParseAdd("aigne-cli/9.9");
+        var session = JsonNode.Parse(await (await cli.PostAsJsonAsync("/api/v2/access-key/session", new JsonObject { ["clientName"] = "build-box" })).Content.ReadAsStringAsync())!;
+        var id = session["id"]!.GetValue<string>();
+        var userCode = session["userCode"]!.GetValue<string>();
+
+        await using var context = await stack.Browser.NewContextAsync(stack.Admin.BaseUrl);
+        var page = await context.NewPageAsync();
+        await SignInAsync(page, OwnerEmail);
+        await page.GotoAsync($"/connect/{id}");
+        await BrowserFixture.WaitForInteractiveAsync(page);
+        var request = await page.Locator("[data-testid=connect-request]").InnerTextAsync();
+        Assert.Contains("build-box", request);
+        Assert.Contains("aigne-cli/9.9", request);
+        Assert.Contains("127.0.0.1", request);
+        Assert.Contains("owner", await page.Locator("[data-testid=connect-warning]").InnerTextAsync());
+        // Nothing to click until a code is typed; a wrong one is refused with the Api's message.
+        Assert.True(await page.Locator("[data-testid=connect-approve]").IsDisabledAsync());
+        await FillAsync(page, "[data-testid=connect-code]", userCode == "BBBB-BBBB" ? "CCCC-CCCC" : "BBBB-BBBB");
+        await page.ClickAsync("[data-testid=connect-approve]");
+        Assert.Contains("does not match", await page.Locator("[data-testid=api-error]").InnerTextAsync());
+        await BrowserFixture.ScreenshotAsync(page, test, "connect-wrong-code");
+
+        await FillAsync(page, "[data-testid=connect-code]", userCode);
+        await page.ClickAsync("[data-testid=connect-approve]");
+        await page.Locator("[data-testid=connect-approved]").WaitForAsync();
+        Assert.Equal(HttpStatusCode.OK, (await cli.GetAsync($"/api/v2/access-key/session/{id}")).StatusCode);
     }
 
     [Fact]

@@ -31,6 +31,8 @@ public sealed class SignInStackFixture : IAsyncLifetime
             {
                 f.Settings[key] = value;
             }
+            // New wallets and SSO people get accounts here: the pages under test are the sign-in flows themselves.
+            f.Settings["AigneHub:Auth:Registration"] = "open";
         });
         using var client = Api.CreateClient(bearer: null);
         Admin = AdminFactory.Start(client.BaseAddress!.ToString().TrimEnd('/'), oidc);

@@ -16,7 +16,11 @@ public sealed class OidcApiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Authority = await FakeOidcAuthority.StartAsync();
-        Api = await ApiFactory.StartAsync(configure: f => Configure(f.Settings, Authority));
+        Api = await ApiFactory.StartAsync(configure: f =>
+        {
+            Configure(f.Settings, Authority);
+            f.Settings["AigneHub:Auth:Registration"] = "open";
+        });
     }
 
     public static void Configure(IDictionary<string, string?> settings, FakeOidcAuthority authority)
@@ -46,7 +50,8 @@ public sealed class OidcSignInTests(OidcApiFixture fixture) : IClassFixture<Oidc
     {
         using var client = fixture.Api.CreateClient(bearer: null);
         var email = NewEmail("sso");
-        var idToken = Authority.CreateIdToken(email.ToUpperInvariant(), name: "Sso Person");
+        var subject = "subject-" + Guid.NewGuid().ToString("N");
+        var idToken = Authority.CreateIdToken(email.ToUpperInvariant(), name: "Sso Person", subject: subject);
 
         var response = await ExchangeAsync(client, idToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -65,20 +70,19 @@ public sealed class OidcSignInTests(OidcApiFixture fixture) : IClassFixture<Oidc
 
         // The same ID token cannot be exchanged twice; a fresh one for the same person finds the same user.
         Assert.Contains("already been exchanged", await AssertErrorAsync(await ExchangeAsync(client, idToken), HttpStatusCode.Unauthorized, "authentication_error"));
-        var again = await ExchangeAsync(client, Authority.CreateIdToken(email));
+        var again = await ExchangeAsync(client, Authority.CreateIdToken(email, subject: subject));
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal(user["id"]!.GetValue<Guid>(), (await ReadJsonAsync(again))["user"]!["id"]!.GetValue<Guid>());
     }
 
     [Fact]
-    public async Task An_existing_account_is_found_by_email_and_keeps_its_role()
+    public async Task An_existing_account_is_linked_by_a_verified_email_and_keeps_its_role()
     {
         var email = NewEmail("admin-sso");
         var (userId, _) = await CreateUserWithKeyAsync(fixture.Api, "admin", password: "a password here", email: email);
         using var client = fixture.Api.CreateClient(bearer: null);
 
-        // No email_verified claim at all: the provider makes no statement, which many enterprise directories do.
-        var response = await ExchangeAsync(client, Authority.CreateIdToken(email, emailVerified: null));
+        var response = await ExchangeAsync(client, Authority.CreateIdToken(email, emailVerified: true));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var user = (await ReadJsonAsync(response))["user"]!;
         Assert.Equal(userId, user["id"]!.GetValue<Guid>());

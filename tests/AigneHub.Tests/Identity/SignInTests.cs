@@ -42,7 +42,7 @@ public sealed class SignInTests
     [Fact]
     public async Task Wallet_sign_in_verifies_a_single_use_challenge_and_creates_a_member_once()
     {
-        await using var api = await ApiFactory.StartAsync();
+        await using var api = await ApiFactory.StartAsync(configure: f => f.Settings["AigneHub:Auth:Registration"] = "open");
         using var client = api.CreateClient(bearer: null);
         var seed = RandomNumberGenerator.GetBytes(32);
         var did = DidKey.FromPublicKey(Ed25519Crypto.PublicKeyOf(seed));

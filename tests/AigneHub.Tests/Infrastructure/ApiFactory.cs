@@ -25,6 +25,13 @@ public class ApiFactory : WebApplicationFactory<AigneHub.Api.ApiAssembly>
 
     public Dictionary<string, string?> Settings { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    public static readonly IReadOnlyDictionary<string, string?> RelaxedClientLimits = new Dictionary<string, string?>
+    {
+        ["AigneHub:ClientLimits:SignInPerMinute"] = "1000000",
+        ["AigneHub:ClientLimits:ReadsPerMinute"] = "1000000",
+        ["AigneHub:ClientLimits:UnknownCredentialsPerMinute"] = "1000000",
+    };
+
     /// <summary>Starts an Api with its own fresh database (or the given one, to share it with another instance).</summary>
     public static async Task<T> StartAsync<T>(string? databaseConnectionString = null, Action<T>? configure = null) where T : ApiFactory, new()
     {
@@ -40,6 +47,13 @@ public class ApiFactory : WebApplicationFactory<AigneHub.Api.ApiAssembly>
         factory.Settings["AigneHub:Cache:ChannelPrefix"] = "aignehub-test:" + new NpgsqlConnectionStringBuilder(database).Database;
         factory.Settings["AigneHub:Bootstrap:OwnerKey"] = OwnerKey;
         factory.Settings["AigneHub:Secrets:MasterKey"] = MasterKey;
+        // The whole suite talks from 127.0.0.1 and instances share Redis databases, so per-address limits would
+        // count every test as one client. The tests of those limits restore them (ClientLimitTests.Defaults) and
+        // talk from addresses of their own (LoopbackClients).
+        foreach (var (key, value) in RelaxedClientLimits)
+        {
+            factory.Settings[key] = value;
+        }
         configure?.Invoke(factory);
         factory.UseKestrel(0);
         factory.StartServer();

@@ -36,9 +36,12 @@ public sealed class ManagementBodyFuzzTests
         [typeof(OidcExchangeRequest)] = """{"idToken":"a.b.c"}""",
         [typeof(CreateUserRequest)] = """{"email":"fuzz@example.test","displayName":"Fuzz","role":"member","password":"correct horse"}""",
         [typeof(UpdateUserRequest)] = """{"role":"member","disabled":false,"displayName":"Fuzz"}""",
-        [typeof(CreateAccessKeyRequest)] = $$"""{"name":"fuzz","expiresAt":"{{Future}}"}""",
+        [typeof(CreateAccessKeyRequest)] = $$"""{"name":"fuzz","expiresAt":"{{Future}}","scope":"inference"}""",
         [typeof(CreateAppRequest)] = """{"name":"fuzz","publicKey":"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}""",
         [typeof(SetSubscriptionRequest)] = $$"""{"status":"active","currentPeriodEnd":"{{Future}}"}""",
+        [typeof(ConnectSessionRequest)] = """{"clientName":"fuzz-cli"}""",
+        [typeof(ConnectApproveRequest)] = """{"userCode":"WDJB-MJHT"}""",
+        [typeof(CreateInvitationRequest)] = """{"email":"invitee@example.test","role":"member","expiresInDays":7}""",
         [typeof(ProviderRequest)] = """{"name":"openai","displayName":"OpenAI","baseUrl":"http://127.0.0.1:1/v1","enabled":true}""",
         [typeof(CredentialRequest)] = """{"name":"k","value":"sk-fuzz","weight":2}""",
         [typeof(CredentialTestRequest)] = """{"model":"gpt-4o-mini"}""",
@@ -53,7 +56,8 @@ public sealed class ManagementBodyFuzzTests
 
     /// <summary>
     /// The valid body of each management write route, by route name; a route not listed is fuzzed from <c>{}</c>
-    /// (OidcExchange too: OpenID Connect is off in tests, so it answers 404 before it reads the body).
+    /// (OidcExchange too: OpenID Connect is off in tests, so it answers 404 before it reads the body; and
+    /// ApproveConnectSession, which answers an unknown session with 404 before it reads the body).
     /// </summary>
     private static readonly Dictionary<string, Type> RouteBodies = new()
     {
@@ -66,6 +70,8 @@ public sealed class ManagementBodyFuzzTests
         ["CreateUserAccessKey"] = typeof(CreateAccessKeyRequest),
         ["CreateApp"] = typeof(CreateAppRequest),
         ["SetAppSubscription"] = typeof(SetSubscriptionRequest),
+        ["CreateConnectSession"] = typeof(ConnectSessionRequest),
+        ["CreateInvitation"] = typeof(CreateInvitationRequest),
         ["CreateProvider"] = typeof(ProviderRequest),
         ["UpdateProvider"] = typeof(ProviderRequest),
         ["CreateProviderCredential"] = typeof(CredentialRequest),
