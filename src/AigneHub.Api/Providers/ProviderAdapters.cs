@@ -55,7 +55,12 @@ public interface IChatPassthrough
 }
 
 /// <summary>A provider's whole answer as bytes, and the usage read from it (null when it reported none).</summary>
-public sealed record RawChatAnswer(ReadOnlyMemory<byte> Body, TokenUsage? Usage);
+public sealed record RawChatAnswer(ReadOnlyMemory<byte> Body, TokenUsage? Usage)
+{
+    /// <summary>Characters of generated text in the answer (see <see cref="GeneratedText"/>), for an estimate when
+    /// <see cref="Usage"/> is null.</summary>
+    public int OutputCharacters { get; init; }
+}
 
 /// <summary>
 /// One provider event, untouched. <see cref="Usage"/> is set on the event that carried it; <see cref="UsageOnly"/>
@@ -63,7 +68,12 @@ public sealed record RawChatAnswer(ReadOnlyMemory<byte> Body, TokenUsage? Usage)
 /// caller did); <see cref="End"/> marks the wire's end-of-stream event; <see cref="EventName"/> is the event's
 /// <c>event:</c> line, for wires that name their events (Responses).
 /// </summary>
-public sealed record RawChatEvent(string Data, TokenUsage? Usage = null, bool UsageOnly = false, bool End = false, string? EventName = null);
+public sealed record RawChatEvent(string Data, TokenUsage? Usage = null, bool UsageOnly = false, bool End = false, string? EventName = null)
+{
+    /// <summary>Characters of generated text the event carries (see <see cref="GeneratedText"/>): what the caller was
+    /// delivered, should the provider's usage never come.</summary>
+    public int OutputCharacters { get; init; }
+}
 
 public interface IEmbeddingAdapter
 {

@@ -105,7 +105,8 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
         await using var _ = host;
         await using var __ = fake;
         await host.GrantAsync(member, "100");
-        fake.Enqueue(new FakeReply { Text = string.Join(' ', Enumerable.Range(1, 40).Select(i => $"word{i}")), DelayBetweenEvents = TimeSpan.FromMilliseconds(100) });
+        // The first chunk ("word1") comes at once, the next only after the caller has long gone.
+        fake.Enqueue(new FakeReply { Text = string.Join(' ', Enumerable.Range(1, 40).Select(i => $"word{i}")), DelayBetweenEvents = TimeSpan.FromSeconds(3) });
 
         using (var client = host.Api.CreateClient(key))
         using (var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/chat/completions")
@@ -122,7 +123,10 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
         var call = await WaitForSettledAsync(host, member);
         Assert.Equal(ModelCallStatus.Success, call.Status);
         Assert.True(call.Estimated, "the provider never sent its usage, so the gateway estimated it");
-        Assert.True(call.Credits > 0, "a cut stream is still billed");
+        // Billed for the text that reached the caller, at the documented estimate (3 characters a token, rounded
+        // up) — not for the JSON around it: "word1" is 2 tokens, at 0.1 each.
+        Assert.Equal(CeilingThirds("word1".Length), call.CompletionTokens);
+        Assert.Equal(CeilingThirds("word1".Length) * 0.1m, call.Credits);
         Assert.Equal(call.Credits, await host.DebitsAsync(member));
         var account = await host.AccountAsync(member);
         Assert.Equal(0m, account.Reserved);
@@ -235,6 +239,57 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
         // the answer cannot cost more than was reserved.
         Assert.Equal(4096, (int?)fake.Requests.Last().RequiredBody["max_completion_tokens"]);
     }
+
+    [Theory]
+    [InlineData("deepseek/deepseek-chat", false, false)]
+    [InlineData("deepseek/deepseek-chat", true, false)]
+    [InlineData(Model, false, false)]
+    [InlineData("deepseek/deepseek-chat", false, true)] // the AIGNE route: translated, not passed through
+    [InlineData("deepseek/deepseek-chat", true, true)]
+    public async Task A_stream_the_provider_cuts_after_content_reached_the_caller_is_billed_for_that_content(string model, bool transportCut, bool aigne)
+    {
+        var (host, fake, member, key) = await StartAsync();
+        await using var _ = host;
+        await using var __ = fake;
+        using (var owner = host.Owner)
+        {
+            await GatewayFixture.AddProviderAsync(owner, "deepseek", fake.BaseUrl, "sk-test-cut-0123456789", "deepseek-chat");
+        }
+        await host.AddRateAsync(new(AigneHub.Api.Providers.ProviderKinds.DeepSeek, null, fake.BaseUrl, "deepseek-chat", AigneHub.Data.ModelType.Chat), "0", "0.1");
+        await host.GrantAsync(member, "100");
+        // Two chunks ("alpha", " beta") reach the caller, then the provider fails: an error event, or a reset.
+        fake.Enqueue(transportCut
+            ? new FakeReply { Text = "alpha beta gamma delta", CutAfterEvents = 2 }
+            : new FakeReply { Text = "alpha beta gamma delta", ErrorAfterEvents = 2, FailMessage = "overloaded mid-answer" });
+        using var client = host.Api.CreateClient(key);
+        using var request = aigne
+            ? new HttpRequestMessage(HttpMethod.Post, "/api/v2/chat")
+            {
+                Content = Json($$$"""{"input":{"modelOptions":{"model":"{{{model}}}","maxTokens":200},"messages":[{"role":"user","content":"go"}]},"options":{"streaming":true}}"""),
+            }
+            : new HttpRequestMessage(HttpMethod.Post, "/api/v2/chat/completions")
+            {
+                Content = Json($$"""{"model":"{{model}}","stream":true,"max_tokens":200,"messages":[{"role":"user","content":"go"}]}"""),
+            };
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var stream = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("alpha", stream, StringComparison.Ordinal);
+        Assert.Contains(aigne ? "event: error" : "\"error\"", stream, StringComparison.Ordinal);
+        var call = await WaitForSettledAsync(host, member);
+        Assert.Equal(ModelCallStatus.Success, call.Status);
+        Assert.True(call.Estimated);
+        Assert.False(string.IsNullOrEmpty(call.ErrorReason), "the provider's failure is the recorded reason");
+        var delivered = "alpha beta".Length;
+        Assert.Equal(CeilingThirds(delivered), call.CompletionTokens);
+        Assert.Equal(CeilingThirds(delivered) * 0.1m, call.Credits);
+        Assert.Equal(call.Credits, await host.DebitsAsync(member));
+        Assert.Equal(0m, (await host.AccountAsync(member)).Reserved);
+    }
+
+    /// <summary>The documented estimate for text without a provider count: 3 characters a token, rounded up.</summary>
+    private static int CeilingThirds(int characters) => (characters + 2) / 3;
 
     private static async Task<ModelCall> WaitForSettledAsync(BillingHost host, Guid member)
     {

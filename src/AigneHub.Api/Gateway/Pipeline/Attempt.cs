@@ -38,6 +38,10 @@ public sealed record AttemptResult
 
     /// <summary>The caller left before the answer was complete (what was generated is still billed).</summary>
     public bool CallerGone { get; init; }
+
+    /// <summary>The provider failed after part of the answer reached the caller: that part is billed (its usage
+    /// estimated unless the provider had reported it), and this is the reason on the record.</summary>
+    public ProviderException? ProviderCut { get; init; }
 }
 
 /// <summary>How one protocol answers its caller, for any kind of call; it writes through <see cref="Caller"/>.</summary>

@@ -82,7 +82,7 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
             await writer.WriteResponseAsync(response, target);
             return new AttemptResult
             {
-                Usage = response.Usage ?? Estimate(estimate, (response.Text?.Length ?? 0) + (response.ToolCalls?.Sum(c => c.Arguments.Length + c.Name.Length) ?? 0)),
+                Usage = response.Usage ?? Estimate(estimate, attempt, (response.Text?.Length ?? 0) + (response.ToolCalls?.Sum(c => c.Arguments.Length + c.Name.Length) ?? 0)),
                 UsageEstimated = response.Usage is null,
                 CallerGone = caller.Gone || cancellationToken.IsCancellationRequested,
             };
@@ -92,6 +92,7 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
         FinishReason? finish = null;
         long outputCharacters = 0;
         var callerGone = false;
+        ProviderException? cut = null;
         try
         {
             await foreach (var update in adapter.StreamAsync(attempt.Endpoint, request, cancellationToken))
@@ -101,8 +102,8 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
                 finish = update.FinishReason ?? finish;
                 if (update.TextDelta is { Length: > 0 } || update.ToolCalls is { Count: > 0 } || update.FinishReason is not null)
                 {
-                    outputCharacters += (update.TextDelta?.Length ?? 0) + (update.ToolCalls?.Sum(t => (t.ArgumentsDelta?.Length ?? 0) + (t.Name?.Length ?? 0)) ?? 0);
                     await writer.WriteUpdateAsync(update, target);
+                    outputCharacters += (update.TextDelta?.Length ?? 0) + (update.ToolCalls?.Sum(t => (t.ArgumentsDelta?.Length ?? 0) + (t.Name?.Length ?? 0)) ?? 0);
                 }
                 if (caller.Gone)
                 {
@@ -116,15 +117,21 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
             // The caller left mid-stream and took the provider call with it: what was generated is billed.
             callerGone = true;
         }
+        catch (ProviderException ex) when (caller.Committed)
+        {
+            // The provider failed after the caller had part of the answer: that part is billed; the pipeline tells
+            // the caller in-stream and records the provider's error.
+            cut = ex;
+        }
 
         callerGone |= caller.Gone;
         var usageEstimated = usage is null;
-        usage ??= Estimate(estimate, outputCharacters);
-        if (!callerGone)
+        usage ??= Estimate(estimate, attempt, outputCharacters);
+        if (!callerGone && cut is null)
         {
             await writer.WriteEndAsync(usage, finish, target);
         }
-        return new AttemptResult { Usage = usage, UsageEstimated = usageEstimated, CallerGone = callerGone || caller.Gone };
+        return new AttemptResult { Usage = usage, UsageEstimated = usageEstimated, CallerGone = callerGone || caller.Gone, ProviderCut = cut };
     }
 
     private static async Task<AttemptResult> PassThroughAsync(IChatPassthrough passthrough, JsonObject body, bool streaming, IRawChatAnswerWriter writer,
@@ -138,7 +145,7 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
             await writer.WriteRawResponseAsync(answer);
             return new AttemptResult
             {
-                Usage = answer.Usage ?? Estimate(estimate, answer.Body.Length),
+                Usage = answer.Usage ?? Estimate(estimate, attempt, answer.OutputCharacters),
                 UsageEstimated = answer.Usage is null,
                 CallerGone = caller.Gone,
             };
@@ -147,18 +154,17 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
         TokenUsage? usage = null;
         long characters = 0;
         var callerGone = false;
+        ProviderException? cut = null;
         try
         {
             await foreach (var providerEvent in passthrough.StreamRawAsync(attempt.Endpoint, attempt.Target.Model, body, attempt.OutputTokenCap, cancellationToken))
             {
                 attempt.MarkProviderFirstByte();
-                if (!providerEvent.End)
-                {
-                    characters += providerEvent.Data.Length;
-                }
                 // The end event may carry the usage (Responses' response.completed does, chat's [DONE] does not).
                 usage = providerEvent.Usage ?? usage;
                 await writer.WriteRawEventAsync(providerEvent);
+                // Counted once written: only what reached the caller is billed when the usage never comes.
+                characters += providerEvent.OutputCharacters;
                 if (providerEvent.End || caller.Gone)
                 {
                     break;
@@ -170,19 +176,25 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
             // The caller left mid-stream and took the provider call with it: what was generated is billed.
             callerGone = true;
         }
+        catch (ProviderException ex) when (caller.Committed)
+        {
+            // The provider failed after the caller had part of the answer: that part is billed (see TranslateAsync).
+            cut = ex;
+        }
         return new AttemptResult
         {
-            // Raw event text is mostly JSON framing around the tokens: a quarter of it is the generous estimate.
-            Usage = usage ?? Estimate(estimate, characters / 4),
+            Usage = usage ?? Estimate(estimate, attempt, characters),
             UsageEstimated = usage is null,
             CallerGone = callerGone || caller.Gone,
+            ProviderCut = cut,
         };
     }
 
-    /// <summary>Usage when the provider reported none: the prompt estimate plus what was generated so far.</summary>
-    private static TokenUsage Estimate(CallEstimate estimate, long outputCharacters) => new()
+    /// <summary>Usage when the provider reported none: the prompt estimate plus the generated text that reached the
+    /// caller (text and tool arguments, counted the same way on every path), never more than the call's output cap.</summary>
+    private static TokenUsage Estimate(CallEstimate estimate, Attempt attempt, long outputCharacters) => new()
     {
         InputTokens = estimate.PromptTokens,
-        OutputTokens = TokenEstimator.FromCharacters(outputCharacters),
+        OutputTokens = Math.Min(TokenEstimator.FromCharacters(outputCharacters), attempt.OutputTokenCap ?? int.MaxValue),
     };
 }

@@ -131,6 +131,16 @@ public sealed partial class GatewayPipeline(
                 {
                     outcome = await attempt(current, callToken);
                     failure = null;
+                    if (outcome.ProviderCut is { } cut)
+                    {
+                        // Cut by the provider after the caller had part of the answer: billed for that part, the
+                        // caller told in-stream, the provider's failure reported like any other.
+                        span?.SetStatus(ActivityStatusCode.Error, cut.Message);
+                        await ReportAsync(current, cut);
+                        Log.ProviderFailed(logger, target.Kind.Name, target.Model, cut.ErrorClass, cut.ProviderStatus, true);
+                        await WriteInStreamAsync(writer, GatewayErrors.MidStreamMessage(cut));
+                        break;
+                    }
                     if (deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
                     {
                         // The answer was cut at the deadline after it had started: what was delivered is billed,
@@ -230,7 +240,7 @@ public sealed partial class GatewayPipeline(
                 Usage = outcome?.Usage,
                 UsageEstimated = outcome?.UsageEstimated ?? false,
                 Images = outcome?.Images ?? 0,
-                ErrorReason = failure?.Message ?? (overran ? OverranMessage(ticket) : null),
+                ErrorReason = failure?.Message ?? outcome?.ProviderCut?.Message ?? (overran ? OverranMessage(ticket) : null),
                 StatusCode = status,
                 CallerDisconnected = outcome is not null ? outcome.CallerGone || caller.Gone : aborted.IsCancellationRequested,
                 Duration = Stopwatch.GetElapsedTime(started, end),

@@ -56,7 +56,8 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
         using var buffer = new MemoryStream();
         await providerBody.CopyToAsync(buffer, cancellationToken);
         var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
-        return new RawChatAnswer(bytes, TryReadUsage(bytes));
+        var usage = TryReadUsage(bytes);
+        return new RawChatAnswer(bytes, usage) { OutputCharacters = usage is null ? GeneratedText.Count(bytes.Span, GeneratedText.ChatCompletionsFields) : 0 };
     }
 
     public async IAsyncEnumerable<RawChatEvent> StreamRawAsync(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap,
@@ -72,10 +73,11 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
                 yield return new RawChatEvent(data, End: true);
                 yield break;
             }
-            // Only events that mention an error or a usage are parsed, once; the rest pass untouched.
+            // Only events that mention an error or a usage are parsed into a tree, once; the rest pass untouched
+            // (their generated text counted by a forward-only scan).
             if (!data.Contains("\"error\"", StringComparison.Ordinal) && !data.Contains("\"usage\"", StringComparison.Ordinal))
             {
-                yield return new RawChatEvent(data);
+                yield return new RawChatEvent(data) { OutputCharacters = GeneratedText.Count(data, GeneratedText.ChatCompletionsFields) };
                 continue;
             }
             var parsed = OpenAiRequests.ParseEvent(endpoint, data);
@@ -84,8 +86,8 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
                 throw MidStreamError(endpoint, error);
             }
             yield return OpenAiChatMapping.ReadUsage(parsed["usage"]) is { } usage
-                ? new RawChatEvent(data, usage, UsageOnly: parsed["choices"] is JsonArray { Count: 0 })
-                : new RawChatEvent(data);
+                ? new RawChatEvent(data, usage, UsageOnly: parsed["choices"] is JsonArray { Count: 0 }) { OutputCharacters = GeneratedText.Count(data, GeneratedText.ChatCompletionsFields) }
+                : new RawChatEvent(data) { OutputCharacters = GeneratedText.Count(data, GeneratedText.ChatCompletionsFields) };
         }
     }
 

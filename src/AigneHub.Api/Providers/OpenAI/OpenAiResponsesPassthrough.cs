@@ -19,6 +19,12 @@ public sealed class OpenAiResponsesPassthrough(ProviderHttp http) : IChatPassthr
 {
     private const string Path = "responses";
 
+    /// <summary>Generated text in a stream: every <c>*.delta</c> event's <c>delta</c> (text, tool arguments, reasoning summary).</summary>
+    private static readonly string[] DeltaFields = ["delta"];
+
+    /// <summary>Generated text in a whole response: output text and tool arguments.</summary>
+    private static readonly string[] AnswerFields = ["text", "arguments"];
+
     public PassthroughWire Wire => PassthroughWire.OpenAiResponses;
 
     public bool Serves(ProviderKind kind) => kind.Name == ProviderKinds.OpenAI.Name;
@@ -40,7 +46,7 @@ public sealed class OpenAiResponsesPassthrough(ProviderHttp http) : IChatPassthr
         {
             usage = null;
         }
-        return new RawChatAnswer(bytes, usage);
+        return new RawChatAnswer(bytes, usage) { OutputCharacters = usage is null ? GeneratedText.Count(bytes.Span, AnswerFields) : 0 };
     }
 
     public async IAsyncEnumerable<RawChatEvent> StreamRawAsync(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap,
@@ -55,7 +61,10 @@ public sealed class OpenAiResponsesPassthrough(ProviderHttp http) : IChatPassthr
             var type = named ? item.EventType : (string?)OpenAiRequests.ParseEvent(endpoint, item.Data)["type"];
             if (type is not ("response.completed" or "response.incomplete" or "response.failed" or "error"))
             {
-                yield return new RawChatEvent(item.Data, EventName: named ? type : null);
+                yield return new RawChatEvent(item.Data, EventName: named ? type : null)
+                {
+                    OutputCharacters = type?.EndsWith(".delta", StringComparison.Ordinal) == true ? GeneratedText.Count(item.Data, DeltaFields) : 0,
+                };
                 continue;
             }
             var parsed = OpenAiRequests.ParseEvent(endpoint, item.Data);
