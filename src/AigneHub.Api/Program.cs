@@ -1,6 +1,7 @@
 using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway;
 using AigneHub.Api.Gateway.Protocols.Aigne;
+using AigneHub.Api.Gateway.Protocols.Anthropic;
 using AigneHub.Api.Gateway.Protocols.OpenAi;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
@@ -34,6 +35,7 @@ app.MapDefaultEndpoints(detailsPolicy: AuthorizationPolicies.Admin);
 app.MapOpenApiDocument();
 app.MapIdentityApi();
 app.MapProviderAdminApi();
+app.MapModelAliasAdminApi();
 app.MapModelStatusApi();
 app.MapBillingApi();
 app.MapUsageApi();
@@ -41,6 +43,7 @@ app.MapHubDiscovery().AllowAnonymous();
 app.MapModelDirectory().AllowAnonymous();
 app.MapOpenAiApi("/api/v2", ApiSurface.V2).RequireAuthorization(AuthorizationPolicies.Member);
 app.MapAigneApi().RequireAuthorization(AuthorizationPolicies.Member);
+app.MapAnthropicApi().RequireAuthorization(AuthorizationPolicies.Member);
 app.MapOpenAiApi("/api/v1", ApiSurface.V1).RequireAuthorization(AuthorizationPolicies.App);
 
 app.Run();

@@ -32,6 +32,7 @@ public static class GatewayExtensions
         services.AddSingleton<ChatRunner>();
         services.AddSingleton<EmbeddingRunner>();
         services.AddSingleton<ImageRunner>();
+        services.AddSingleton<TokenCountRunner>();
         services.AddSingleton<GatewayServices>();
         return builder;
     }

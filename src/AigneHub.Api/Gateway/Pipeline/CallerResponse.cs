@@ -61,10 +61,12 @@ public sealed class CallerResponse(HttpContext context)
         return WriteEventBytesAsync(writer.WrittenMemory);
     }
 
-    /// <summary>An event of raw text (<c>[DONE]</c>, or a provider's event passed through untouched).</summary>
-    public Task WriteEventAsync(string data)
+    /// <summary>An event of raw text (<c>[DONE]</c>, or a provider's event passed through untouched), named when
+    /// the wire names its events.</summary>
+    public Task WriteEventAsync(string data, string? eventName = null)
     {
-        var writer = new ArrayBufferWriter<byte>(DataPrefix.Length + Encoding.UTF8.GetMaxByteCount(data.Length) + 16);
+        var writer = new ArrayBufferWriter<byte>(DataPrefix.Length + Encoding.UTF8.GetMaxByteCount(data.Length) + 16 + (eventName?.Length ?? 0));
+        WriteEventName(writer, eventName);
         // A line break inside data would end the field early: each line is a data field of its own, which a
         // reader joins back with "\n" (the SSE specification).
         var rest = data.AsSpan();
