@@ -8,8 +8,8 @@ namespace AigneHub.Data.Gateway;
 /// <see cref="Name"/> is an exact name or a prefix pattern ending in <c>*</c> (with <c>[0-9]</c>-style character
 /// classes, e.g. <c>o[0-9]*</c>); <see cref="Targets"/> are <c>provider/model</c> in order of preference (the rest
 /// are failover), where <c>*</c> in a target's model stands for the requested name. The built-in defaults
-/// (<c>claude-*</c>, <c>gpt-*</c>, <c>o[0-9]*</c>, <c>gemini-*</c> to their makers) are seeded rows an admin may
-/// change or delete.
+/// (<c>claude-*</c>, <c>gpt-*</c>, <c>o[0-9]*</c>, <c>gemini-*</c> to their makers) are rows the migration inserts,
+/// which an admin may change or delete.
 /// </summary>
 public sealed class ModelAlias
 {
@@ -26,29 +26,15 @@ public sealed class ModelAlias
     public DateTimeOffset UpdatedAt { get; set; }
 }
 
+/// <remarks>The built-in defaults are inserted by the migration that creates the table (not model seed data, whose
+/// list-valued column EF Core would see as changed on every build).</remarks>
 internal sealed class ModelAliasConfiguration : IEntityTypeConfiguration<ModelAlias>
 {
-    private static readonly DateTimeOffset Seeded = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
-
     public void Configure(EntityTypeBuilder<ModelAlias> builder)
     {
         builder.ToTable("model_aliases");
         builder.HasKey(a => a.Id);
         builder.Property(a => a.Name).HasMaxLength(200);
         builder.HasIndex(a => a.Name).IsUnique();
-        builder.HasData(
-            Default("0193f000-0000-7000-8000-000000000001", "claude-*", "anthropic/*"),
-            Default("0193f000-0000-7000-8000-000000000002", "gpt-*", "openai/*"),
-            Default("0193f000-0000-7000-8000-000000000003", "o[0-9]*", "openai/*"),
-            Default("0193f000-0000-7000-8000-000000000004", "gemini-*", "google/*"));
     }
-
-    private static ModelAlias Default(string id, string name, string target) => new()
-    {
-        Id = Guid.Parse(id),
-        Name = name,
-        Targets = [target],
-        CreatedAt = Seeded,
-        UpdatedAt = Seeded,
-    };
 }

@@ -743,44 +743,6 @@ namespace AigneHub.Data.Migrations
                         .HasDatabaseName("ix_model_aliases_name");
 
                     b.ToTable("model_aliases", "aignehub");
-
-                    b.HasData(
-                        new
-                        {
-                            Id = new Guid("0193f000-0000-7000-8000-000000000001"),
-                            CreatedAt = new DateTimeOffset(new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)),
-                            Enabled = true,
-                            Name = "claude-*",
-                            Targets = new List<string> { "anthropic/*" },
-                            UpdatedAt = new DateTimeOffset(new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0))
-                        },
-                        new
-                        {
-                            Id = new Guid("0193f000-0000-7000-8000-000000000002"),
-                            CreatedAt = new DateTimeOffset(new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)),
-                            Enabled = true,
-                            Name = "gpt-*",
-                            Targets = new List<string> { "openai/*" },
-                            UpdatedAt = new DateTimeOffset(new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0))
-                        },
-                        new
-                        {
-                            Id = new Guid("0193f000-0000-7000-8000-000000000003"),
-                            CreatedAt = new DateTimeOffset(new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)),
-                            Enabled = true,
-                            Name = "o[0-9]*",
-                            Targets = new List<string> { "openai/*" },
-                            UpdatedAt = new DateTimeOffset(new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0))
-                        },
-                        new
-                        {
-                            Id = new Guid("0193f000-0000-7000-8000-000000000004"),
-                            CreatedAt = new DateTimeOffset(new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)),
-                            Enabled = true,
-                            Name = "gemini-*",
-                            Targets = new List<string> { "google/*" },
-                            UpdatedAt = new DateTimeOffset(new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0))
-                        });
                 });
 
             modelBuilder.Entity("AigneHub.Data.Gateway.ModelHealth", b =>

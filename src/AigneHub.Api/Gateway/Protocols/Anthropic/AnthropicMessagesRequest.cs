@@ -11,7 +11,7 @@ namespace AigneHub.Api.Gateway.Protocols.Anthropic;
 /// caller's <c>anthropic-version</c>/<c>anthropic-beta</c>) for Anthropic itself. Errors name the field.
 /// <para>
 /// Translated: <c>system</c> (a string or text blocks; Claude Code's first block
-/// <c>x-anthropic-billing-header: …</c> is left out, since its <c>cch</c> changes on every request and would sit in
+/// <c>x-anthropic-billing-header: …</c> is left out; system turns inside <c>messages</c> stay where they are, since its <c>cch</c> changes on every request and would sit in
 /// every other provider's prompt-cache prefix), text, image and document blocks (base64 and URL sources; text
 /// documents as text), <c>tool_use</c>/<c>tool_result</c> (results become tool messages, named after the call),
 /// custom tools, <c>tool_choice</c>, <c>stop_sequences</c>, <c>temperature</c>, <c>top_p</c>, <c>max_tokens</c>.
@@ -191,8 +191,10 @@ public static class AnthropicMessagesRequest
             {
                 "user" => ChatRole.User,
                 "assistant" => ChatRole.Assistant,
+                // A system turn inside the conversation: kept in place (peers have been known to drop it silently).
+                "system" => ChatRole.System,
                 null => throw GatewayException.BadRequest($"'{m.PathOf("role")}' is required.", m.PathOf("role")),
-                var other => throw JsonFields.Invalid(m.PathOf("role"), $"must be user or assistant, not '{other}'"),
+                var other => throw JsonFields.Invalid(m.PathOf("role"), $"must be user, assistant or system, not '{other}'"),
             };
             switch (m["content"])
             {
@@ -240,7 +242,7 @@ public static class AnthropicMessagesRequest
                         results.Add(ReadToolResult(block));
                         break;
                     case "tool_use" or "tool_result":
-                        throw JsonFields.Invalid(block.PathOf("type"), $"{type} is not allowed in a {(role == ChatRole.User ? "user" : "assistant")} message");
+                        throw JsonFields.Invalid(block.PathOf("type"), $"{type} is not allowed in a {role.ToString().ToLowerInvariant()} message");
                     case "thinking":
                     case "redacted_thinking":
                         dropped.Add("thinking blocks");
