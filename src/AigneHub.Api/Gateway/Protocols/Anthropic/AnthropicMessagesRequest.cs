@@ -174,10 +174,14 @@ public static class AnthropicMessagesRequest
 
         private void AddSystem(string text, List<ChatMessage> into)
         {
-            if (text.TrimStart().StartsWith(BillingHeaderPrefix, StringComparison.Ordinal))
+            var start = text.TrimStart();
+            if (start.StartsWith(BillingHeaderPrefix, StringComparison.Ordinal))
             {
+                // Claude Code sends it as a block of its own; should a client put it on the first line of a longer
+                // text, only that line goes.
                 dropped.Add("system.billing_header");
-                return;
+                var newline = start.IndexOf('\n', StringComparison.Ordinal);
+                text = newline < 0 ? "" : start[(newline + 1)..];
             }
             if (text.Length > 0)
             {
