@@ -119,7 +119,7 @@ public sealed partial class ProviderCatalog(
             foreach (var target in alias.TargetsFor(alias.Name))
             {
                 var slash = target.IndexOf('/', StringComparison.Ordinal);
-                if (snapshot.ByName.TryGetValue(target[..slash], out var provider) && provider.Enabled)
+                if (slash > 0 && snapshot.ByName.TryGetValue(target[..slash], out var provider) && provider.Enabled)
                 {
                     listed.Add(new ListedAlias(alias.Name, provider.Kind.Name, target[(slash + 1)..]));
                     break;
