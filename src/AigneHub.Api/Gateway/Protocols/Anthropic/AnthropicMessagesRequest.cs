@@ -64,6 +64,7 @@ public static class AnthropicMessagesRequest
         {
             reader.ReadMessage(JsonFields.ItemAt(messages, i, "messages"), parsed);
         }
+        // Not translated, but type-checked: a malformed one is the caller's 400 here, not a provider's later.
         body.Object("thinking")?.String("type");
         body.Number("top_k");
         body.Object("metadata")?.String("user_id");
