@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
@@ -35,8 +36,9 @@ public static class ServiceDefaultsExtensions
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
             // Internal service-to-service calls only (e.g. Admin -> Api). Provider clients opt out by registering
-            // their own named client with its own handler pipeline.
-            http.AddStandardResilienceHandler();
+            // their own named client with its own handler pipeline. Only safe methods are retried: a retried POST
+            // (a credit grant, a new key) could be applied twice.
+            http.AddStandardResilienceHandler(o => o.Retry.DisableForUnsafeHttpMethods());
             http.AddServiceDiscovery();
         });
 

@@ -25,9 +25,17 @@ public sealed class BillingApiClient(HttpClient http)
     public Task<CreditsResponse> GetUserCreditsAsync(Guid userId, CancellationToken ct = default) =>
         GetAsync(http, $"/api/admin/users/{userId}/credits", BillingJsonContext.Default.CreditsResponse, ct);
 
-    public Task<GrantResponse> GrantAsync(Guid userId, GrantRequest body, CancellationToken ct = default) =>
-        SendJsonAsync(http, HttpMethod.Post, $"/api/admin/users/{userId}/credits/grants", body, BillingJsonContext.Default.GrantRequest,
-            BillingJsonContext.Default.GrantResponse, ct);
+    /// <summary>Grants credits. <paramref name="idempotencyKey"/> names this submission of the form: sent again (a
+    /// retry after a lost answer), the Api replays the first grant instead of making a second.</summary>
+    public async Task<GrantResponse> GrantAsync(Guid userId, GrantRequest body, string idempotencyKey, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/admin/users/{userId}/credits/grants")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(body, BillingJsonContext.Default.GrantRequest),
+        };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return await SendAsync(http, request, BillingJsonContext.Default.GrantResponse, ct);
+    }
 
     public Task<PagedResponse<LedgerEntryResponse>> UserTransactionsAsync(Guid userId, int page, int pageSize, CancellationToken ct = default) =>
         GetAsync(http, $"/api/admin/users/{userId}/credits/transactions?page={page}&pageSize={pageSize}", BillingJsonContext.Default.PagedResponseLedgerEntryResponse, ct);

@@ -26,6 +26,8 @@ public static class BillingExtensions
         services.AddSingleton<IRateLimiter, RedisRateLimiter>();
         services.AddSingleton<CreditAccounts>();
         services.AddSingleton<ICallRecorder, CallRecorder>();
+        services.AddSingleton<CallLeases>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallLeases>());
         // The credits, rates and usage routes answer with the shared wire contracts' source-generated metadata.
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -40,6 +42,7 @@ public static class BillingExtensions
     {
         app.MapCreditsApi();
         app.MapModelRatesApi();
+        app.MapMeterEventsApi();
         return app;
     }
 }

@@ -22,6 +22,14 @@ public sealed class BillingOptions
 
     /// <summary>Seconds assumed for the reservation of a video call.</summary>
     public int DefaultMaxVideoSeconds { get; set; } = 60;
+
+    /// <summary>How often the Api renews the lease (<c>last_activity_at</c>) of each call it is serving. The Worker's
+    /// <c>StaleCallMinutes</c> must be several times this: it closes only calls whose lease lapsed.</summary>
+    public int CallLeaseSeconds { get; set; } = 60;
+
+    /// <summary>The longest a call may run: the Api ends it cleanly then (a stream gets the protocol's error event,
+    /// and what was delivered is billed).</summary>
+    public int MaxCallMinutes { get; set; } = 120;
 }
 
 /// <summary>Configuration <c>AigneHub:RateLimits</c>: 0 (the default) switches a limit off.</summary>
@@ -63,6 +71,14 @@ internal sealed class ValidateBillingOptions : IValidateOptions<BillingOptions>,
         if (options.DefaultMaxVideoSeconds is < 1 or > 86_400)
         {
             problems.Add($"{BillingOptions.Section}:DefaultMaxVideoSeconds must be between 1 and 86400.");
+        }
+        if (options.CallLeaseSeconds is < 1 or > 3_600)
+        {
+            problems.Add($"{BillingOptions.Section}:CallLeaseSeconds must be between 1 and 3600.");
+        }
+        if (options.MaxCallMinutes is < 1 or > 10_080)
+        {
+            problems.Add($"{BillingOptions.Section}:MaxCallMinutes must be between 1 and 10080 (a week).");
         }
         if (options.PaymentLink is { Length: > 0 } link && !Uri.TryCreate(link, UriKind.Absolute, out _))
         {

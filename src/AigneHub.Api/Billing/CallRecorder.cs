@@ -19,6 +19,7 @@ internal sealed partial class CallRecorder(
     IRateCatalog rates,
     CreditAccounts accounts,
     IRateLimiter rateLimiter,
+    CallLeases leases,
     IOptionsMonitor<BillingOptions> options,
     TimeProvider time,
     ILogger<CallRecorder> logger) : ICallRecorder
@@ -27,23 +28,44 @@ internal sealed partial class CallRecorder(
     // populated while token limits are configured.
     private readonly ConcurrentDictionary<Guid, (Guid? User, Guid? Key)> _tokenOwners = new();
 
+    /// <summary>A refused call's record is written even after its caller left, within this long.</summary>
+    private static readonly TimeSpan RecordTimeout = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan BusyRetryAfter = TimeSpan.FromSeconds(2);
+
+    /// <summary>First pause before a settlement is retried after a transient database error; doubles each time.</summary>
+    private static readonly TimeSpan SettleRetryDelay = TimeSpan.FromMilliseconds(100);
+
     public async ValueTask<Admission> StartAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate, CancellationToken cancellationToken)
     {
-        var admission = await StartCoreAsync(context, candidates, estimate, cancellationToken);
+        Admission admission;
+        try
+        {
+            admission = await StartCoreAsync(context, candidates, estimate, cancellationToken);
+        }
+        catch (NpgsqlException ex) when (ex.IsTransient)
+        {
+            // The database is overloaded or restarting (no connection within the pool's timeout, a failover): the
+            // caller is told to come back, in its protocol, rather than given a 500.
+            Log.AdmissionUnavailable(logger, ex, context.RequestId);
+            admission = Admission.Refuse(new Refusal(RefusalKind.Unavailable, "AigneHub is busy; retry shortly.") { RetryAfter = BusyRetryAfter });
+        }
         if (admission.Refusal is { } refusal)
         {
             // A refused call is still a call: it gets its one record, `failed` with the reason, and costs nothing.
-            await RecordRefusalAsync(context, candidates, estimate, refusal, cancellationToken);
+            await RecordRefusalAsync(context, candidates, estimate, refusal);
         }
         return admission;
     }
 
-    private async Task RecordRefusalAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate,
-        Refusal refusal, CancellationToken cancellationToken)
+    private async Task RecordRefusalAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate, Refusal refusal)
     {
         var first = candidates.Count > 0 ? candidates[0] : null;
         var id = Guid.CreateVersion7();
         var now = time.GetUtcNow();
+        // The caller may already be gone (a refusal is often why it leaves): the record outlives its connection.
+        using var timeout = new CancellationTokenSource(RecordTimeout);
+        var cancellationToken = timeout.Token;
         try
         {
             await BillingSql.StartCallAsync(database, NewCall(id, context, first, estimate, reserve: null, billed: false), cancellationToken);
@@ -60,7 +82,7 @@ internal sealed partial class CallRecorder(
                 CompletedAt = now,
             }, cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             Log.RefusalNotRecorded(logger, ex, context.RequestId);
         }
@@ -120,9 +142,12 @@ internal sealed partial class CallRecorder(
         {
             _tokenOwners[id] = (context.UserId, context.AccessKeyId);
         }
-        // The reservation assumed the configured cap when the caller gave none: hold the provider to it.
-        var cap = billed && estimate.MaxOutputTokens is null && context.Type == ModelType.Chat ? o.DefaultMaxOutputTokens : (int?)null;
-        return Admission.Admit(new CallTicket(id, targets, cap));
+        // The provider is held to the cap the reservation assumed: the caller's, else (billed) the configured one.
+        var cap = context.Type != ModelType.Chat ? null
+            : billed ? estimate.MaxOutputTokens ?? o.DefaultMaxOutputTokens
+            : estimate.MaxOutputTokens;
+        leases.Hold(id);
+        return Admission.Admit(new CallTicket(id, targets, cap) { MaxDuration = TimeSpan.FromMinutes(o.MaxCallMinutes) });
     }
 
     public async ValueTask CompleteAsync(CallTicket ticket, CallResult result, CancellationToken cancellationToken)
@@ -175,9 +200,10 @@ internal sealed partial class CallRecorder(
 
         try
         {
-            if (!await BillingSql.SettleCallAsync(database, command, cancellationToken))
+            if (!await SettleWithRetriesAsync(command, cancellationToken))
             {
-                // Someone settled it first (the stale-call cleanup after a long stall): the guard kept it single.
+                // Someone settled it first (the stale-call cleanup after a long stall, or our own earlier attempt
+                // whose answer was lost with its connection): the guard kept it single.
                 Log.AlreadySettled(logger, ticket.CallId);
             }
         }
@@ -187,10 +213,39 @@ internal sealed partial class CallRecorder(
             // caller's response is not the place for a bookkeeping error.
             Log.SettleFailed(logger, ex, ticket.CallId);
         }
+        finally
+        {
+            // Settled, or left for the cleanup: either way this process no longer vouches for the call.
+            leases.Release(ticket.CallId);
+        }
 
         if (_tokenOwners.TryRemove(ticket.CallId, out var owner) && usage is { OutputTokens: > 0 })
         {
             await rateLimiter.AddTokensAsync(owner.User, owner.Key, usage.OutputTokens);
+        }
+    }
+
+    /// <summary>
+    /// Retries a settlement that failed transiently (serialization failure, deadlock, a dropped connection, an
+    /// exhausted pool) until <paramref name="cancellationToken"/> — the caller's settlement budget — runs out.
+    /// Retrying is safe: a failed statement changed nothing, and one that did commit before its answer was lost is
+    /// refused by the <c>status = 'processing'</c> guard.
+    /// </summary>
+    private async Task<bool> SettleWithRetriesAsync(SettleCallCommand command, CancellationToken cancellationToken)
+    {
+        var delay = SettleRetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await BillingSql.SettleCallAsync(database, command, cancellationToken);
+            }
+            catch (NpgsqlException ex) when (ex.IsTransient && !cancellationToken.IsCancellationRequested)
+            {
+                Log.SettleRetried(logger, ex, command.Id, attempt);
+                await Task.Delay(delay, time, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
         }
     }
 
@@ -247,5 +302,11 @@ internal sealed partial class CallRecorder(
 
         [LoggerMessage(4, LogLevel.Error, "Recording the refused call of request {RequestId} failed.")]
         public static partial void RefusalNotRecorded(ILogger logger, Exception exception, string requestId);
+
+        [LoggerMessage(5, LogLevel.Warning, "Settling model call {CallId} failed transiently (attempt {Attempt}); retrying.")]
+        public static partial void SettleRetried(ILogger logger, Exception exception, Guid callId, int attempt);
+
+        [LoggerMessage(6, LogLevel.Warning, "Admitting request {RequestId} failed on a transient database error; answered 503.")]
+        public static partial void AdmissionUnavailable(ILogger logger, Exception exception, string requestId);
     }
 }

@@ -60,10 +60,15 @@ public sealed record CallEstimate
 
 /// <summary>
 /// Returned by <see cref="ICallRecorder.StartAsync"/>: the durable call id, the candidates the caller may be served
-/// by (billing removes the ones without a rate), in the resolver's order, and — when the caller set no output limit
-/// but the reservation assumed one — the cap the provider must be held to, so no answer outgrows its reservation.
+/// by (billing removes the ones without a rate), in the resolver's order, and for a chat call the output cap the
+/// provider must be held to (the caller's, else the one the reservation assumed), so no answer outgrows its
+/// reservation; null only when neither the caller nor billing set one.
 /// </summary>
-public sealed record CallTicket(Guid CallId, IReadOnlyList<ModelTarget> Targets, int? OutputTokenCap = null);
+public sealed record CallTicket(Guid CallId, IReadOnlyList<ModelTarget> Targets, int? OutputTokenCap = null)
+{
+    /// <summary>The longest the call may run; the gateway ends it then, billing what was delivered.</summary>
+    public TimeSpan? MaxDuration { get; init; }
+}
 
 /// <summary>How the call ended. Exactly one per ticket.</summary>
 public sealed record CallResult
@@ -129,12 +134,15 @@ public enum RefusalKind
     InsufficientCredits,
     /// <summary>Credit billing is on and no candidate has a rate: no model is served at a silent zero price.</summary>
     UnsupportedModel,
+    /// <summary>What admission needs (Redis for rate limits, the database for the record) is failing right now:
+    /// the call is refused rather than served unmetered or unlimited.</summary>
+    Unavailable,
 }
 
 /// <summary>A refused call: the reason, what the caller may do about it (wait, or follow a link to buy credits).</summary>
 public sealed record Refusal(RefusalKind Kind, string Message)
 {
-    /// <summary>When a rate-limited caller may try again.</summary>
+    /// <summary>When a rate-limited (or <see cref="RefusalKind.Unavailable"/>) caller may try again.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
     /// <summary>Where to buy credits (<see cref="RefusalKind.InsufficientCredits"/>).</summary>
@@ -145,6 +153,7 @@ public sealed record Refusal(RefusalKind Kind, string Message)
     {
         RefusalKind.RateLimited => 429,
         RefusalKind.InsufficientCredits => 402,
+        RefusalKind.Unavailable => 503,
         _ => 400,
     };
 }

@@ -28,7 +28,7 @@ public static class CreditsApi
 
         var admin = app.MapGroup("/api/admin/users/{id:guid}/credits").RequireAuthorization(AuthorizationPolicies.Admin).WithTags("Credits");
         admin.MapGet("", GetUserAsync).WithName("GetUserCredits").WithSummary("A user's credit balance and reservations.");
-        admin.MapPost("/grants", GrantAsync).WithName("GrantCredits").WithSummary("Adds paid or promotional credits to a user.");
+        admin.MapPost("/grants", GrantAsync).WithIdempotencyKeys().WithName("GrantCredits").WithSummary("Adds paid or promotional credits to a user (Idempotency-Key honoured).");
         admin.MapGet("/transactions", GetUserTransactionsAsync).WithName("GetUserCreditTransactions").WithSummary("A user's credit ledger (paged).");
         return app;
     }

@@ -24,8 +24,11 @@ public interface IRateLimiter
 /// refused request costs nothing and concurrent requests on different replicas cannot both squeeze past a limit.
 /// All of a user's counters share a hash tag (the user id), so the script stays on one shard in a cluster.
 /// </summary>
-internal sealed class RedisRateLimiter(IConnectionMultiplexer redis, IOptionsMonitor<RateLimitOptions> options) : IRateLimiter
+internal sealed partial class RedisRateLimiter(IConnectionMultiplexer redis, IOptionsMonitor<RateLimitOptions> options, ILogger<RedisRateLimiter> logger) : IRateLimiter
 {
+    /// <summary>How long a caller is asked to wait while Redis cannot count its requests.</summary>
+    private static readonly TimeSpan RedisDownRetryAfter = TimeSpan.FromSeconds(5);
+
     private const long WindowMs = 60_000;
 
     private const string Script = """
@@ -68,7 +71,18 @@ internal sealed class RedisRateLimiter(IConnectionMultiplexer redis, IOptionsMon
         {
             return null;
         }
-        var retryMs = (long)await redis.GetDatabase().ScriptEvaluateAsync(Script, [.. keys], [.. args]);
+        long retryMs;
+        try
+        {
+            retryMs = (long)await redis.GetDatabase().ScriptEvaluateAsync(Script, [.. keys], [.. args]);
+        }
+        catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
+        {
+            // Configured limits that cannot be checked are not waived: the call is refused (and recorded) until
+            // Redis answers again.
+            Log.RedisUnavailable(logger, ex);
+            return new Refusal(RefusalKind.Unavailable, "Rate limits cannot be checked right now; retry shortly.") { RetryAfter = RedisDownRetryAfter };
+        }
         return retryMs > 0
             ? new Refusal(RefusalKind.RateLimited, "Rate limit exceeded; retry after the indicated time.") { RetryAfter = TimeSpan.FromMilliseconds(retryMs) }
             : null;
@@ -86,7 +100,15 @@ internal sealed class RedisRateLimiter(IConnectionMultiplexer redis, IOptionsMon
         Add(keys, args, userId, accessKeyId, o, requests: 0, tokens, withLimits: false);
         if (keys.Count > 0)
         {
-            await redis.GetDatabase().ScriptEvaluateAsync(Script, [.. keys], [.. args], CommandFlags.FireAndForget);
+            try
+            {
+                await redis.GetDatabase().ScriptEvaluateAsync(Script, [.. keys], [.. args], CommandFlags.FireAndForget);
+            }
+            catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
+            {
+                // Output tokens learnt after the answer: losing them loosens a limit for a minute, nothing more.
+                Log.RedisUnavailable(logger, ex);
+            }
         }
     }
 
@@ -115,5 +137,11 @@ internal sealed class RedisRateLimiter(IConnectionMultiplexer redis, IOptionsMon
         keys.Add(key);
         args.Add(increment);
         args.Add(limit);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Redis is unavailable to the rate limiter; calls are refused with 503 until it answers.")]
+        public static partial void RedisUnavailable(ILogger logger, Exception exception);
     }
 }

@@ -1,4 +1,5 @@
 using AigneHub.Api.Gateway.Pipeline;
+using AigneHub.Api.Gateway.Protocols.Responses;
 using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
 
@@ -21,7 +22,7 @@ public sealed class GatewayServices(ChatRunner chat, EmbeddingRunner embeddings,
 public static class GatewayExtensions
 {
     /// <summary>
-    /// The caller side: the pipeline, one runner per kind of call, telemetry. The provider adapters it calls are
+    /// The caller side: the pipeline, one runner per kind of call, telemetry, the Responses store. The provider adapters it calls are
     /// <see cref="ProviderRegistration.AddProviders(IHostApplicationBuilder)"/>.
     /// </summary>
     public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
@@ -34,6 +35,7 @@ public static class GatewayExtensions
         services.AddSingleton<ImageRunner>();
         services.AddSingleton<TokenCountRunner>();
         services.AddSingleton<GatewayServices>();
+        services.AddSingleton<ResponseStore>();
         return builder;
     }
 }

@@ -28,31 +28,35 @@ public enum PassthroughWire
     /// <summary>OpenAI's <c>POST chat/completions</c>, JSON or SSE chunks ending in <c>[DONE]</c>.</summary>
     OpenAiChatCompletions,
 
+    /// <summary>OpenAI's <c>POST responses</c>, a response object or named SSE events ending in <c>response.completed</c>.</summary>
+    OpenAiResponses,
+
     /// <summary>Anthropic's <c>POST messages</c>, JSON or named SSE events ending in <c>message_stop</c>.</summary>
     AnthropicMessages,
 }
 
 /// <summary>
-/// A pass-through call: the caller's body as it came, the provider's model id to put in it, the output cap the
-/// reservation allows (the provider gets the smaller of it and the caller's own limit), and the few headers of the
-/// caller's wire that a provider of the same wire honours (Anthropic's <c>anthropic-version</c> and
+/// A pass-through call: the caller's body as it came, the provider's model id to put in it, the output cap the call
+/// was admitted with (the caller's, else the reserved default; the provider gets this one limit), and the few
+/// headers of the caller's wire that a provider of the same wire honours (Anthropic's <c>anthropic-version</c> and
 /// <c>anthropic-beta</c>), picked by the caller's protocol so that no adapter ever sees the caller's request.
 /// </summary>
-public sealed record PassthroughRequest(string Model, JsonObject Body, int? OutputTokenCap, IReadOnlyDictionary<string, string> Headers)
-{
-    /// <summary>The one output limit the provider receives: the smaller of the caller's and the reserved cap.</summary>
-    public static int? Cap(int? caller, int? reserved) => caller is int c && reserved is int r ? Math.Min(c, r) : caller ?? reserved;
-}
+public sealed record PassthroughRequest(string Model, JsonObject Body, int? OutputTokenCap, IReadOnlyDictionary<string, string> Headers);
 
 /// <summary>
 /// A capability of a chat adapter whose provider speaks a wire a caller protocol also speaks: the caller's body
 /// goes out as it came (unknown fields kept; the model, the output cap and the usage request set by the adapter)
 /// and the provider's answer comes back raw, with the usage it tapped. The adapter parses only what it must to find
-/// usage and mid-stream errors; the gateway writes everything the caller receives.
+/// usage and mid-stream errors; the gateway writes everything the caller receives. <c>outputTokenCap</c>, when set,
+/// replaces every output cap the caller wrote: the provider receives exactly that one, in the field it reads.
 /// </summary>
 public interface IChatPassthrough
 {
     PassthroughWire Wire { get; }
+
+    /// <summary>Whether <paramref name="kind"/> speaks <see cref="Wire"/>: a protocol's providers may share one wire
+    /// (chat completions) but not another (only OpenAI itself serves the Responses API).</summary>
+    bool Serves(ProviderKind kind) => true;
 
     /// <summary>The provider's whole JSON answer, and its usage if it reported one.</summary>
     Task<RawChatAnswer> CompleteRawAsync(ProviderEndpoint endpoint, PassthroughRequest request, CancellationToken cancellationToken);
@@ -80,8 +84,8 @@ public sealed record RawChatAnswer(ReadOnlyMemory<byte> Body, TokenUsage? Usage)
 /// One provider event, untouched. <see cref="Usage"/> is set on the event that carried it (for a wire that spreads
 /// usage over several events, the usage so far); <see cref="UsageOnly"/> marks an event with nothing else in it
 /// (sent because the adapter always asks for usage, whether or not the caller did); <see cref="End"/> marks the
-/// wire's end-of-stream event; <see cref="EventName"/> is the SSE <c>event:</c> field of wires that name their
-/// events (Anthropic's), null for those that do not.
+/// wire's end-of-stream event; <see cref="EventName"/> is the event's <c>event:</c> line, for wires that name their
+/// events (Responses, Anthropic Messages).
 /// </summary>
 public sealed record RawChatEvent(string Data, TokenUsage? Usage = null, bool UsageOnly = false, bool End = false, string? EventName = null);
 

@@ -9,20 +9,26 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace AigneHub.Api.Providers;
 
 /// <summary>The adapters by protocol, resolved once at start: what the gateway calls, and what each can do.</summary>
+/// <param name="passthroughs">Pass-throughs that are not a protocol's chat adapter (a second wire of its family).</param>
 public sealed class ProviderAdapters(
     IReadOnlyDictionary<ProviderProtocol, IChatAdapter> chat,
     IReadOnlyDictionary<ProviderProtocol, IEmbeddingAdapter> embedding,
-    IReadOnlyDictionary<ProviderProtocol, IImageAdapter> image)
+    IReadOnlyDictionary<ProviderProtocol, IImageAdapter> image,
+    IEnumerable<IChatPassthrough> passthroughs)
 {
+    private readonly IChatPassthrough[] _passthroughs = [.. passthroughs];
     private readonly FrozenDictionary<ProviderProtocol, IChatAdapter> _chat = chat.ToFrozenDictionary();
     private readonly FrozenDictionary<ProviderProtocol, IEmbeddingAdapter> _embedding = embedding.ToFrozenDictionary();
     private readonly FrozenDictionary<ProviderProtocol, IImageAdapter> _image = image.ToFrozenDictionary();
 
     public IChatAdapter? Chat(ProviderProtocol protocol) => _chat.GetValueOrDefault(protocol);
 
-    /// <summary>The protocol's chat adapter when it can pass <paramref name="wire"/> through untranslated.</summary>
-    public IChatPassthrough? ChatPassthrough(ProviderProtocol protocol, PassthroughWire wire) =>
-        _chat.GetValueOrDefault(protocol) is IChatPassthrough passthrough && passthrough.Wire == wire ? passthrough : null;
+    /// <summary>What passes <paramref name="wire"/> through untranslated to <paramref name="kind"/>: its protocol's chat
+    /// adapter, or another pass-through of that family; null when the provider does not speak the wire.</summary>
+    public IChatPassthrough? ChatPassthrough(ProviderKind kind, PassthroughWire wire) =>
+        _chat.GetValueOrDefault(kind.Protocol) is IChatPassthrough own && own.Wire == wire && own.Serves(kind)
+            ? own
+            : Array.Find(_passthroughs, p => p.Wire == wire && p.Serves(kind));
 
     /// <summary>The protocol's chat adapter when its provider counts <paramref name="wire"/> requests' tokens itself.</summary>
     public IChatTokenCounter? TokenCounter(ProviderProtocol protocol, PassthroughWire wire) =>
@@ -65,9 +71,10 @@ public static class ProviderRegistration
         Embedding<OpenAiEmbeddingAdapter>(services, ProviderProtocol.OpenAI);
         Embedding<GeminiEmbeddingAdapter>(services, ProviderProtocol.Gemini);
         Image<OpenAiImageAdapter>(services, ProviderProtocol.OpenAI);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatPassthrough, OpenAiResponsesPassthrough>());
 
         services.TryAddSingleton(sp => new ProviderAdapters(
-            Keyed<IChatAdapter>(sp), Keyed<IEmbeddingAdapter>(sp), Keyed<IImageAdapter>(sp)));
+            Keyed<IChatAdapter>(sp), Keyed<IEmbeddingAdapter>(sp), Keyed<IImageAdapter>(sp), sp.GetServices<IChatPassthrough>()));
         return services;
     }
 

@@ -12,4 +12,5 @@ namespace AigneHub.Contracts.Billing;
 [JsonSerializable(typeof(PagedResponse<LedgerEntryResponse>))]
 [JsonSerializable(typeof(GrantRequest))]
 [JsonSerializable(typeof(GrantResponse))]
+[JsonSerializable(typeof(List<DeadMeterEventResponse>))]
 public sealed partial class BillingJsonContext : JsonSerializerContext;

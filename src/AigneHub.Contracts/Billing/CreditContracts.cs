@@ -29,3 +29,9 @@ public sealed record GrantResponse(Guid Id, Guid UserId,
     [property: JsonConverter(typeof(DecimalString))] decimal Amount,
     [property: JsonConverter(typeof(DecimalString))] decimal Remaining,
     string Category, string Source, string? Note, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt);
+
+/// <summary>A meter event given up on (<c>GET /api/admin/meter-events/dead</c>): the charge is in the ledger, but the
+/// external billing system never accepted it.</summary>
+public sealed record DeadMeterEventResponse(Guid ModelCallId, Guid UserId,
+    [property: JsonConverter(typeof(DecimalString))] decimal Credits,
+    DateTimeOffset CreatedAt, int Attempts, string? LastError, DateTimeOffset DeadAt);

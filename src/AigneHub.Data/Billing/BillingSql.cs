@@ -159,7 +159,7 @@ public static class BillingSql
     private static readonly string ExpireStaleSql = $"""
         WITH picked AS MATERIALIZED (
             SELECT id FROM {S}.model_calls
-            WHERE status = 'processing' AND created_at < @cutoff
+            WHERE status = 'processing' AND coalesce(last_activity_at, created_at) < @cutoff
             ORDER BY created_at LIMIT @limit
             FOR UPDATE SKIP LOCKED),
         stale AS (
@@ -228,7 +228,7 @@ public static class BillingSql
     private static readonly string ClaimMeterSql = $"""
         WITH picked AS MATERIALIZED (
             SELECT model_call_id FROM {S}.meter_events
-            WHERE delivered_at IS NULL AND next_attempt_at <= @now
+            WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= @now
             ORDER BY next_attempt_at LIMIT @limit
             FOR UPDATE SKIP LOCKED)
         UPDATE {S}.meter_events e SET next_attempt_at = @lease_until, attempts = e.attempts + 1
@@ -241,6 +241,20 @@ public static class BillingSql
 
     private static readonly string MeterFailedSql =
         $"UPDATE {S}.meter_events SET next_attempt_at = @next, last_error = @error WHERE model_call_id = @id AND delivered_at IS NULL";
+
+    private static readonly string MeterDeadSql =
+        $"UPDATE {S}.meter_events SET dead_at = @now, last_error = @error WHERE model_call_id = @id AND delivered_at IS NULL";
+
+    // A claimed event handed back untried: due again at once, its claim's attempt undone. The attempt count is the
+    // claim's fencing token: an event someone else claimed since (after this claim's lease lapsed) is left alone.
+    private static readonly string MeterReleaseSql = $"""
+        UPDATE {S}.meter_events e SET next_attempt_at = @now, attempts = e.attempts - 1
+        FROM unnest(@ids, @attempts) AS r(id, attempts)
+        WHERE e.model_call_id = r.id AND e.attempts = r.attempts AND e.delivered_at IS NULL
+        """;
+
+    private static readonly string MeterRetrySql =
+        $"UPDATE {S}.meter_events SET dead_at = NULL, attempts = 0, next_attempt_at = @now WHERE model_call_id = @id AND dead_at IS NOT NULL AND delivered_at IS NULL";
 
     private static readonly string RollupSql = $"""
         INSERT INTO {S}.usage_rollups (granularity, bucket_start, user_id, app_id, provider, model, type, calls, successes,
@@ -389,6 +403,35 @@ public static class BillingSql
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Moves an undeliverable event to the dead letters (kept, not tried again until retried).</summary>
+    public static async Task MarkMeterDeadAsync(NpgsqlDataSource db, Guid modelCallId, DateTimeOffset now, string error, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(MeterDeadSql);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("id", modelCallId));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        cmd.Parameters.Add(new NpgsqlParameter<string>("error", error.Length > 2000 ? error[..2000] : error));
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Hands claimed, untried events back (see <see cref="MeterReleaseSql"/>).</summary>
+    public static async Task ReleaseMeterEventsAsync(NpgsqlDataSource db, IReadOnlyList<ClaimedMeterEvent> events, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(MeterReleaseSql);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. events.Select(e => e.ModelCallId)]));
+        cmd.Parameters.Add(new NpgsqlParameter<int[]>("attempts", [.. events.Select(e => e.Attempts)]));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Brings a dead-lettered event back: due now, attempts from zero. False when there is no such dead event.</summary>
+    public static async Task<bool> RetryDeadMeterEventAsync(NpgsqlDataSource db, Guid modelCallId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(MeterRetrySql);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("id", modelCallId));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
     public static async Task MarkMeterFailedAsync(NpgsqlDataSource db, Guid modelCallId, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken)
     {
         await using var cmd = db.CreateCommand(MeterFailedSql);
@@ -407,6 +450,43 @@ public static class BillingSql
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("from", from));
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("to", to));
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        return await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Renews the lease of the given calls that are still processing (the Api serving them is alive).</summary>
+    public static async Task<int> RenewCallLeasesAsync(NpgsqlDataSource db, Guid[] ids, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand($"UPDATE {S}.model_calls SET last_activity_at = @now WHERE id = ANY(@ids) AND status = 'processing'");
+        cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", ids));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        return await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The creation time of the earliest call that closed at or after <paramref name="since"/>; null when
+    /// none did.</summary>
+    public static async Task<DateTimeOffset?> EarliestCallClosedSinceAsync(NpgsqlDataSource db, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand($"SELECT min(created_at) FROM {S}.model_calls WHERE completed_at >= @since");
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("since", since));
+        return await cmd.ExecuteScalarAsync(cancellationToken) is DateTime created
+            ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc))
+            : null;
+    }
+
+    /// <summary>When the rollups last ran (their newest <c>updated_at</c>); null before the first run.</summary>
+    public static async Task<DateTimeOffset?> LastRollupAsync(NpgsqlDataSource db, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand($"SELECT max(updated_at) FROM {S}.usage_rollups");
+        return await cmd.ExecuteScalarAsync(cancellationToken) is DateTime at
+            ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc))
+            : null;
+    }
+
+    /// <summary>Deletes the kept answers of idempotent requests made before the cutoff.</summary>
+    public static async Task<int> DeleteIdempotentRequestsBeforeAsync(NpgsqlDataSource db, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand($"DELETE FROM {S}.idempotent_requests WHERE created_at < @cutoff");
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("cutoff", cutoff));
         return await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -27,6 +27,10 @@ public sealed class MeterEvent
     public DateTimeOffset NextAttemptAt { get; set; }
 
     public string? LastError { get; set; }
+
+    /// <summary>Set when the event was given up on (the sink refused it for good, or it failed too often): it is no
+    /// longer tried until an admin retries it.</summary>
+    public DateTimeOffset? DeadAt { get; set; }
 }
 
 internal sealed class MeterEventConfiguration : IEntityTypeConfiguration<MeterEvent>
@@ -37,6 +41,7 @@ internal sealed class MeterEventConfiguration : IEntityTypeConfiguration<MeterEv
         builder.HasKey(e => e.ModelCallId);
         builder.Property(e => e.Credits).HasColumnType(BillingModel.CreditsColumnType);
         builder.Property(e => e.LastError).HasMaxLength(2000);
-        builder.HasIndex(e => e.NextAttemptAt).HasFilter("delivered_at IS NULL").HasDatabaseName("ix_meter_events_pending");
+        builder.HasIndex(e => e.NextAttemptAt).HasFilter("delivered_at IS NULL AND dead_at IS NULL").HasDatabaseName("ix_meter_events_pending");
+        builder.HasIndex(e => e.DeadAt).HasFilter("dead_at IS NOT NULL AND delivered_at IS NULL").HasDatabaseName("ix_meter_events_dead");
     }
 }

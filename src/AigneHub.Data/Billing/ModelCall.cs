@@ -98,6 +98,10 @@ public sealed class ModelCall
 
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>Renewed by the Api serving the call while it is in flight (its lease); null until the first renewal.
+    /// The stale-call cleanup closes a processing call only when this (else <see cref="CreatedAt"/>) is old.</summary>
+    public DateTimeOffset? LastActivityAt { get; set; }
+
     public DateTimeOffset? CompletedAt { get; set; }
 }
 
@@ -133,5 +137,8 @@ internal sealed class ModelCallConfiguration : IEntityTypeConfiguration<ModelCal
         builder.HasIndex(c => new { c.UserId, c.CreatedAt });
         builder.HasIndex(c => new { c.Status, c.CreatedAt });
         builder.HasIndex(c => new { c.AppId, c.CreatedAt });
+        // The rollups recompute the buckets of calls that closed since their last run (a call may close hours
+        // after it was created).
+        builder.HasIndex(c => c.CompletedAt);
     }
 }

@@ -5,8 +5,9 @@ namespace AigneHub.Worker.Jobs;
 /// <summary>Configuration of the Worker's billing and usage jobs (sections named per key below).</summary>
 public sealed class BillingJobOptions
 {
-    /// <summary><c>AigneHub:Billing:StaleCallMinutes</c>: a call processing longer than this is failed.</summary>
-    public int StaleCallMinutes { get; set; } = 30;
+    /// <summary><c>AigneHub:Billing:StaleCallMinutes</c>: a processing call whose lease (renewed by its Api every
+    /// <c>AigneHub:Billing:CallLeaseSeconds</c>, default 60) is this old is failed: its Api died.</summary>
+    public int StaleCallMinutes { get; set; } = 10;
 
     /// <summary><c>AigneHub:Usage:RetentionDays</c>: raw calls older than this are deleted (rollups are kept).</summary>
     public int RetentionDays { get; set; } = 90;
@@ -31,6 +32,13 @@ public sealed class BillingJobOptions
 
     public int MeterBatchSize { get; set; } = 100;
 
+    /// <summary>The longest one delivery to the sink may take; a claim's lease must be at least twice it, and no
+    /// delivery starts unless it can end within its lease.</summary>
+    public int MeterSinkTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Attempts after which an event that keeps failing moves to the dead letters.</summary>
+    public int MeterMaxAttempts { get; set; } = 20;
+
     internal static void Bind(BillingJobOptions o, Microsoft.Extensions.Configuration.IConfiguration c)
     {
         o.StaleCallMinutes = c.GetValue("AigneHub:Billing:StaleCallMinutes", o.StaleCallMinutes);
@@ -43,6 +51,8 @@ public sealed class BillingJobOptions
         o.GrantExpiryIntervalSeconds = c.GetValue("AigneHub:Worker:GrantExpiryIntervalSeconds", o.GrantExpiryIntervalSeconds);
         o.MeterLeaseSeconds = c.GetValue("AigneHub:Worker:MeterLeaseSeconds", o.MeterLeaseSeconds);
         o.MeterBatchSize = c.GetValue("AigneHub:Worker:MeterBatchSize", o.MeterBatchSize);
+        o.MeterSinkTimeoutSeconds = c.GetValue("AigneHub:Worker:MeterSinkTimeoutSeconds", o.MeterSinkTimeoutSeconds);
+        o.MeterMaxAttempts = c.GetValue("AigneHub:Worker:MeterMaxAttempts", o.MeterMaxAttempts);
     }
 }
 
@@ -51,6 +61,14 @@ internal sealed class ValidateBillingJobOptions : IValidateOptions<BillingJobOpt
     public ValidateOptionsResult Validate(string? name, BillingJobOptions o)
     {
         List<string> problems = [];
+        if (o.MeterSinkTimeoutSeconds < 1 || o.MeterLeaseSeconds < 2 * o.MeterSinkTimeoutSeconds)
+        {
+            problems.Add("AigneHub:Worker:MeterLeaseSeconds must be at least twice AigneHub:Worker:MeterSinkTimeoutSeconds (1 or more).");
+        }
+        if (o.MeterMaxAttempts < 1)
+        {
+            problems.Add("AigneHub:Worker:MeterMaxAttempts must be 1 or more.");
+        }
         if (o.StaleCallMinutes < 1)
         {
             problems.Add("AigneHub:Billing:StaleCallMinutes must be 1 or more.");

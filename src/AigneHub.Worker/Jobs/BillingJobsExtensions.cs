@@ -28,7 +28,8 @@ public static class BillingJobsExtensions
         // Retries are the outbox's job (with backoff and a lease); the service defaults' retry policy would only
         // hide them, so this client drops it (the API is marked experimental; it is the documented way to opt out).
 #pragma warning disable EXTEXP0001
-        services.AddHttpClient(HttpMeterSink.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30)).RemoveAllResilienceHandlers();
+        services.AddHttpClient(HttpMeterSink.HttpClientName).RemoveAllResilienceHandlers()
+            .ConfigureHttpClient((sp, c) => c.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<BillingJobOptions>>().Value.MeterSinkTimeoutSeconds));
 #pragma warning restore EXTEXP0001
         services.TryAddSingleton<IMeterSink>(sp =>
         {

@@ -26,6 +26,8 @@ public sealed partial class RetentionJob(
             total += deleted;
         }
         while (deleted == BatchSize);
+        // Answers kept for Idempotency-Key replays live a day (the Api's IdempotencyKeys.Lifetime).
+        await BillingSql.DeleteIdempotentRequestsBeforeAsync(database, Time.GetUtcNow().AddHours(-24), cancellationToken);
         if (total > 0)
         {
             Log.Deleted(logger, total, options.Value.RetentionDays);

@@ -5,8 +5,8 @@ using Npgsql;
 namespace AigneHub.Worker.Jobs;
 
 /// <summary>
-/// Closes calls left <c>processing</c> (an Api crash, a lost settlement): failed with a timeout reason and their
-/// reservation released, in one statement guarded exactly like the Api's settlement, so the two can race safely.
+/// Closes calls left <c>processing</c> whose lease lapsed (the Api serving them died, or lost their settlement):
+/// failed with a timeout reason and their reservation released, in one statement guarded exactly like the Api's settlement, so the two can race safely.
 /// </summary>
 public sealed partial class StaleCallCleanupJob(
     NpgsqlDataSource database,
@@ -21,7 +21,7 @@ public sealed partial class StaleCallCleanupJob(
     public override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         var minutes = options.Value.StaleCallMinutes;
-        var reason = $"Timeout: processing exceeded {minutes} minutes";
+        var reason = $"Timeout: no sign of life from the Api serving it for {minutes} minutes";
         int closed;
         do
         {
@@ -37,7 +37,7 @@ public sealed partial class StaleCallCleanupJob(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Closed {Count} model call(s) processing for more than {Minutes} minutes.")]
+        [LoggerMessage(1, LogLevel.Warning, "Closed {Count} model call(s) whose lease lapsed more than {Minutes} minutes ago.")]
         public static partial void Closed(ILogger logger, int count, int minutes);
     }
 }

@@ -5,9 +5,10 @@ using Npgsql;
 namespace AigneHub.Worker.Jobs;
 
 /// <summary>
-/// Recomputes the hourly buckets of the last two hours and the daily buckets of today and yesterday (UTC) from the
-/// raw calls: an idempotent upsert, so replicas and repeated ticks agree. Two hours cover a call that completes
-/// late, since the stale-call cleanup closes every call within its limit (default 30 minutes).
+/// Recomputes, from the raw calls, every hourly and daily bucket (UTC) that may have changed since the last run: at
+/// least the last two hours and today and yesterday, and back to the bucket of the earliest call that closed since
+/// the last run — so a call that closes hours after it started (a long stream), and every bucket of a Worker outage
+/// of any length, are rolled up. An idempotent upsert, so replicas and repeated ticks agree.
 /// </summary>
 public sealed class UsageRollupJob(
     NpgsqlDataSource database,
@@ -15,14 +16,30 @@ public sealed class UsageRollupJob(
     TimeProvider time,
     ILogger<UsageRollupJob> logger) : PeriodicJob(time, logger)
 {
+    /// <summary>Calls that closed this long before the last run are looked at again: a settlement committed just
+    /// after a run's snapshot (or stamped by an Api whose clock runs behind) is not missed.</summary>
+    private static readonly TimeSpan Overlap = TimeSpan.FromMinutes(10);
+
     protected override TimeSpan Period => TimeSpan.FromSeconds(options.Value.RollupIntervalSeconds);
 
     public override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         var now = Time.GetUtcNow();
-        var hour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero);
-        var day = new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero);
-        await BillingSql.RollupAsync(database, RollupGranularity.Hour, hour.AddHours(-2), hour.AddHours(1), now, cancellationToken);
-        await BillingSql.RollupAsync(database, RollupGranularity.Day, day.AddDays(-1), day.AddDays(1), now, cancellationToken);
+        var from = Hour(now).AddHours(-2);
+        // Before the first run every call counts as new: a Worker deployed after the Api catches up on its history.
+        var since = await BillingSql.LastRollupAsync(database, cancellationToken) is { } last ? last - Overlap : DateTimeOffset.UnixEpoch;
+        if (await BillingSql.EarliestCallClosedSinceAsync(database, since, cancellationToken) is { } earliest && earliest < from)
+        {
+            from = Hour(earliest);
+        }
+        var day = Day(now);
+        await BillingSql.RollupAsync(database, RollupGranularity.Hour, from, Hour(now).AddHours(1), now, cancellationToken);
+        await BillingSql.RollupAsync(database, RollupGranularity.Day, Min(Day(from), day.AddDays(-1)), day.AddDays(1), now, cancellationToken);
     }
+
+    private static DateTimeOffset Hour(DateTimeOffset t) => new(t.Year, t.Month, t.Day, t.Hour, 0, 0, TimeSpan.Zero);
+
+    private static DateTimeOffset Day(DateTimeOffset t) => new(t.Year, t.Month, t.Day, 0, 0, 0, TimeSpan.Zero);
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 }

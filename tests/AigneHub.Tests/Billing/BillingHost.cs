@@ -30,8 +30,12 @@ internal sealed class BillingHost : IAsyncDisposable
 
     public HttpClient Owner => Api.CreateClient(ApiFactory.OwnerKey);
 
-    public static async Task<BillingHost> StartAsync(Action<ApiFactory>? configure = null, string? database = null) =>
-        new(await ApiFactory.StartAsync(database, f =>
+    public static Task<BillingHost> StartAsync(Action<ApiFactory>? configure = null, string? database = null) =>
+        StartAsync<ApiFactory>(configure, database);
+
+    /// <summary>A billing Api of a factory type of the test's choice (e.g. <see cref="ClockedApiFactory"/>).</summary>
+    public static async Task<BillingHost> StartAsync<T>(Action<T>? configure = null, string? database = null) where T : ApiFactory, new() =>
+        new(await ApiFactory.StartAsync<T>(database, f =>
         {
             f.Settings["AigneHub:Billing:Enabled"] = "true";
             f.Settings["AigneHub:Billing:WelcomeCredits"] = "0";

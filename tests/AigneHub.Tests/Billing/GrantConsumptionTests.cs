@@ -56,6 +56,17 @@ public sealed class GrantConsumptionTests
         Assert.Equal(-0.5m, (await host.AccountAsync(user)).Balance);
         Assert.Equal(0m, await host.RemainingAsync(user));
 
+        // At most one reservation's undershoot of debt: while the balance is negative every call is refused, even one
+        // whose worst case is zero (a free model), so the debt cannot grow.
+        await host.AddRateAsync(BillingHost.Claude, "0", "0");
+        foreach (var target in new[] { BillingHost.Gpt, BillingHost.Claude })
+        {
+            var refusal = await Assert.ThrowsAsync<AigneHub.Api.Gateway.GatewayException>(() => host.Recorder.StartAsync(
+                BillingHost.Context(user, model: target.PublicName), [target], new() { PromptTokens = 1, MaxOutputTokens = 1 }, CancellationToken.None).AsTask());
+            Assert.Equal(402, refusal.Status);
+        }
+        Assert.Equal(-0.5m, (await host.AccountAsync(user)).Balance);
+
         var topUp = await host.GrantAsync(user, 2m, GrantCategory.Promotional, DateTimeOffset.UtcNow.AddDays(1));
         Assert.Equal(1.5m, topUp.Remaining);
         Assert.Equal(1.5m, await host.GrantRemainingAsync(topUp.Id));

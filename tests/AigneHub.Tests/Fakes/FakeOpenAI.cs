@@ -7,8 +7,9 @@ namespace AigneHub.Tests.Fakes;
 
 /// <summary>
 /// A fake OpenAI-compatible provider on <see cref="FakeProviderHost"/>: chat completions (JSON and SSE with
-/// <c>[DONE]</c>, usage when <c>stream_options.include_usage</c> asks for it), embeddings and image generations,
-/// with OpenAI's own error JSON. Base URL ends in <c>/v1/</c>.
+/// <c>[DONE]</c>, usage when <c>stream_options.include_usage</c> asks for it), the Responses API (a response object,
+/// or named events ending in <c>response.completed</c> with the usage; a reasoning item with encrypted content when
+/// <c>include</c> asks for it), embeddings and image generations, with OpenAI's own error JSON. Base URL ends in <c>/v1/</c>.
 /// </summary>
 public sealed class FakeOpenAI : FakeProvider
 {
@@ -22,6 +23,7 @@ public sealed class FakeOpenAI : FakeProvider
         var host = await FakeProviderHost.StartAsync("v1/", (routes, h) =>
         {
             routes.MapPost("/v1/chat/completions", context => fake!.ChatAsync(context));
+            routes.MapPost("/v1/responses", context => fake!.ResponsesAsync(context));
             routes.MapPost("/v1/embeddings", context => fake!.EmbeddingsAsync(context));
             routes.MapPost("/v1/images/generations", context => fake!.ImagesAsync(context));
         });
@@ -34,6 +36,7 @@ public sealed class FakeOpenAI : FakeProvider
         var body = (await Host.RecordAsync(context)).RequiredBody;
         var reply = Host.NextReply();
         await Task.Delay(reply.DelayBeforeHeaders);
+        await reply.Hold;
         if (reply.FailStatus is int status)
         {
             await WriteErrorAsync(context, status, reply.FailMessage);
@@ -110,6 +113,107 @@ public sealed class FakeOpenAI : FakeProvider
         events.Add(new SseEvent(null, null, "[DONE]"));
         await FakeProviderHost.StreamAsync(context, reply, events,
             new SseEvent(null, new JsonObject { ["error"] = new JsonObject { ["message"] = reply.FailMessage ?? "The server had an error while processing your request.", ["type"] = "server_error" } }));
+    }
+
+    /// <summary>The encrypted reasoning the fake hands out and expects back (only OpenAI can read it).</summary>
+    public const string EncryptedReasoning = "gAAAAB-fake-encrypted-reasoning";
+
+    private async Task ResponsesAsync(HttpContext context)
+    {
+        var body = (await Host.RecordAsync(context)).RequiredBody;
+        var reply = Host.NextReply();
+        await Task.Delay(reply.DelayBeforeHeaders);
+        if (reply.FailStatus is int status)
+        {
+            await WriteErrorAsync(context, status, reply.FailMessage);
+            return;
+        }
+        var model = (string?)body["model"] ?? "fake";
+        var id = $"resp_fake_{Guid.NewGuid():N}";
+        var usage = new JsonObject
+        {
+            ["input_tokens"] = reply.InputTokens,
+            ["input_tokens_details"] = new JsonObject { ["cached_tokens"] = reply.CacheReadInputTokens },
+            ["output_tokens"] = reply.OutputTokens,
+            ["output_tokens_details"] = new JsonObject { ["reasoning_tokens"] = reply.ReasoningTokens },
+            ["total_tokens"] = reply.InputTokens + reply.OutputTokens,
+        };
+        var wantsReasoning = body["include"] is JsonArray include && include.Any(i => (string?)i == "reasoning.encrypted_content");
+        var items = new List<JsonObject>();
+        if (wantsReasoning)
+        {
+            items.Add(new JsonObject
+            {
+                ["id"] = $"rs_fake_{Guid.NewGuid():N}", ["type"] = "reasoning", ["summary"] = new JsonArray(), ["encrypted_content"] = EncryptedReasoning,
+            });
+        }
+        var messageId = $"msg_fake_{Guid.NewGuid():N}";
+        if (reply.Text.Length > 0)
+        {
+            items.Add(new JsonObject
+            {
+                ["id"] = messageId, ["type"] = "message", ["status"] = "completed", ["role"] = "assistant",
+                ["content"] = new JsonArray(new JsonObject { ["type"] = "output_text", ["text"] = reply.Text, ["annotations"] = new JsonArray() }),
+            });
+        }
+        for (var t = 0; t < reply.ToolCalls.Count; t++)
+        {
+            var c = reply.ToolCalls[t];
+            items.Add(new JsonObject
+            {
+                ["id"] = $"fc_fake_{t}", ["type"] = "function_call", ["status"] = "completed", ["call_id"] = c.Id ?? $"call_{t}", ["name"] = c.Name, ["arguments"] = c.ArgumentsJson,
+            });
+        }
+        JsonObject Response(string state, bool final) => new()
+        {
+            ["id"] = id, ["object"] = "response", ["created_at"] = 1700000000, ["status"] = state, ["model"] = model,
+            ["output"] = final ? new JsonArray(items.Select(i => (JsonNode?)i.DeepClone()).ToArray()) : new JsonArray(),
+            ["usage"] = final ? usage.DeepClone() : null,
+            ["store"] = body["store"]?.DeepClone() ?? true,
+            ["extra_provider_field"] = "kept",
+        };
+
+        if (body["stream"]?.GetValue<bool>() != true)
+        {
+            await FakeProviderHost.WriteJsonAsync(context, 200, Response("completed", final: true));
+            return;
+        }
+
+        var events = new List<SseEvent>();
+        void Add(string type, JsonObject data)
+        {
+            data["type"] = type;
+            data["sequence_number"] = events.Count;
+            events.Add(new SseEvent(type, data));
+        }
+        Add("response.created", new JsonObject { ["response"] = Response("in_progress", final: false) });
+        Add("response.in_progress", new JsonObject { ["response"] = Response("in_progress", final: false) });
+        for (var i = 0; i < items.Count; i++)
+        {
+            var item = items[i];
+            var added = (JsonObject)item.DeepClone();
+            if ((string?)item["type"] == "message")
+            {
+                added["content"] = new JsonArray();
+                Add("response.output_item.added", new JsonObject { ["output_index"] = i, ["item"] = added });
+                Add("response.content_part.added", new JsonObject { ["item_id"] = messageId, ["output_index"] = i, ["content_index"] = 0, ["part"] = new JsonObject { ["type"] = "output_text", ["text"] = "" } });
+                foreach (var chunk in reply.StreamChunks())
+                {
+                    Add("response.output_text.delta", new JsonObject { ["item_id"] = messageId, ["output_index"] = i, ["content_index"] = 0, ["delta"] = chunk });
+                }
+                Add("response.output_text.done", new JsonObject { ["item_id"] = messageId, ["output_index"] = i, ["content_index"] = 0, ["text"] = reply.Text });
+            }
+            else
+            {
+                Add("response.output_item.added", new JsonObject { ["output_index"] = i, ["item"] = added });
+            }
+            Add("response.output_item.done", new JsonObject { ["output_index"] = i, ["item"] = item.DeepClone() });
+        }
+        Add("response.completed", new JsonObject { ["response"] = Response("completed", final: true) });
+        var failed = Response("failed", final: false);
+        failed["error"] = new JsonObject { ["code"] = "server_error", ["message"] = reply.FailMessage ?? "The server had an error while processing your request." };
+        await FakeProviderHost.StreamAsync(context, reply, events,
+            new SseEvent("response.failed", new JsonObject { ["type"] = "response.failed", ["response"] = failed }));
     }
 
     private async Task EmbeddingsAsync(HttpContext context)

@@ -215,6 +215,9 @@ public sealed class FakeReply
 
     public TimeSpan DelayBeforeHeaders { get; init; }
 
+    /// <summary>The answer waits for this (a test's gate) before its headers.</summary>
+    public Task Hold { get; init; } = Task.CompletedTask;
+
     public TimeSpan DelayBetweenEvents { get; init; }
 
     /// <summary>Holds the last stream event back (the tail of the answer) for this long.</summary>

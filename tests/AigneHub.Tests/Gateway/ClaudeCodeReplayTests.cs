@@ -162,7 +162,7 @@ public sealed class ClaudeCodeReplayTests(GatewayFixture hub) : IClassFixture<Ga
 
         var call = await CallAsync(callId);
         Assert.Equal(model, call.RequestedModel);
-        var dropped = call.Parameters["dropped_when_translated"]!.AsArray().Select(d => (string)d!).ToList();
+        var dropped = call.Parameters["untranslated"]!.AsArray().Select(d => (string)d!).ToList();
         Assert.Subset(dropped.ToHashSet(), new HashSet<string> { "anthropic-beta", "cache_control", "context_management", "metadata", "system.billing_header", "thinking" });
     }
 

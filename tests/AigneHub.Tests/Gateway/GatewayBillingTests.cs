@@ -43,13 +43,25 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
         var (host, fake, member, key) = await StartAsync();
         await using var _ = host;
         await using var __ = fake;
-        // Each call may cost at most 7 output tokens × 0.1 = 0.7 and really costs that (the fake answers 7 tokens):
-        // 7 credits cover exactly ten.
+        // The documented reservation: max_tokens × the output rate (input is free here) = 7 × 0.1 = 0.7 per call, so a
+        // balance of 7 affords exactly 7 / 0.7 = 10 calls in flight. Each really costs less (3 tokens = 0.3): the
+        // served calls are held at the provider until all 200 were admitted or refused, so the count is exact.
+        const int maxTokens = 7;
+        const int actualTokens = 3;
+        const decimal outputRate = 0.1m;
+        const decimal balance = 7m;
+        var affordable = (int)(balance / (maxTokens * outputRate));
         await host.GrantAsync(member, "7");
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        for (var i = 0; i < affordable; i++)
+        {
+            fake.Enqueue(new FakeReply { OutputTokens = actualTokens, Hold = gate.Task });
+        }
         using var client = host.Api.CreateClient(key);
-        var body = $$"""{"model":"{{Model}}","max_tokens":7,"messages":[{"role":"user","content":"hi"}]}""";
+        var body = $$"""{"model":"{{Model}}","max_tokens":{{maxTokens}},"messages":[{"role":"user","content":"hi"}]}""";
 
         var start = new TaskCompletionSource();
+        var refusals = 0;
         var calls200 = Enumerable.Range(0, 200).Select(async _ =>
         {
             await start.Task;
@@ -57,10 +69,17 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
             if (response.StatusCode == HttpStatusCode.PaymentRequired)
             {
                 Assert.Equal("insufficient_quota", (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!["type"]);
+                Interlocked.Increment(ref refusals);
             }
             return response.StatusCode;
         }).ToList();
         start.SetResult();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while ((Volatile.Read(ref refusals) < 200 - affordable || fake.Requests.Count < affordable) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        gate.SetResult();
         var statuses = await Task.WhenAll(calls200);
 
         var served = statuses.Count(s => s == HttpStatusCode.OK);
@@ -71,13 +90,12 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
         output.WriteLine($"served {served}, refused {statuses.Count(s => s == HttpStatusCode.PaymentRequired)}, final balance {account.Balance}, reserved {account.Reserved}, Σ debits {debits}, Σ call credits {charged}, records {calls.Count}");
 
         Assert.Equal(200, statuses.Count(s => s is HttpStatusCode.OK or HttpStatusCode.PaymentRequired));
-        Assert.InRange(served, 1, 10);
+        Assert.Equal(affordable, served);
         Assert.Equal(200, calls.Count);
-        Assert.Equal(7m - charged, account.Balance);
-        Assert.True(account.Balance >= 0, "overspent");
+        Assert.Equal(served * actualTokens * outputRate, charged);
+        Assert.Equal(balance - charged, account.Balance);
         Assert.Equal(0m, account.Reserved);
         Assert.Equal(charged, debits);
-        Assert.Equal(served * 0.7m, charged);
     }
 
     [Fact]

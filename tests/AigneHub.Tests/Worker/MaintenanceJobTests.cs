@@ -11,7 +11,8 @@ public sealed class MaintenanceJobTests
     [Fact]
     public async Task Cleanup_fails_stale_calls_and_releases_reservations_rollups_summarise_and_retention_keeps_rollups()
     {
-        await using var host = await BillingHost.StartAsync();
+        // The Api renews the lease of calls it serves hourly here, so the two "crashed" calls below never get one.
+        await using var host = await BillingHost.StartAsync(f => f.Settings["AigneHub:Billing:CallLeaseSeconds"] = "3600");
         var user = await host.CreateUserAsync();
         await host.AddRateAsync(BillingHost.Gpt, "0.001", "0.002");
         await host.GrantAsync(user, "100");
@@ -27,7 +28,8 @@ public sealed class MaintenanceJobTests
         await host.Recorder.StartAsync(BillingHost.Context(user), [BillingHost.Gpt], estimate, CancellationToken.None);
         Assert.Equal(0.6m, (await host.AccountAsync(user)).Reserved);
 
-        var time = new FakeTimeProvider(started.AddMinutes(29));
+        // Without a renewal their created_at is their lease.
+        var time = new FakeTimeProvider(started.AddMinutes(9));
         await using var worker = new WorkerJobHost(host.Api.DatabaseConnectionString, time);
         var cleanup = worker.Job<StaleCallCleanupJob>();
         await cleanup.RunOnceAsync(CancellationToken.None);
@@ -38,7 +40,7 @@ public sealed class MaintenanceJobTests
         var calls = await host.CallsAsync(user);
         var failed = calls.Where(c => c.Status == ModelCallStatus.Failed).ToList();
         Assert.Equal(2, failed.Count);
-        Assert.All(failed, c => Assert.Equal("Timeout: processing exceeded 30 minutes", c.ErrorReason));
+        Assert.All(failed, c => Assert.Equal("Timeout: no sign of life from the Api serving it for 10 minutes", c.ErrorReason));
         var account = await host.AccountAsync(user);
         Assert.Equal(0m, account.Reserved);
         Assert.Equal(100m - 3 * 0.2m, account.Balance);

@@ -100,6 +100,119 @@ public sealed class MeterDeliveryTests(ITestOutputHelper output)
     }
 }
 
+public sealed class MeterLeaseTests
+{
+    private static async Task<(BillingHost Host, List<Guid> Calls)> SettledCallsAsync(int count)
+    {
+        var host = await BillingHost.StartAsync();
+        var user = await host.CreateUserAsync();
+        await host.AddRateAsync(BillingHost.Gpt, "0.001", "0.002");
+        await host.GrantAsync(user, "1000");
+        List<Guid> calls = [];
+        for (var i = 0; i < count; i++)
+        {
+            var ticket = await host.Recorder.StartAsync(BillingHost.Context(user), [BillingHost.Gpt], new CallEstimate { PromptTokens = 10, MaxOutputTokens = 10 }, CancellationToken.None);
+            await host.Recorder.CompleteAsync(ticket, BillingHost.Success(BillingHost.Gpt, 10, 10), CancellationToken.None);
+            calls.Add(ticket.CallId);
+        }
+        return (host, calls);
+    }
+
+    [Fact]
+    public async Task Two_workers_and_a_sink_slower_than_the_lease_deliver_the_tail_of_a_batch_once()
+    {
+        var (host, calls) = await SettledCallsAsync(5);
+        await using var _ = host;
+        await using var sink = await FakeMeterSink.StartAsync(blockAtRequest: 1, acceptBlocked: true);
+        var settings = new Dictionary<string, string?>
+        {
+            ["AigneHub:Billing:MeterSink:Url"] = sink.Url,
+            ["AigneHub:Worker:MeterLeaseSeconds"] = "120",
+            ["AigneHub:Worker:MeterSinkTimeoutSeconds"] = "30",
+        };
+        var start = DateTimeOffset.UtcNow.AddSeconds(1);
+
+        // :: Worker A claims all five and its first delivery takes longer than the whole lease.
+        await using var a = new WorkerJobHost(host.Api.DatabaseConnectionString, new FakeTimeProvider(start), settings);
+        var runA = a.Job<MeterDeliveryJob>().RunOnceAsync(CancellationToken.None);
+        await sink.Blocked.WaitAsync(TimeSpan.FromSeconds(30));
+        a.Time.Advance(TimeSpan.FromSeconds(121));
+
+        // :: Worker B finds the lapsed lease and delivers the batch, A's slow event included.
+        await using (var b = new WorkerJobHost(host.Api.DatabaseConnectionString, new FakeTimeProvider(start.AddSeconds(121)), settings))
+        {
+            await b.Job<MeterDeliveryJob>().RunOnceAsync(CancellationToken.None);
+        }
+        sink.Unblock();
+        await runA.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, await host.ScalarAsync<int>("SELECT count(*) FROM aignehub.meter_events WHERE delivered_at IS NULL"));
+        Assert.Equal(calls.OrderBy(x => x), sink.Accepted.Keys.OrderBy(x => x));
+        // Only the event whose delivery outlasted its lease could be seen twice (same idempotency key); the tail of
+        // A's batch went out once, from B.
+        Assert.Equal(4, sink.Accepted.Count(kv => kv.Value == 1));
+        Assert.Equal(6, sink.Requests);
+    }
+
+    [Fact]
+    public async Task An_event_the_sink_refuses_for_good_is_dead_lettered_listed_and_delivered_after_an_admin_retry()
+    {
+        var (host, calls) = await SettledCallsAsync(1);
+        await using var _ = host;
+        await using var sink = await FakeMeterSink.StartAsync(failFirst: 1, failStatus: 422);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow.AddSeconds(1));
+        await using var worker = new WorkerJobHost(host.Api.DatabaseConnectionString, time, new() { ["AigneHub:Billing:MeterSink:Url"] = sink.Url });
+        var job = worker.Job<MeterDeliveryJob>();
+        using var owner = host.Owner;
+
+        await job.RunOnceAsync(CancellationToken.None); // 422: never retried on its own
+        time.Advance(TimeSpan.FromHours(2));
+        await job.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(1, sink.Requests);
+        var dead = System.Text.Json.Nodes.JsonNode.Parse(await owner.GetStringAsync("/api/admin/meter-events/dead"))!.AsArray();
+        var entry = Assert.Single(dead)!;
+        Assert.Equal(calls[0], (Guid?)entry["modelCallId"]);
+        Assert.Equal(1, (int?)entry["attempts"]);
+        Assert.Contains("422", (string?)entry["lastError"], StringComparison.Ordinal);
+
+        using (var retry = await owner.PostAsync($"/api/admin/meter-events/{calls[0]}/retry", null))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, retry.StatusCode);
+        }
+        time.Advance(TimeSpan.FromSeconds(1));
+        await job.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(1, sink.Accepted[calls[0]]);
+        Assert.Empty(System.Text.Json.Nodes.JsonNode.Parse(await owner.GetStringAsync("/api/admin/meter-events/dead"))!.AsArray());
+        using var again = await owner.PostAsync($"/api/admin/meter-events/{calls[0]}/retry", null);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_event_that_keeps_failing_is_dead_lettered_after_its_last_attempt()
+    {
+        var (host, _) = await SettledCallsAsync(1);
+        await using var __ = host;
+        await using var sink = await FakeMeterSink.StartAsync(failFirst: 100);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow.AddSeconds(1));
+        await using var worker = new WorkerJobHost(host.Api.DatabaseConnectionString, time, new()
+        {
+            ["AigneHub:Billing:MeterSink:Url"] = sink.Url,
+            ["AigneHub:Worker:MeterMaxAttempts"] = "3",
+        });
+        var job = worker.Job<MeterDeliveryJob>();
+
+        for (var i = 0; i < 6; i++)
+        {
+            await job.RunOnceAsync(CancellationToken.None);
+            time.Advance(TimeSpan.FromMinutes(5));
+        }
+
+        Assert.Equal(3, sink.Requests);
+        Assert.Equal(1, await host.ScalarAsync<int>("SELECT count(*) FROM aignehub.meter_events WHERE dead_at IS NOT NULL AND attempts = 3"));
+    }
+}
+
 /// <summary>An external billing system on real Kestrel that counts idempotency keys; it can hang or fail on demand.</summary>
 internal sealed class FakeMeterSink : IAsyncDisposable
 {
@@ -120,7 +233,10 @@ internal sealed class FakeMeterSink : IAsyncDisposable
 
     public void Unblock() => _unblock.TrySetResult();
 
-    public static async Task<FakeMeterSink> StartAsync(int blockAtRequest = 0, int failFirst = 0)
+    /// <param name="blockAtRequest">Hold this request (1-based) until <see cref="Unblock"/>.</param>
+    /// <param name="acceptBlocked">The held request is then accepted (a slow sink), else answered 503 (a dead worker's).</param>
+    /// <param name="failFirst">Answer the first N requests with <paramref name="failStatus"/>.</param>
+    public static async Task<FakeMeterSink> StartAsync(int blockAtRequest = 0, int failFirst = 0, bool acceptBlocked = false, int failStatus = 503)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
@@ -132,7 +248,7 @@ internal sealed class FakeMeterSink : IAsyncDisposable
             var n = Interlocked.Increment(ref sink._requests);
             if (n <= failFirst)
             {
-                return Results.StatusCode(503);
+                return Results.StatusCode(failStatus);
             }
             var key = Guid.Parse(context.Request.Headers["Idempotency-Key"].ToString());
             using var body = await System.Text.Json.JsonDocument.ParseAsync(context.Request.Body);
@@ -141,7 +257,10 @@ internal sealed class FakeMeterSink : IAsyncDisposable
             {
                 sink._blocked.TrySetResult();
                 await sink._unblock.Task;
-                return Results.StatusCode(503); // the worker is gone; nobody reads this
+                if (!acceptBlocked)
+                {
+                    return Results.StatusCode(503); // the worker is gone; nobody reads this
+                }
             }
             sink.Accepted.AddOrUpdate(key, 1, (_, count) => count + 1);
             return Results.Ok();

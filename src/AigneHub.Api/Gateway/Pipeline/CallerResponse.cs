@@ -31,6 +31,10 @@ public sealed class CallerResponse(HttpContext context)
 
     public bool Gone { get; private set; }
 
+    /// <summary>The durable call this answer belongs to, set by the pipeline once billing admitted it (an answer that
+    /// is kept, like a stored Responses object, is kept under it).</summary>
+    public Guid? CallId { get; set; }
+
     /// <summary>Stopwatch timestamp of the first write (for time-to-first-byte).</summary>
     public long? FirstByteAt { get; private set; }
 
@@ -61,11 +65,11 @@ public sealed class CallerResponse(HttpContext context)
         return WriteEventBytesAsync(writer.WrittenMemory);
     }
 
-    /// <summary>An event of raw text (<c>[DONE]</c>, or a provider's event passed through untouched), named when
-    /// the wire names its events.</summary>
+    /// <summary>An event of raw text (<c>[DONE]</c>, or a provider's event passed through untouched, with its name
+    /// when its wire names events).</summary>
     public Task WriteEventAsync(string data, string? eventName = null)
     {
-        var writer = new ArrayBufferWriter<byte>(DataPrefix.Length + Encoding.UTF8.GetMaxByteCount(data.Length) + 16 + (eventName?.Length ?? 0));
+        var writer = new ArrayBufferWriter<byte>(DataPrefix.Length + Encoding.UTF8.GetMaxByteCount(data.Length) + 16);
         WriteEventName(writer, eventName);
         // A line break inside data would end the field early: each line is a data field of its own, which a
         // reader joins back with "\n" (the SSE specification).

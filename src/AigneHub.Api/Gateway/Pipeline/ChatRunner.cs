@@ -66,7 +66,7 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
         var call = pipeline.CreateContext(context, surface, chat.Request.Model, ModelType.Chat, chat.Streaming);
         return pipeline.RunAsync(context, call, estimate, writer, (attempt, cancellationToken) =>
             chat.Passthrough is { } raw && writer is IRawChatAnswerWriter rawWriter
-                && adapters.ChatPassthrough(attempt.Target.Kind.Protocol, raw.Wire) is { } passthrough
+                && adapters.ChatPassthrough(attempt.Target.Kind, raw.Wire) is { } passthrough
                 ? PassThroughAsync(passthrough, raw, chat.Streaming, rawWriter, estimate, attempt, cancellationToken)
                 : TranslateAsync(chat, writer, estimate, attempt, cancellationToken));
     }
@@ -76,7 +76,7 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
         var target = attempt.Target;
         var adapter = adapters.Chat(target.Kind.Protocol)
             ?? throw new ProviderException(target.Kind.Name, ProviderErrorClass.BadRequest, null, $"Provider '{target.Kind.Name}' does not serve chat.");
-        var request = chat.Request with { Model = target.Model, MaxOutputTokens = PassthroughRequest.Cap(chat.Request.MaxOutputTokens, attempt.OutputTokenCap) };
+        var request = chat.Request with { Model = target.Model, MaxOutputTokens = attempt.OutputTokenCap ?? chat.Request.MaxOutputTokens };
         var caller = writer.Caller;
 
         if (!chat.Streaming)
@@ -160,8 +160,9 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
                 if (!providerEvent.End)
                 {
                     characters += providerEvent.Data.Length;
-                    usage = providerEvent.Usage ?? usage;
                 }
+                // The end event may carry the usage (Responses' response.completed does, chat's [DONE] does not).
+                usage = providerEvent.Usage ?? usage;
                 await writer.WriteRawEventAsync(providerEvent);
                 if (providerEvent.End || caller.Gone)
                 {

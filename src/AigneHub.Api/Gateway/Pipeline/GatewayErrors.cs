@@ -27,8 +27,16 @@ public static class GatewayErrors
         {
             Link = refusal.Link,
         },
+        RefusalKind.Unavailable => new GatewayException(refusal.StatusCode, "api_error", refusal.Message, code: "service_unavailable")
+        {
+            RetryAfterSeconds = (int)Math.Max(1, Math.Ceiling((refusal.RetryAfter ?? TimeSpan.Zero).TotalSeconds)),
+        },
         _ => new GatewayException(refusal.StatusCode, "invalid_request_error", refusal.Message, "model", "model_not_supported"),
     };
+
+    /// <summary>A defect inside the hub: the caller learns that much and the request id, never the exception's text.</summary>
+    public static GatewayException Internal() =>
+        new(500, "api_error", "AigneHub failed to process this request; it was not charged. Quote its x-trace-id when you report it.", code: "internal_error");
 
     /// <summary>
     /// Provider failures in the caller's terms: a provider's 401/403/429 is not the caller's auth or rate problem.

@@ -90,6 +90,13 @@ public sealed partial class GatewayPipeline(
         }
         var ticket = admission.Ticket;
         context.Response.Headers["x-aignehub-call-id"] = ticket.CallId.ToString();
+        caller.CallId = ticket.CallId;
+
+        // The call's own deadline: at its maximum duration the attempt is cancelled and the call ends cleanly.
+        using var deadline = new CancellationTokenSource(ticket.MaxDuration ?? Timeout.InfiniteTimeSpan, time);
+        using var callCancellation = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
+        var callToken = callCancellation.Token;
+        var overran = false;
 
         var attempts = 0;
         ModelTarget? lastTarget = null;
@@ -106,7 +113,7 @@ public sealed partial class GatewayPipeline(
                 CredentialLease? lease;
                 try
                 {
-                    lease = await credentials.AcquireAsync(target, aborted);
+                    lease = await credentials.AcquireAsync(target, callToken);
                 }
                 catch (ProviderException ex)
                 {
@@ -122,8 +129,15 @@ public sealed partial class GatewayPipeline(
                 };
                 try
                 {
-                    outcome = await attempt(current, aborted);
+                    outcome = await attempt(current, callToken);
                     failure = null;
+                    if (deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
+                    {
+                        // The answer was cut at the deadline after it had started: what was delivered is billed,
+                        // and the caller is told why its stream ended.
+                        overran = true;
+                        await WriteInStreamAsync(writer, OverranMessage(ticket));
+                    }
                     GatewayTelemetry.RecordUsage(span, outcome.Usage);
                     await ReportAsync(current, null);
                     break;
@@ -143,6 +157,11 @@ public sealed partial class GatewayPipeline(
                 catch (OperationCanceledException) when (aborted.IsCancellationRequested)
                 {
                     failure = new OperationCanceledException("The caller disconnected.");
+                    break;
+                }
+                catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+                {
+                    failure = new ProviderException(target.Kind.Name, ProviderErrorClass.Timeout, null, OverranMessage(ticket));
                     break;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -173,11 +192,36 @@ public sealed partial class GatewayPipeline(
                 refusal = GatewayErrors.NoProviderAvailable(call.RequestedModel);
             }
         }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            failure = new OperationCanceledException("The caller disconnected.");
+        }
+        catch (GatewayException ex)
+        {
+            failure = ex;
+            refusal = ex;
+        }
+        catch (Exception ex)
+        {
+            // A defect of the hub itself (not a provider's failure): the call keeps its one record, with status 500
+            // and the defect named for the admins; the caller gets a clean error and none of the exception's text.
+            Log.PipelineCrashed(logger, ex, call.RequestedModel);
+            failure = new InvalidOperationException($"Internal error ({ex.GetType().Name}): {ex.Message}", ex);
+            refusal = GatewayErrors.Internal();
+            if (caller.Committed)
+            {
+                await WriteInStreamAsync(writer, refusal.Message);
+            }
+        }
         finally
         {
             // :: Step 4: settle exactly once, whatever happened, on a token that outlives the caller.
             var end = Stopwatch.GetTimestamp();
             var status = refusal?.Status ?? (failure is null ? 200 : failure is OperationCanceledException ? 499 : 502);
+            if (caller.Committed && refusal is not null)
+            {
+                refusal = null; // already told in-stream; nothing is left to throw for the protocol to write
+            }
             var result = new CallResult
             {
                 Success = failure is null && outcome is not null,
@@ -186,7 +230,7 @@ public sealed partial class GatewayPipeline(
                 Usage = outcome?.Usage,
                 UsageEstimated = outcome?.UsageEstimated ?? false,
                 Images = outcome?.Images ?? 0,
-                ErrorReason = failure?.Message,
+                ErrorReason = failure?.Message ?? (overran ? OverranMessage(ticket) : null),
                 StatusCode = status,
                 CallerDisconnected = outcome is not null ? outcome.CallerGone || caller.Gone : aborted.IsCancellationRequested,
                 Duration = Stopwatch.GetElapsedTime(started, end),
@@ -202,6 +246,21 @@ public sealed partial class GatewayPipeline(
         if (refusal is not null)
         {
             throw refusal;
+        }
+    }
+
+    private static string OverranMessage(CallTicket ticket) =>
+        $"The call reached its maximum duration of {ticket.MaxDuration?.TotalMinutes:0.##} minutes and was ended.";
+
+    private async Task WriteInStreamAsync(IAnswerWriter writer, string message)
+    {
+        try
+        {
+            await writer.WriteFailureAfterCommitAsync(message);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            Log.InStreamErrorLost(logger, ex);
         }
     }
 
@@ -250,5 +309,11 @@ public sealed partial class GatewayPipeline(
 
         [LoggerMessage(2, LogLevel.Error, "Processing the answer of {Provider} for {Model} failed.")]
         public static partial void AttemptCrashed(ILogger logger, Exception exception, string provider, string model);
+
+        [LoggerMessage(3, LogLevel.Error, "The gateway failed while serving {Model}; the call is recorded as an internal error.")]
+        public static partial void PipelineCrashed(ILogger logger, Exception exception, string model);
+
+        [LoggerMessage(4, LogLevel.Debug, "The in-stream error could not reach the caller.")]
+        public static partial void InStreamErrorLost(ILogger logger, Exception exception);
     }
 }

@@ -19,7 +19,7 @@ namespace AigneHub.Api.Providers.Anthropic;
 /// <para>
 /// Its chat is also a pass-through (<see cref="IChatPassthrough"/>) for Anthropic Messages callers: the caller's
 /// body goes out as it came (thinking, <c>cache_control</c>, system blocks, beta fields and all) with the model and
-/// the output cap set, its <c>anthropic-version</c> and <c>anthropic-beta</c> headers forwarded; the answer comes
+/// the admitted output cap set, its <c>anthropic-version</c> and <c>anthropic-beta</c> headers forwarded; the answer comes
 /// back untouched and only <c>message_start</c>, <c>message_delta</c> and <c>error</c> events are parsed (usage,
 /// cache writes and reads included, and mid-stream failures). It also forwards <c>count_tokens</c>
 /// (<see cref="IChatTokenCounter"/>).
@@ -201,14 +201,13 @@ public sealed class AnthropicChatAdapter(ProviderHttp http) : IChatAdapter, ICha
         return await ReadAllAsync(endpoint, response, cancellationToken);
     }
 
-    /// <summary>The caller's body with the model replaced and one output limit: the smaller of the caller's
-    /// <c>max_tokens</c> and the reserved cap.</summary>
+    /// <summary>The caller's body with the model replaced and <c>max_tokens</c> (which Anthropic requires, so the
+    /// caller always sent one) set to the cap the call was admitted with.</summary>
     private static JsonObject PassthroughBody(PassthroughRequest request)
     {
         var body = (JsonObject)request.Body.DeepClone();
         body["model"] = request.Model;
-        var callerCap = body["max_tokens"] is JsonValue v && v.TryGetValue<int>(out var n) ? n : (int?)null;
-        if (PassthroughRequest.Cap(callerCap, request.OutputTokenCap) is int cap)
+        if (request.OutputTokenCap is int cap)
         {
             body["max_tokens"] = cap;
         }

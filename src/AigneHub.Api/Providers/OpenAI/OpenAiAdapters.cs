@@ -92,13 +92,16 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
     /// <summary>OpenAI itself deprecated <c>max_tokens</c> for <c>max_completion_tokens</c>; compatible providers take the old name.</summary>
     internal static bool UsesMaxCompletionTokens(string provider) => provider == ProviderKinds.OpenAI.Name;
 
-    /// <summary>The caller's body with only the model replaced, the output cap added when the caller set none, and
-    /// usage always requested in a stream (a streamed call must be billed from the provider's own count).</summary>
+    /// <summary>The caller's body with the model replaced, the caller's output caps replaced by the one the call was
+    /// admitted with (in the one field this provider reads: a provider that reads both might otherwise honour the
+    /// larger), and usage always requested in a stream (a streamed call must be billed from the provider's own count).</summary>
     private static JsonObject PassthroughBody(ProviderEndpoint endpoint, PassthroughRequest call, bool stream)
     {
         var body = (JsonObject)call.Body.DeepClone();
         body["model"] = call.Model;
-        if (call.OutputTokenCap is int cap && body["max_tokens"] is null && body["max_completion_tokens"] is null)
+        body.Remove("max_tokens");
+        body.Remove("max_completion_tokens");
+        if (call.OutputTokenCap is int cap)
         {
             body[UsesMaxCompletionTokens(endpoint.Provider) ? "max_completion_tokens" : "max_tokens"] = cap;
         }

@@ -21,6 +21,13 @@ internal static class ProtocolBodies
         """{"model":"openai/dall-e-3","prompt":"a cat","n":2,"size":"1024x1024","quality":"hd","style":"vivid","response_format":"b64_json"}""",
     ];
 
+    public static readonly string[] Responses =
+    [
+        """{"model":"openai/gpt-4o-mini","input":"hi"}""",
+        """{"model":"openai/gpt-4o-mini","instructions":"brief","stream":true,"store":false,"include":["reasoning.encrypted_content"],"prompt_cache_key":"k1","temperature":0.2,"top_p":1,"max_output_tokens":50,"parallel_tool_calls":false,"metadata":{"a":"b"},"reasoning":{"effort":"low","summary":"auto"},"text":{"format":{"type":"json_schema","name":"w","schema":{"type":"object"},"strict":true},"verbosity":"low"},"tools":[{"type":"function","name":"get_weather","description":"d","parameters":{"type":"object","properties":{"city":{"type":"string"}}},"strict":true},{"type":"web_search"}],"tool_choice":{"type":"function","name":"get_weather"},"input":[{"type":"message","role":"developer","content":"rules"},{"type":"message","role":"user","content":[{"type":"input_text","text":"look"},{"type":"input_image","image_url":"https://example.test/cat.png","detail":"low"}]},{"type":"reasoning","id":"rs_1","summary":[{"type":"summary_text","text":"s"}],"encrypted_content":"gAAAA"},{"type":"function_call","id":"fc_1","call_id":"call_1","name":"get_weather","arguments":"{\"city\":\"Oslo\"}"},{"type":"function_call_output","call_id":"call_1","output":"sunny"},{"role":"assistant","content":[{"type":"output_text","text":"It is sunny."}]},{"role":"user","content":"thanks"}]}""",
+        """{"model":"anthropic/claude-sonnet-4","tool_choice":"required","tools":[{"type":"function","name":"f","parameters":{"type":"object"}}],"input":[{"role":"user","content":"hi"},{"type":"function_call_output","call_id":"c","output":[{"type":"input_text","text":"x"}]}]}""",
+    ];
+
     public static readonly string[] AigneChat =
     [
         """{"input":{"messages":[{"role":"user","content":"hi"}],"modelOptions":{"model":"openai/gpt-4o-mini"}}}""",

@@ -4,6 +4,7 @@ using AigneHub.Api.Gateway.Protocols;
 using AigneHub.Api.Gateway.Protocols.Aigne;
 using AigneHub.Api.Gateway.Protocols.Anthropic;
 using AigneHub.Api.Gateway.Protocols.OpenAi;
+using AigneHub.Api.Gateway.Protocols.Responses;
 using AigneHub.Api.Providers;
 
 namespace AigneHub.Tests.Gateway.Protocols;
@@ -18,7 +19,7 @@ public sealed class ProtocolReaderFuzzTests
 {
     private const int MutationsPerReader = 1500;
 
-    private static readonly string[] ReaderNames = ["openai.chat", "openai.embeddings", "openai.images", "aigne.chat", "aigne.image", "aigne.embeddings", "anthropic.messages", "anthropic.count_tokens"];
+    private static readonly string[] ReaderNames = ["openai.chat", "openai.embeddings", "openai.images", "openai.responses", "aigne.chat", "aigne.image", "aigne.embeddings", "anthropic.messages", "anthropic.count_tokens"];
 
     public static TheoryData<string> Readers => new(ReaderNames);
 
@@ -85,6 +86,7 @@ public sealed class ProtocolReaderFuzzTests
             TokenEstimator.Prompt(chat.Request);
         }),
         "openai.embeddings" => (ProtocolBodies.OpenAiEmbeddings, body => OpenAiEmbeddings.Read(body)),
+        "openai.responses" => (ProtocolBodies.Responses, body => TokenEstimator.Prompt(ResponsesRequest.Read(body).Chat.Request)),
         "openai.images" => (ProtocolBodies.OpenAiImages, body => OpenAiImages.Read(body)),
         "aigne.chat" => (ProtocolBodies.AigneChat, body => TokenEstimator.Prompt(AigneProtocol.ReadChat(body).Request)),
         "aigne.image" => (ProtocolBodies.AigneImage, body => AigneProtocol.ReadImage(body)),

@@ -15,7 +15,7 @@ namespace AigneHub.Api.Gateway.Protocols.Anthropic;
 /// every other provider's prompt-cache prefix), text, image and document blocks (base64 and URL sources; text
 /// documents as text), <c>tool_use</c>/<c>tool_result</c> (results become tool messages, named after the call),
 /// custom tools, <c>tool_choice</c>, <c>stop_sequences</c>, <c>temperature</c>, <c>top_p</c>, <c>max_tokens</c>.
-/// Dropped when translated, and named on the call record (<c>dropped_when_translated</c>): <c>thinking</c> and
+/// Dropped when translated, and named on the call record (<c>untranslated</c>): <c>thinking</c> and
 /// thinking blocks (their signatures are Anthropic's), <c>top_k</c>, <c>metadata</c>, <c>cache_control</c>,
 /// server tools, <c>is_error</c> on tool results, the billing header, every beta flag, and any field or block
 /// type this reader does not know (so a new Claude Code release never breaks a translated call).
@@ -94,7 +94,7 @@ public static class AnthropicMessagesRequest
         if (dropped.Count > 0)
         {
             // Bounded: the call record keeps a note, not whatever a body full of unknown fields would make it.
-            parameters["dropped_when_translated"] = new JsonArray([.. dropped.Take(MaxDroppedNames).Select(d => JsonValue.Create(Shorten(d)))]);
+            parameters["untranslated"] = new JsonArray([.. dropped.Take(MaxDroppedNames).Select(d => JsonValue.Create(Shorten(d)))]);
         }
         return new ChatCall
         {

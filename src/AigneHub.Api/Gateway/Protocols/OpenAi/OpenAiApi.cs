@@ -29,6 +29,14 @@ public static class OpenAiApi
         group.MapGet("/models", ListModelsAsync)
             .WithName($"{surface}ListModels")
             .WithSummary("Models callers can name: provider/model, and the exact model aliases.");
+
+        // Any other path under the prefix is OpenAI's "Invalid URL" 404 in its error shape (an SDK pointed at a route
+        // the hub lacks reads why), for anyone: it says nothing a route list does not. Every mapped route wins over it.
+        app.MapFallback($"{prefix}/{{**rest}}", (HttpRequest request) => OpenAiErrors.Shape(
+                new GatewayException(404, "invalid_request_error", $"Invalid URL ({request.Method} {request.Path})", code: "unknown_url")))
+            .WithName($"{surface}UnknownRoute")
+            .AllowAnonymous()
+            .ExcludeFromDescription();
         return group;
     }
 

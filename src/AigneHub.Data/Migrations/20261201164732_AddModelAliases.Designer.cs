@@ -14,7 +14,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AigneHub.Data.Migrations
 {
     [DbContext(typeof(AigneHubDbContext))]
-    [Migration("20261201153524_AddModelAliases")]
+    [Migration("20261201164732_AddModelAliases")]
     partial class AddModelAliases
     {
         /// <inheritdoc />
@@ -182,6 +182,54 @@ namespace AigneHub.Data.Migrations
                     b.ToTable("credit_ledger", "aignehub");
                 });
 
+            modelBuilder.Entity("AigneHub.Data.Billing.IdempotentRequest", b =>
+                {
+                    b.Property<string>("Scope")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("scope");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("key");
+
+                    b.Property<string>("ContentType")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("content_type");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Location")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("location");
+
+                    b.Property<byte[]>("RequestHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("request_hash");
+
+                    b.Property<string>("ResponseBody")
+                        .HasColumnType("text")
+                        .HasColumnName("response_body");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("status_code");
+
+                    b.HasKey("Scope", "Key")
+                        .HasName("pk_idempotent_requests");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_idempotent_requests_created_at");
+
+                    b.ToTable("idempotent_requests", "aignehub");
+                });
+
             modelBuilder.Entity("AigneHub.Data.Billing.MeterEvent", b =>
                 {
                     b.Property<Guid>("ModelCallId")
@@ -200,6 +248,10 @@ namespace AigneHub.Data.Migrations
                     b.Property<decimal>("Credits")
                         .HasColumnType("numeric(30,10)")
                         .HasColumnName("credits");
+
+                    b.Property<DateTimeOffset?>("DeadAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("dead_at");
 
                     b.Property<DateTimeOffset?>("DeliveredAt")
                         .HasColumnType("timestamp with time zone")
@@ -221,9 +273,13 @@ namespace AigneHub.Data.Migrations
                     b.HasKey("ModelCallId")
                         .HasName("pk_meter_events");
 
+                    b.HasIndex("DeadAt")
+                        .HasDatabaseName("ix_meter_events_dead")
+                        .HasFilter("dead_at IS NOT NULL AND delivered_at IS NULL");
+
                     b.HasIndex("NextAttemptAt")
                         .HasDatabaseName("ix_meter_events_pending")
-                        .HasFilter("delivered_at IS NULL");
+                        .HasFilter("delivered_at IS NULL AND dead_at IS NULL");
 
                     b.ToTable("meter_events", "aignehub");
                 });
@@ -325,6 +381,10 @@ namespace AigneHub.Data.Migrations
                         .HasDefaultValue(0)
                         .HasColumnName("images");
 
+                    b.Property<DateTimeOffset?>("LastActivityAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_activity_at");
+
                     b.Property<string>("Model")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
@@ -403,6 +463,9 @@ namespace AigneHub.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_model_calls");
+
+                    b.HasIndex("CompletedAt")
+                        .HasDatabaseName("ix_model_calls_completed_at");
 
                     b.HasIndex("AppId", "CreatedAt")
                         .HasDatabaseName("ix_model_calls_app_id_created_at");
@@ -924,6 +987,49 @@ namespace AigneHub.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("AigneHub.Data.Gateway.StoredResponse", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Input")
+                        .IsRequired()
+                        .HasColumnType("json")
+                        .HasColumnName("input");
+
+                    b.Property<string>("PreviousResponseId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("previous_response_id");
+
+                    b.Property<string>("Response")
+                        .IsRequired()
+                        .HasColumnType("json")
+                        .HasColumnName("response");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_stored_responses");
+
+                    b.HasIndex("CallId")
+                        .HasDatabaseName("ix_stored_responses_call_id");
+
+                    b.ToTable("stored_responses", "aignehub");
+                });
+
             modelBuilder.Entity("AigneHub.Data.Identity.AccessKey", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1149,6 +1255,16 @@ namespace AigneHub.Data.Migrations
                         .HasConstraintName("fk_provider_credentials_providers_provider_id");
 
                     b.Navigation("Provider");
+                });
+
+            modelBuilder.Entity("AigneHub.Data.Gateway.StoredResponse", b =>
+                {
+                    b.HasOne("AigneHub.Data.Billing.ModelCall", null)
+                        .WithMany()
+                        .HasForeignKey("CallId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_stored_responses_model_calls_call_id");
                 });
 
             modelBuilder.Entity("AigneHub.Data.Identity.AccessKey", b =>
