@@ -33,6 +33,7 @@ public static class GatewayExtensions
         services.AddSingleton<ChatRunner>();
         services.AddSingleton<EmbeddingRunner>();
         services.AddSingleton<ImageRunner>();
+        services.AddSingleton<TokenCountRunner>();
         services.AddSingleton<GatewayServices>();
         services.AddSingleton<ResponseStore>();
         return builder;

@@ -47,11 +47,19 @@ public static class ApiErrors
     public static JsonHttpResult<ErrorEnvelope> Unavailable(string message) =>
         Result(StatusCodes.Status503ServiceUnavailable, message, ErrorTypes.Unavailable);
 
-    /// <summary>For authentication handlers and authorization results, which write the response themselves.</summary>
+    /// <summary>
+    /// For authentication handlers and authorization results, which write the response themselves. A route whose
+    /// callers expect another error shape (a caller protocol's, e.g. Anthropic's) says so with
+    /// <see cref="ErrorShapeMetadata"/>, and the answer is written in it.
+    /// </summary>
     public static Task WriteAsync(HttpResponse response, int status, string message, string type)
     {
         response.StatusCode = status;
         response.ContentType = "application/json; charset=utf-8";
+        if (response.HttpContext.GetEndpoint()?.Metadata.GetMetadata<ErrorShapeMetadata>() is { } shape)
+        {
+            return response.WriteAsync(shape.Body(status, message, type).ToJsonString(), response.HttpContext.RequestAborted);
+        }
         return JsonSerializer.SerializeAsync(response.Body, new ErrorEnvelope(new ErrorBody(message, type, null)),
             ApiErrorJson.Default.ErrorEnvelope, response.HttpContext.RequestAborted);
     }
@@ -68,6 +76,10 @@ public static class ApiErrors
         return body is null ? (null, error) : body.As(type);
     }
 }
+
+/// <summary>Endpoint metadata: the error body (from status, message and <see cref="ErrorTypes"/> type) of the
+/// 401/402/403 answers the authentication and authorization handlers write for this route.</summary>
+public sealed record ErrorShapeMetadata(Func<int, string, string, System.Text.Json.Nodes.JsonObject> Body);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(ErrorEnvelope))]

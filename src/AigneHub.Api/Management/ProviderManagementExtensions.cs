@@ -1,5 +1,6 @@
 using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
+using AigneHub.Contracts.Aliases;
 using AigneHub.Contracts.Management;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -25,7 +26,11 @@ public static class ProviderManagementExtensions
         services.TryAddSingleton<ICredentialTester, ChatCredentialTester>();
         services.AddHostedService<CredentialMaintenanceService>();
 
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ManagementJsonContext.Default));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ManagementJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, AliasesJsonContext.Default);
+        });
         return builder;
     }
 }

@@ -30,7 +30,18 @@ public enum PassthroughWire
 
     /// <summary>OpenAI's <c>POST responses</c>, a response object or named SSE events ending in <c>response.completed</c>.</summary>
     OpenAiResponses,
+
+    /// <summary>Anthropic's <c>POST messages</c>, JSON or named SSE events ending in <c>message_stop</c>.</summary>
+    AnthropicMessages,
 }
+
+/// <summary>
+/// A pass-through call: the caller's body as it came, the provider's model id to put in it, the output cap the call
+/// was admitted with (the caller's, else the reserved default; the provider gets this one limit), and the few
+/// headers of the caller's wire that a provider of the same wire honours (Anthropic's <c>anthropic-version</c> and
+/// <c>anthropic-beta</c>), picked by the caller's protocol so that no adapter ever sees the caller's request.
+/// </summary>
+public sealed record PassthroughRequest(string Model, JsonObject Body, int? OutputTokenCap, IReadOnlyDictionary<string, string> Headers);
 
 /// <summary>
 /// A capability of a chat adapter whose provider speaks a wire a caller protocol also speaks: the caller's body
@@ -48,10 +59,22 @@ public interface IChatPassthrough
     bool Serves(ProviderKind kind) => true;
 
     /// <summary>The provider's whole JSON answer, and its usage if it reported one.</summary>
-    Task<RawChatAnswer> CompleteRawAsync(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap, CancellationToken cancellationToken);
+    Task<RawChatAnswer> CompleteRawAsync(ProviderEndpoint endpoint, PassthroughRequest request, CancellationToken cancellationToken);
 
     /// <summary>The provider's events as they came. A provider error event is thrown as a <see cref="ProviderException"/>.</summary>
-    IAsyncEnumerable<RawChatEvent> StreamRawAsync(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap, CancellationToken cancellationToken);
+    IAsyncEnumerable<RawChatEvent> StreamRawAsync(ProviderEndpoint endpoint, PassthroughRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A chat adapter whose provider counts a request's prompt tokens itself (Anthropic's <c>messages/count_tokens</c>),
+/// for a caller of the same wire. Not a billed call.
+/// </summary>
+public interface IChatTokenCounter
+{
+    PassthroughWire Wire { get; }
+
+    /// <summary>The provider's answer as it came (e.g. <c>{"input_tokens":N}</c>).</summary>
+    Task<ReadOnlyMemory<byte>> CountTokensRawAsync(ProviderEndpoint endpoint, PassthroughRequest request, CancellationToken cancellationToken);
 }
 
 /// <summary>A provider's whole answer as bytes, and the usage read from it (null when it reported none).</summary>
@@ -63,10 +86,11 @@ public sealed record RawChatAnswer(ReadOnlyMemory<byte> Body, TokenUsage? Usage)
 }
 
 /// <summary>
-/// One provider event, untouched. <see cref="Usage"/> is set on the event that carried it; <see cref="UsageOnly"/>
-/// marks an event with nothing else in it (sent because the adapter always asks for usage, whether or not the
-/// caller did); <see cref="End"/> marks the wire's end-of-stream event; <see cref="EventName"/> is the event's
-/// <c>event:</c> line, for wires that name their events (Responses).
+/// One provider event, untouched. <see cref="Usage"/> is set on the event that carried it (for a wire that spreads
+/// usage over several events, the usage so far); <see cref="UsageOnly"/> marks an event with nothing else in it
+/// (sent because the adapter always asks for usage, whether or not the caller did); <see cref="End"/> marks the
+/// wire's end-of-stream event; <see cref="EventName"/> is the event's <c>event:</c> line, for wires that name their
+/// events (Responses, Anthropic Messages).
 /// </summary>
 public sealed record RawChatEvent(string Data, TokenUsage? Usage = null, bool UsageOnly = false, bool End = false, string? EventName = null)
 {

@@ -30,6 +30,10 @@ public sealed class ProviderAdapters(
             ? own
             : Array.Find(_passthroughs, p => p.Wire == wire && p.Serves(kind));
 
+    /// <summary>The protocol's chat adapter when its provider counts <paramref name="wire"/> requests' tokens itself.</summary>
+    public IChatTokenCounter? TokenCounter(ProviderProtocol protocol, PassthroughWire wire) =>
+        _chat.GetValueOrDefault(protocol) is IChatTokenCounter counter && counter.Wire == wire ? counter : null;
+
     public IEmbeddingAdapter? Embedding(ProviderProtocol protocol) => _embedding.GetValueOrDefault(protocol);
 
     public IImageAdapter? Image(ProviderProtocol protocol) => _image.GetValueOrDefault(protocol);

@@ -29,16 +29,18 @@ public sealed record CatalogModel(Guid Id, Guid ProviderId, string Provider, str
 }
 
 /// <summary>
-/// An immutable picture of the provider configuration: providers, their credentials and the model catalogue.
-/// Readers never lock; a reload swaps the whole picture.
+/// An immutable picture of the provider configuration: providers, their credentials, the model catalogue and the
+/// model aliases. Readers never lock; a reload swaps the whole picture.
 /// </summary>
 public sealed class ProviderSnapshot
 {
-    public ProviderSnapshot(IReadOnlyList<ProviderEntry> providers, IReadOnlyList<CatalogModel> models, DateTimeOffset loadStartedAt)
+    public ProviderSnapshot(IReadOnlyList<ProviderEntry> providers, IReadOnlyList<CatalogModel> models, DateTimeOffset loadStartedAt,
+        ModelAliases? aliases = null)
     {
         Providers = providers;
         Models = models;
         LoadStartedAt = loadStartedAt;
+        Aliases = aliases ?? ModelAliases.Empty;
         ByName = providers.ToDictionary(p => p.Kind.Name, StringComparer.OrdinalIgnoreCase);
         ById = providers.ToDictionary(p => p.Id);
         ByModel = models.GroupBy(m => (m.Model, m.Type))
@@ -58,6 +60,9 @@ public sealed class ProviderSnapshot
 
     /// <summary>When the database was read; anything the pool learnt after this is newer than the snapshot.</summary>
     public DateTimeOffset LoadStartedAt { get; }
+
+    /// <summary>The enabled model aliases.</summary>
+    public ModelAliases Aliases { get; }
 }
 
 /// <summary>
@@ -67,6 +72,10 @@ public sealed class ProviderSnapshot
 public interface IModelCatalog
 {
     ValueTask<IReadOnlyList<CatalogModel>> ListAsync(ModelType? type, CancellationToken cancellationToken);
+
+    /// <summary>The exact aliases callers can send, each with its first target whose provider is enabled (patterns
+    /// are not names, so they are not listed; the catalogue models they match are).</summary>
+    ValueTask<IReadOnlyList<ListedAlias>> ListAliasesAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -101,6 +110,25 @@ public sealed partial class ProviderCatalog(
             && snapshot.ById.TryGetValue(m.ProviderId, out var p) && p.Enabled)];
     }
 
+    public async ValueTask<IReadOnlyList<ListedAlias>> ListAliasesAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = await GetAsync(cancellationToken);
+        List<ListedAlias> listed = [];
+        foreach (var alias in snapshot.Aliases.Exact)
+        {
+            foreach (var target in alias.TargetsFor(alias.Name))
+            {
+                var slash = target.IndexOf('/', StringComparison.Ordinal);
+                if (slash > 0 && snapshot.ByName.TryGetValue(target[..slash], out var provider) && provider.Enabled)
+                {
+                    listed.Add(new ListedAlias(alias.Name, provider.Kind.Name, target[(slash + 1)..]));
+                    break;
+                }
+            }
+        }
+        return listed;
+    }
+
     private async Task<ProviderSnapshot> LoadAsync(CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
@@ -109,6 +137,7 @@ public sealed partial class ProviderCatalog(
         var providers = await db.Set<Provider>().AsNoTracking().OrderBy(p => p.CreatedAt).ThenBy(p => p.Id).ToListAsync(cancellationToken);
         var credentials = await db.Set<ProviderCredential>().AsNoTracking().OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).ToListAsync(cancellationToken);
         var models = await db.Set<AiModel>().AsNoTracking().ToListAsync(cancellationToken);
+        var aliases = await db.Set<ModelAlias>().AsNoTracking().Where(a => a.Enabled).ToListAsync(cancellationToken);
 
         var credentialsByProvider = credentials.ToLookup(c => c.ProviderId);
         List<ProviderEntry> entries = [];
@@ -134,7 +163,7 @@ public sealed partial class ProviderCatalog(
                     m.DisplayName, m.Metadata, m.Enabled, m.CreatedAt));
             }
         }
-        return new ProviderSnapshot(entries, catalog, startedAt);
+        return new ProviderSnapshot(entries, catalog, startedAt, new ModelAliases(aliases.Select(a => new AliasEntry(a.Id, a.Name, [.. a.Targets]))));
     }
 
     private CredentialEntry Decrypt(ProviderCredential credential)

@@ -5,9 +5,13 @@ using Microsoft.AspNetCore.Http;
 namespace AigneHub.Tests.Fakes;
 
 /// <summary>
-/// A fake Anthropic Messages API (<c>POST /v1/messages</c>, plain and streamed) on real Kestrel. Answers with the
-/// scripted <see cref="FakeReply"/>s, errors in Anthropic's own shape, and checks what Anthropic itself checks
-/// (<c>x-api-key</c> when <see cref="ApiKey"/> is set, <c>anthropic-version</c>, <c>max_tokens</c>).
+/// A fake Anthropic Messages API (<c>POST /v1/messages</c>, plain and streamed, and
+/// <c>POST /v1/messages/count_tokens</c>) on real Kestrel. Answers with the scripted <see cref="FakeReply"/>s:
+/// an optional signed thinking block (<c>thinking_delta</c>/<c>signature_delta</c> when streamed), text, tool
+/// calls, usage with cache writes and reads (in <c>message_start</c>, and in <c>message_delta</c> the output count or,
+/// with <see cref="FullDeltaUsage"/>, the whole usage again), errors in Anthropic's own shape. It checks what Anthropic itself checks
+/// (<c>x-api-key</c> when <see cref="ApiKey"/> is set, <c>anthropic-version</c>, <c>max_tokens</c>); a count is
+/// the reply's <see cref="FakeReply.InputTokens"/>.
 /// </summary>
 public sealed class FakeAnthropic : FakeProvider
 {
@@ -17,6 +21,10 @@ public sealed class FakeAnthropic : FakeProvider
     {
     }
 
+    /// <summary>Whether <c>message_delta</c> repeats the whole usage (input and cache counts too), as Anthropic's API
+    /// does now, rather than only <c>output_tokens</c>, as it did first. Both must be metered once.</summary>
+    public bool FullDeltaUsage { get; set; }
+
     /// <summary>When set, requests without this <c>x-api-key</c> get a 401.</summary>
     public string? ApiKey { get; set; }
 
@@ -24,9 +32,34 @@ public sealed class FakeAnthropic : FakeProvider
     {
         FakeAnthropic? fake = null;
         var host = await FakeProviderHost.StartAsync("v1/", (routes, h) =>
-            routes.MapPost("/v1/messages", (HttpContext context) => fake!.HandleAsync(context)));
+        {
+            routes.MapPost("/v1/messages", (HttpContext context) => fake!.HandleAsync(context));
+            routes.MapPost("/v1/messages/count_tokens", (HttpContext context) => fake!.CountTokensAsync(context));
+        });
         fake = new FakeAnthropic(host);
         return fake;
+    }
+
+    private async Task CountTokensAsync(HttpContext context)
+    {
+        var request = await Host.RecordAsync(context);
+        var reply = Host.NextReply();
+        if (ApiKey is not null && request.Header("x-api-key") != ApiKey)
+        {
+            await WriteErrorAsync(context, 401, "invalid x-api-key");
+            return;
+        }
+        if (reply.FailStatus is { } status)
+        {
+            await WriteErrorAsync(context, status, reply.FailMessage ?? $"fake failure {status}");
+            return;
+        }
+        if (request.Body is not JsonObject body || body["messages"] is not JsonArray || body["model"] is null)
+        {
+            await WriteErrorAsync(context, 400, "messages: Field required");
+            return;
+        }
+        await FakeProviderHost.WriteJsonAsync(context, 200, new JsonObject { ["input_tokens"] = reply.InputTokens });
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -64,11 +97,15 @@ public sealed class FakeAnthropic : FakeProvider
         var model = (string?)body["model"] ?? "claude-fake";
         if ((bool?)body["stream"] == true)
         {
-            await FakeProviderHost.StreamAsync(context, reply, StreamEvents(id, model, reply), new SseEvent("error", Error("overloaded_error", "Overloaded")));
+            await FakeProviderHost.StreamAsync(context, reply, StreamEvents(id, model, reply, FullDeltaUsage), new SseEvent("error", Error("overloaded_error", "Overloaded")));
             return;
         }
 
         var content = new JsonArray();
+        if (reply.Thinking is not null)
+        {
+            content.Add(new JsonObject { ["type"] = "thinking", ["thinking"] = reply.Thinking, ["signature"] = reply.ThinkingSignature });
+        }
         if (reply.Text.Length > 0)
         {
             content.Add(new JsonObject { ["type"] = "text", ["text"] = reply.Text });
@@ -97,7 +134,7 @@ public sealed class FakeAnthropic : FakeProvider
         });
     }
 
-    private static List<SseEvent> StreamEvents(string id, string model, FakeReply reply)
+    private static List<SseEvent> StreamEvents(string id, string model, FakeReply reply, bool fullDeltaUsage)
     {
         var events = new List<SseEvent>
         {
@@ -114,6 +151,18 @@ public sealed class FakeAnthropic : FakeProvider
             new("ping", new JsonObject { ["type"] = "ping" }),
         };
         var index = 0;
+        if (reply.Thinking is not null)
+        {
+            events.Add(new("content_block_start", new JsonObject
+            {
+                ["type"] = "content_block_start", ["index"] = index,
+                ["content_block"] = new JsonObject { ["type"] = "thinking", ["thinking"] = "", ["signature"] = "" },
+            }));
+            events.Add(Delta(index, new JsonObject { ["type"] = "thinking_delta", ["thinking"] = reply.Thinking }));
+            events.Add(Delta(index, new JsonObject { ["type"] = "signature_delta", ["signature"] = reply.ThinkingSignature }));
+            events.Add(new("content_block_stop", new JsonObject { ["type"] = "content_block_stop", ["index"] = index }));
+            index++;
+        }
         if (reply.Text.Length > 0)
         {
             events.Add(new("content_block_start", new JsonObject
@@ -149,7 +198,8 @@ public sealed class FakeAnthropic : FakeProvider
         {
             ["type"] = "message_delta",
             ["delta"] = new JsonObject { ["stop_reason"] = StopReason(reply), ["stop_sequence"] = null },
-            ["usage"] = new JsonObject { ["output_tokens"] = reply.OutputTokens },
+            // Anthropic's message_delta may repeat the whole (cumulative) usage, cache counts included.
+            ["usage"] = fullDeltaUsage ? Usage(reply, reply.OutputTokens) : new JsonObject { ["output_tokens"] = reply.OutputTokens },
         }));
         events.Add(new("message_stop", new JsonObject { ["type"] = "message_stop" }));
         return events;

@@ -200,6 +200,11 @@ public sealed class FakeReply
 
     public int ReasoningTokens { get; init; }
 
+    /// <summary>Anthropic fakes: an extended-thinking block before the answer, signed with <see cref="ThinkingSignature"/>.</summary>
+    public string? Thinking { get; init; }
+
+    public string ThinkingSignature { get; init; } = "sig-fake-0123456789";
+
     /// <summary>OpenAI-compatible fakes report cache hits DeepSeek's way (<c>prompt_cache_hit_tokens</c>/<c>_miss_tokens</c>).</summary>
     public bool DeepSeekCacheFields { get; init; }
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using AigneHub.Api.Gateway;
 using AigneHub.Api.Gateway.Protocols;
+using AigneHub.Api.Gateway.Protocols.Anthropic;
 using AigneHub.Tests.Gateway.Protocols;
 
 namespace AigneHub.Tests.Gateway;
@@ -145,13 +146,18 @@ public sealed class BadInputTests(GatewayFixture hub) : IClassFixture<GatewayFix
         Assert.Contains("x-aigne-hub-client-did", (string?)error["message"]);
     }
 
-    public static TheoryData<string> Routes => new() { "/api/v2/chat/completions", "/api/v2/embeddings", "/api/v2/images/generations", "/api/v2/responses", "/api/v2/chat", "/api/v2/image", "/api/v2/embeddings (aigne)" };
+    public static TheoryData<string> Routes => new() { "/api/v2/chat/completions", "/api/v2/embeddings", "/api/v2/images/generations", "/api/v2/responses", "/api/v2/chat", "/api/v2/image", "/api/v2/embeddings (aigne)", "/api/v2/anthropic/v1/messages", "/api/v2/anthropic/v1/messages/count_tokens" };
 
     /// <summary>Seeded mutations through HTTP: never a 5xx, and every refusal in the route's own error shape.</summary>
     [Theory]
     [MemberData(nameof(Routes))]
     public async Task Mutated_bodies_never_get_a_5xx_and_errors_keep_the_protocols_shape(string route)
     {
+        if (route.StartsWith(AnthropicApi.Prefix, StringComparison.Ordinal))
+        {
+            await AnthropicMutationsAsync(route);
+            return;
+        }
         var (path, seeds, aigne) = route switch
         {
             "/api/v2/chat/completions" => (route, ProtocolBodies.OpenAiChat, false),
@@ -178,6 +184,27 @@ public sealed class BadInputTests(GatewayFixture hub) : IClassFixture<GatewayFix
                 Assert.False(string.IsNullOrWhiteSpace((string?)error["message"]), text);
                 Assert.False(string.IsNullOrWhiteSpace((string?)error["type"]), text);
                 Assert.True(error.ContainsKey("param") != aigneShape, $"{(aigneShape ? "AIGNE" : "OpenAI")} shape expected for {body}: {text}");
+            }
+        }
+    }
+
+    /// <summary>Anthropic's routes: never a 5xx, and every refusal in Anthropic's shape (<c>{"type":"error","error":{"type","message"}}</c>).</summary>
+    private async Task AnthropicMutationsAsync(string path)
+    {
+        var mutator = new BodyMutator(path.Aggregate(7, (h, c) => unchecked((h * 31) + c)), hugeStringLength: 20_000);
+        for (var i = 0; i < 50; i++)
+        {
+            var body = mutator.Mutate(ProtocolBodies.AnthropicMessages[i % ProtocolBodies.AnthropicMessages.Length]);
+            using var response = await hub.Owner.PostAsync(path, Json(body));
+            var text = await response.Content.ReadAsStringAsync();
+            var status = (int)response.StatusCode;
+            Assert.True(status < 500, $"{status} for {body}: {text}");
+            if (status >= 400)
+            {
+                var error = JsonNode.Parse(text)!;
+                Assert.Equal("error", (string?)error["type"]);
+                Assert.False(string.IsNullOrWhiteSpace((string?)error["error"]!["type"]), text);
+                Assert.False(string.IsNullOrWhiteSpace((string?)error["error"]!["message"]), text);
             }
         }
     }

@@ -9,6 +9,7 @@ using System.Text.Json.Serialization.Metadata;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Contracts;
+using AigneHub.Contracts.Aliases;
 using AigneHub.Contracts.Billing;
 using AigneHub.Contracts.Identity;
 using AigneHub.Contracts.Management;
@@ -52,6 +53,7 @@ public sealed class ManagementBodyFuzzTests
              "metadata":{"k":"v"},"deprecated":false}
             """,
         [typeof(GrantRequest)] = $$"""{"amount":"5","category":"promotional","expiresAt":"{{Future}}","note":"fuzz"}""",
+        [typeof(ModelAliasRequest)] = """{"alias":"fuzz-[0-9]*","targets":["openai/*","anthropic/claude-fuzz"],"enabled":true}""",
     };
 
     /// <summary>
@@ -82,6 +84,8 @@ public sealed class ManagementBodyFuzzTests
         ["CreateModelRate"] = typeof(ModelRateRequest),
         ["UpdateModelRate"] = typeof(ModelRateRequest),
         ["GrantCredits"] = typeof(GrantRequest),
+        ["CreateModelAlias"] = typeof(ModelAliasRequest),
+        ["UpdateModelAlias"] = typeof(ModelAliasRequest),
     };
 
     [Fact]
@@ -95,7 +99,7 @@ public sealed class ManagementBodyFuzzTests
     [Fact]
     public async Task The_body_reader_answers_thousands_of_mutated_bodies_with_a_body_or_a_400_naming_the_bad_text()
     {
-        var contexts = new JsonSerializerContext[] { IdentityJsonContext.Default, ManagementJsonContext.Default, BillingJsonContext.Default };
+        var contexts = new JsonSerializerContext[] { IdentityJsonContext.Default, ManagementJsonContext.Default, BillingJsonContext.Default, AliasesJsonContext.Default };
         var failures = new List<string>();
         var read = 0;
         foreach (var (type, valid) in ValidBodies)
@@ -259,8 +263,10 @@ public sealed class ManagementBodyFuzzTests
             new { provider = "openai", model = "gpt-seed", type = "chat", inputRate = "0.000001", outputRate = "0.000002" }));
         var appId = await IdOf(await owner.PostAsJsonAsync("/api/admin/apps",
             new { name = "seed", publicKey = Convert.ToHexStringLower(Ed25519Crypto.PublicKeyOf(new byte[32])) }), "appId");
+        var aliasId = await IdOf(await owner.PostAsJsonAsync("/api/admin/aliases", new { alias = "seed-alias", targets = new[] { "openai/gpt-seed" } }));
         return new(StringComparer.Ordinal)
         {
+            ["aliases"] = aliasId,
             ["users"] = userId.ToString(),
             ["providers"] = providerId.ToString(),
             ["credentials"] = credentialId.ToString(),

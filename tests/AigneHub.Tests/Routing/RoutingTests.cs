@@ -42,7 +42,10 @@ public sealed class RoutingTests
         Assert.Equal(openRouter, targets[0].ProviderId);
         Assert.Equal(new Uri("https://openrouter.ai/api/v1/"), targets[0].BaseUrl);
         Assert.Equal(new Uri("http://127.0.0.1:1/v1/"), targets[1].BaseUrl);
-        Assert.Empty(await resolver.ResolveAsync("gpt-4o", ModelType.Embedding, default));
+        // No catalogue entry of that type: the built-in alias gpt-* still sends the name to openai as it is; a name
+        // that no alias matches resolves to nothing.
+        Assert.Equal(["openai/gpt-4o"], (await resolver.ResolveAsync("gpt-4o", ModelType.Embedding, default)).Select(t => t.PublicName));
+        Assert.Empty(await resolver.ResolveAsync("llama3.2", ModelType.Embedding, default));
         Assert.Empty(await resolver.ResolveAsync("no-such-model", ModelType.Chat, default));
         Assert.Empty(await resolver.ResolveAsync("  ", ModelType.Chat, default));
 

@@ -24,7 +24,11 @@ public sealed record ChatCall
     public ChatPassthroughBody? Passthrough { get; init; }
 }
 
-public sealed record ChatPassthroughBody(PassthroughWire Wire, JsonObject Body);
+/// <summary>The caller's body, and the headers of its wire a provider of the same wire is sent too (none for OpenAI).</summary>
+public sealed record ChatPassthroughBody(PassthroughWire Wire, JsonObject Body)
+{
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>How a protocol writes a chat answer: whole, or as a stream of updates and an end.</summary>
 public interface IChatAnswerWriter : IAnswerWriter
@@ -63,7 +67,7 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
         return pipeline.RunAsync(context, call, estimate, writer, (attempt, cancellationToken) =>
             chat.Passthrough is { } raw && writer is IRawChatAnswerWriter rawWriter
                 && adapters.ChatPassthrough(attempt.Target.Kind, raw.Wire) is { } passthrough
-                ? PassThroughAsync(passthrough, raw.Body, chat.Streaming, rawWriter, estimate, attempt, cancellationToken)
+                ? PassThroughAsync(passthrough, raw, chat.Streaming, rawWriter, estimate, attempt, cancellationToken)
                 : TranslateAsync(chat, writer, estimate, attempt, cancellationToken));
     }
 
@@ -134,13 +138,14 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
         return new AttemptResult { Usage = usage, UsageEstimated = usageEstimated, CallerGone = callerGone || caller.Gone, ProviderCut = cut };
     }
 
-    private static async Task<AttemptResult> PassThroughAsync(IChatPassthrough passthrough, JsonObject body, bool streaming, IRawChatAnswerWriter writer,
+    private static async Task<AttemptResult> PassThroughAsync(IChatPassthrough passthrough, ChatPassthroughBody raw, bool streaming, IRawChatAnswerWriter writer,
         CallEstimate estimate, Attempt attempt, CancellationToken cancellationToken)
     {
         var caller = writer.Caller;
+        var request = new PassthroughRequest(attempt.Target.Model, raw.Body, attempt.OutputTokenCap, raw.Headers);
         if (!streaming)
         {
-            var answer = await passthrough.CompleteRawAsync(attempt.Endpoint, attempt.Target.Model, body, attempt.OutputTokenCap, cancellationToken);
+            var answer = await passthrough.CompleteRawAsync(attempt.Endpoint, request, cancellationToken);
             attempt.MarkProviderFirstByte();
             await writer.WriteRawResponseAsync(answer);
             return new AttemptResult
@@ -157,7 +162,7 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
         ProviderException? cut = null;
         try
         {
-            await foreach (var providerEvent in passthrough.StreamRawAsync(attempt.Endpoint, attempt.Target.Model, body, attempt.OutputTokenCap, cancellationToken))
+            await foreach (var providerEvent in passthrough.StreamRawAsync(attempt.Endpoint, request, cancellationToken))
             {
                 attempt.MarkProviderFirstByte();
                 // The end event may carry the usage (Responses' response.completed does, chat's [DONE] does not).

@@ -16,10 +16,24 @@ namespace AigneHub.Api.Providers.Anthropic;
 /// and thinking blocks in answers are dropped), image detail, tool-result images, <c>strict</c> on tools.
 /// Response formats are emulated: Anthropic has no JSON mode, so json_object/json_schema add an instruction (with
 /// the schema) to the system prompt; the answer is not guaranteed to be valid JSON.</para>
+/// <para>
+/// Its chat is also a pass-through (<see cref="IChatPassthrough"/>) for Anthropic Messages callers: the caller's
+/// body goes out as it came (thinking, <c>cache_control</c>, system blocks, beta fields and all) with the model and
+/// the admitted output cap set, its <c>anthropic-version</c> and <c>anthropic-beta</c> headers forwarded; the answer comes
+/// back untouched and only <c>message_start</c>, <c>message_delta</c> and <c>error</c> events are parsed (usage,
+/// cache writes and reads included, and mid-stream failures). It also forwards <c>count_tokens</c>
+/// (<see cref="IChatTokenCounter"/>).
+/// </para>
 /// </summary>
-public sealed class AnthropicChatAdapter(ProviderHttp http) : IChatAdapter
+public sealed class AnthropicChatAdapter(ProviderHttp http) : IChatAdapter, IChatPassthrough, IChatTokenCounter
 {
     public const string ApiVersion = "2023-06-01";
+
+    public const string VersionHeader = "anthropic-version";
+
+    public const string BetaHeader = "anthropic-beta";
+
+    public PassthroughWire Wire => PassthroughWire.AnthropicMessages;
 
     public async Task<ChatResponse> CompleteAsync(ProviderEndpoint endpoint, ChatRequest request, CancellationToken cancellationToken)
     {
@@ -125,6 +139,114 @@ public sealed class AnthropicChatAdapter(ProviderHttp http) : IChatAdapter
             $"{endpoint.Provider} ended the stream before message_stop.");
     }
 
+    /// <summary>Generated text in a stream's <c>content_block_delta</c>: text, tool input JSON, thinking.</summary>
+    private static readonly string[] DeltaFields = ["text", "partial_json", "thinking"];
+
+    /// <summary>Generated text in a whole message: text blocks and thinking (tool input is an object, not counted).</summary>
+    private static readonly string[] AnswerFields = ["text", "thinking"];
+
+    public async Task<RawChatAnswer> CompleteRawAsync(ProviderEndpoint endpoint, PassthroughRequest request, CancellationToken cancellationToken)
+    {
+        using var message = CreateRequest(endpoint, PassthroughBody(request), "messages", request.Headers);
+        using var response = await http.SendAsync(endpoint, message, cancellationToken);
+        var bytes = await ReadAllAsync(endpoint, response, cancellationToken);
+        var usage = TryReadUsage(bytes);
+        return new RawChatAnswer(bytes, usage) { OutputCharacters = usage is null ? GeneratedText.Count(bytes.Span, AnswerFields) : 0 };
+    }
+
+    public async IAsyncEnumerable<RawChatEvent> StreamRawAsync(ProviderEndpoint endpoint, PassthroughRequest request,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var message = CreateRequest(endpoint, PassthroughBody(request), "messages", request.Headers);
+        using var response = await http.SendAsync(endpoint, message, cancellationToken);
+        TokenUsage? usage = null;
+        await foreach (var item in http.ReadEventsAsync(endpoint, response, cancellationToken))
+        {
+            // Anthropic names every event; the SSE parser reports an unnamed one as "message".
+            var name = item.EventType;
+            JsonNode? parsed = null;
+            if (name == "message")
+            {
+                parsed = Parse(endpoint, item.Data);
+                name = (string?)parsed?["type"] ?? name;
+            }
+            switch (name)
+            {
+                case "message_start":
+                    // Its usage is the prompt's and a placeholder output count: kept for merging, not reported as
+                    // the call's usage, so a stream cut before message_delta is estimated from what was delivered.
+                    parsed ??= Parse(endpoint, item.Data);
+                    usage = AnthropicMapping.ReadUsage(parsed?["message"]?["usage"], usage);
+                    yield return new RawChatEvent(item.Data, EventName: name);
+                    break;
+                case "message_delta":
+                    parsed ??= Parse(endpoint, item.Data);
+                    usage = AnthropicMapping.ReadUsage(parsed?["usage"], usage);
+                    yield return new RawChatEvent(item.Data, usage, EventName: name);
+                    break;
+                case "message_stop":
+                    yield return new RawChatEvent(item.Data, End: true, EventName: name);
+                    yield break;
+                case "error":
+                    parsed ??= Parse(endpoint, item.Data);
+                    throw new ProviderException(endpoint.Provider, ProviderErrorClass.Unavailable, (int)response.StatusCode,
+                        $"{endpoint.Provider} failed mid-answer: {(string?)parsed?["error"]?["message"] ?? item.Data}");
+                default:
+                    // content_block_*, ping and whatever Anthropic adds next: forwarded untouched, never parsed into a
+                    // tree (a delta's generated text is counted by a forward-only scan).
+                    yield return new RawChatEvent(item.Data, EventName: name)
+                    {
+                        OutputCharacters = name == "content_block_delta" ? GeneratedText.Count(item.Data, DeltaFields) : 0,
+                    };
+                    break;
+            }
+        }
+        throw new ProviderException(endpoint.Provider, ProviderErrorClass.Unavailable, (int)response.StatusCode,
+            $"{endpoint.Provider} ended the stream before message_stop.");
+    }
+
+    public async Task<ReadOnlyMemory<byte>> CountTokensRawAsync(ProviderEndpoint endpoint, PassthroughRequest request, CancellationToken cancellationToken)
+    {
+        var body = (JsonObject)request.Body.DeepClone();
+        body["model"] = request.Model;
+        using var message = CreateRequest(endpoint, body, "messages/count_tokens", request.Headers);
+        using var response = await http.SendAsync(endpoint, message, cancellationToken);
+        return await ReadAllAsync(endpoint, response, cancellationToken);
+    }
+
+    /// <summary>The caller's body with the model replaced and <c>max_tokens</c> (which Anthropic requires, so the
+    /// caller always sent one) set to the cap the call was admitted with.</summary>
+    private static JsonObject PassthroughBody(PassthroughRequest request)
+    {
+        var body = (JsonObject)request.Body.DeepClone();
+        body["model"] = request.Model;
+        if (request.OutputTokenCap is int cap)
+        {
+            body["max_tokens"] = cap;
+        }
+        return body;
+    }
+
+    private async Task<ReadOnlyMemory<byte>> ReadAllAsync(ProviderEndpoint endpoint, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await using var providerBody = http.OpenBody(endpoint, response);
+        using var buffer = new MemoryStream();
+        await providerBody.CopyToAsync(buffer, cancellationToken);
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+    }
+
+    private static TokenUsage? TryReadUsage(ReadOnlyMemory<byte> json)
+    {
+        try
+        {
+            return JsonNode.Parse(json.Span) is JsonObject { } o && o["usage"] is JsonObject usage ? AnthropicMapping.ReadUsage(usage, null) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static ChatStreamUpdate Update(string? id, string model, string? text = null, ToolCallDelta? toolCall = null) => new()
     {
         Id = id,
@@ -146,9 +268,11 @@ public sealed class AnthropicChatAdapter(ProviderHttp http) : IChatAdapter
         }
     }
 
-    private static HttpRequestMessage CreateRequest(ProviderEndpoint endpoint, JsonObject body)
+    /// <param name="forwarded">The caller's <c>anthropic-version</c> and <c>anthropic-beta</c>, on a pass-through.</param>
+    private static HttpRequestMessage CreateRequest(ProviderEndpoint endpoint, JsonObject body, string path = "messages",
+        IReadOnlyDictionary<string, string>? forwarded = null)
     {
-        var message = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint.BaseUrl, "messages"))
+        var message = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint.BaseUrl, path))
         {
             Content = ProviderHttp.JsonContent(body),
         };
@@ -156,7 +280,12 @@ public sealed class AnthropicChatAdapter(ProviderHttp http) : IChatAdapter
         {
             message.Headers.TryAddWithoutValidation("x-api-key", key);
         }
-        message.Headers.TryAddWithoutValidation("anthropic-version", ApiVersion);
+        message.Headers.TryAddWithoutValidation(VersionHeader,
+            forwarded?.GetValueOrDefault(VersionHeader) is { Length: > 0 } version ? version : ApiVersion);
+        if (forwarded?.GetValueOrDefault(BetaHeader) is { Length: > 0 } beta)
+        {
+            message.Headers.TryAddWithoutValidation(BetaHeader, beta);
+        }
         return message;
     }
 }

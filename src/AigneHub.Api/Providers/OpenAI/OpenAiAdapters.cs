@@ -48,9 +48,9 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
         }
     }
 
-    public async Task<RawChatAnswer> CompleteRawAsync(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap, CancellationToken cancellationToken)
+    public async Task<RawChatAnswer> CompleteRawAsync(ProviderEndpoint endpoint, PassthroughRequest call, CancellationToken cancellationToken)
     {
-        using var request = OpenAiRequests.Post(endpoint, "chat/completions", PassthroughBody(endpoint, model, callerBody, outputTokenCap, stream: false));
+        using var request = OpenAiRequests.Post(endpoint, "chat/completions", PassthroughBody(endpoint, call, stream: false));
         using var response = await http.SendAsync(endpoint, request, cancellationToken);
         await using var providerBody = http.OpenBody(endpoint, response);
         using var buffer = new MemoryStream();
@@ -60,10 +60,10 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
         return new RawChatAnswer(bytes, usage) { OutputCharacters = usage is null ? GeneratedText.Count(bytes.Span, GeneratedText.ChatCompletionsFields) : 0 };
     }
 
-    public async IAsyncEnumerable<RawChatEvent> StreamRawAsync(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap,
+    public async IAsyncEnumerable<RawChatEvent> StreamRawAsync(ProviderEndpoint endpoint, PassthroughRequest call,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var request = OpenAiRequests.Post(endpoint, "chat/completions", PassthroughBody(endpoint, model, callerBody, outputTokenCap, stream: true));
+        using var request = OpenAiRequests.Post(endpoint, "chat/completions", PassthroughBody(endpoint, call, stream: true));
         using var response = await http.SendAsync(endpoint, request, cancellationToken);
         await foreach (var item in http.ReadEventsAsync(endpoint, response, cancellationToken))
         {
@@ -97,13 +97,13 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
     /// <summary>The caller's body with the model replaced, the caller's output caps replaced by the one the call was
     /// admitted with (in the one field this provider reads: a provider that reads both might otherwise honour the
     /// larger), and usage always requested in a stream (a streamed call must be billed from the provider's own count).</summary>
-    private static JsonObject PassthroughBody(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap, bool stream)
+    private static JsonObject PassthroughBody(ProviderEndpoint endpoint, PassthroughRequest call, bool stream)
     {
-        var body = (JsonObject)callerBody.DeepClone();
-        body["model"] = model;
+        var body = (JsonObject)call.Body.DeepClone();
+        body["model"] = call.Model;
         body.Remove("max_tokens");
         body.Remove("max_completion_tokens");
-        if (outputTokenCap is int cap)
+        if (call.OutputTokenCap is int cap)
         {
             body[UsesMaxCompletionTokens(endpoint.Provider) ? "max_completion_tokens" : "max_tokens"] = cap;
         }

@@ -29,9 +29,9 @@ public sealed class OpenAiResponsesPassthrough(ProviderHttp http) : IChatPassthr
 
     public bool Serves(ProviderKind kind) => kind.Name == ProviderKinds.OpenAI.Name;
 
-    public async Task<RawChatAnswer> CompleteRawAsync(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap, CancellationToken cancellationToken)
+    public async Task<RawChatAnswer> CompleteRawAsync(ProviderEndpoint endpoint, PassthroughRequest call, CancellationToken cancellationToken)
     {
-        using var request = OpenAiRequests.Post(endpoint, Path, Body(model, callerBody, outputTokenCap));
+        using var request = OpenAiRequests.Post(endpoint, Path, Body(call.Model, call.Body, call.OutputTokenCap));
         using var response = await http.SendAsync(endpoint, request, cancellationToken);
         await using var providerBody = http.OpenBody(endpoint, response);
         using var buffer = new MemoryStream();
@@ -49,10 +49,10 @@ public sealed class OpenAiResponsesPassthrough(ProviderHttp http) : IChatPassthr
         return new RawChatAnswer(bytes, usage) { OutputCharacters = usage is null ? GeneratedText.Count(bytes.Span, AnswerFields) : 0 };
     }
 
-    public async IAsyncEnumerable<RawChatEvent> StreamRawAsync(ProviderEndpoint endpoint, string model, JsonObject callerBody, int? outputTokenCap,
+    public async IAsyncEnumerable<RawChatEvent> StreamRawAsync(ProviderEndpoint endpoint, PassthroughRequest call,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var request = OpenAiRequests.Post(endpoint, Path, Body(model, callerBody, outputTokenCap));
+        using var request = OpenAiRequests.Post(endpoint, Path, Body(call.Model, call.Body, call.OutputTokenCap));
         using var response = await http.SendAsync(endpoint, request, cancellationToken);
         await foreach (var item in http.ReadEventsAsync(endpoint, response, cancellationToken))
         {

@@ -44,4 +44,11 @@ internal static class ProtocolBodies
     [
         """{"input":{"input":["a","b"],"modelOptions":{"model":"openai/text-embedding-3-small"}}}""",
     ];
+
+    public static readonly string[] AnthropicMessages =
+    [
+        """{"model":"anthropic/claude-sonnet-4","max_tokens":50,"messages":[{"role":"user","content":"hi"}]}""",
+        """{"model":"openai/gpt-4o-mini","max_tokens":50,"stream":true,"temperature":0.2,"top_p":1,"top_k":5,"stop_sequences":["\n\nHuman:"],"metadata":{"user_id":"u1"},"thinking":{"type":"enabled","budget_tokens":1024},"system":[{"type":"text","text":"x-anthropic-billing-header: cc_version=2.1.37.0d9; cc_entrypoint=cli; cch=fa690;"},{"type":"text","text":"brief","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":[{"type":"text","text":"look"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}},{"type":"image","source":{"type":"url","url":"https://example.test/cat.png"}},{"type":"document","source":{"type":"text","media_type":"text/plain","data":"a note"}}]}]}""",
+        """{"model":"anthropic/claude-sonnet-4","max_tokens":50,"tools":[{"name":"get_weather","description":"d","input_schema":{"type":"object","properties":{"city":{"type":"string"}}},"cache_control":{"type":"ephemeral"}},{"type":"web_search_20250305","name":"web_search"}],"tool_choice":{"type":"tool","name":"get_weather","disable_parallel_tool_use":true},"context_management":{"edits":[]},"messages":[{"role":"user","content":"weather?"},{"role":"assistant","content":[{"type":"thinking","thinking":"hm","signature":"sig"},{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Oslo"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"text","text":"sunny"}],"is_error":false},{"type":"text","text":"thanks"}]},{"role":"system","content":"stay brief"}]}""",
+    ];
 }

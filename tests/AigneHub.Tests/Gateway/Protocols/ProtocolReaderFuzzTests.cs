@@ -2,6 +2,7 @@ using System.Text;
 using AigneHub.Api.Gateway;
 using AigneHub.Api.Gateway.Protocols;
 using AigneHub.Api.Gateway.Protocols.Aigne;
+using AigneHub.Api.Gateway.Protocols.Anthropic;
 using AigneHub.Api.Gateway.Protocols.OpenAi;
 using AigneHub.Api.Gateway.Protocols.Responses;
 using AigneHub.Api.Providers;
@@ -18,7 +19,7 @@ public sealed class ProtocolReaderFuzzTests
 {
     private const int MutationsPerReader = 1500;
 
-    private static readonly string[] ReaderNames = ["openai.chat", "openai.embeddings", "openai.images", "openai.responses", "aigne.chat", "aigne.image", "aigne.embeddings"];
+    private static readonly string[] ReaderNames = ["openai.chat", "openai.embeddings", "openai.images", "openai.responses", "aigne.chat", "aigne.image", "aigne.embeddings", "anthropic.messages", "anthropic.count_tokens"];
 
     public static TheoryData<string> Readers => new(ReaderNames);
 
@@ -90,8 +91,12 @@ public sealed class ProtocolReaderFuzzTests
         "aigne.chat" => (ProtocolBodies.AigneChat, body => TokenEstimator.Prompt(AigneProtocol.ReadChat(body).Request)),
         "aigne.image" => (ProtocolBodies.AigneImage, body => AigneProtocol.ReadImage(body)),
         "aigne.embeddings" => (ProtocolBodies.AigneEmbeddings, body => AigneProtocol.ReadEmbeddings(body)),
+        "anthropic.messages" => (ProtocolBodies.AnthropicMessages, body => TokenEstimator.Prompt(AnthropicMessagesRequest.Read(body, AnthropicHeaders).Request)),
+        "anthropic.count_tokens" => (ProtocolBodies.AnthropicMessages, body => TokenEstimator.Prompt(AnthropicMessagesRequest.Read(body, AnthropicHeaders, countTokens: true).Request)),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
+
+    private static readonly Dictionary<string, string> AnthropicHeaders = new() { ["anthropic-beta"] = "claude-code-20250219,interleaved-thinking-2025-05-14" };
 
     /// <summary>A seed that is the same on every run (string hash codes are randomised per process).</summary>
     private static int StableSeed(string name) => name.Aggregate(17, (h, c) => unchecked((h * 31) + c));

@@ -60,6 +60,31 @@ public static class ModelDirectoryApi
                 ["status"] = status is null ? null : new JsonObject { ["available"] = status.Available },
             });
         }
+        if (filter is null or ModelType.Chat)
+        {
+            // An alias is listed as the chat model it resolves to first, under its own key.
+            foreach (var alias in await catalog.ListAliasesAsync(cancellationToken))
+            {
+                var rate = snapshot.Find(alias.Provider, alias.Model, ModelType.Chat);
+                if (billing.Value.Enabled && (rate is null || rate.Deprecated))
+                {
+                    continue;
+                }
+                items.Add(new JsonObject
+                {
+                    ["key"] = alias.Name,
+                    ["model"] = alias.Model,
+                    ["type"] = "chat",
+                    ["provider"] = alias.Provider,
+                    ["providerDisplayName"] = alias.Provider,
+                    ["alias"] = true,
+                    ["input_credits_per_token"] = BillingModel.Format(rate?.InputRate ?? 0m),
+                    ["output_credits_per_token"] = BillingModel.Format(rate?.OutputRate ?? 0m),
+                    ["modelMetadata"] = null,
+                    ["status"] = null,
+                });
+            }
+        }
         return Results.Json(items);
     }
 }

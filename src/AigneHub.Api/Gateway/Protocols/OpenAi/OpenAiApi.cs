@@ -28,7 +28,7 @@ public static class OpenAiApi
             .WithSummary("Image generation (OpenAI wire format; url or b64_json).");
         group.MapGet("/models", ListModelsAsync)
             .WithName($"{surface}ListModels")
-            .WithSummary("Models callers can name, as provider/model.");
+            .WithSummary("Models callers can name: provider/model, and the exact model aliases.");
 
         // Any other path under the prefix is OpenAI's "Invalid URL" 404 in its error shape (an SDK pointed at a route
         // the hub lacks reads why), for anyone: it says nothing a route list does not. Every mapped route wins over it.
@@ -79,16 +79,22 @@ public static class OpenAiApi
     private static async Task<IResult> ListModelsAsync(GatewayServices services, CancellationToken cancellationToken)
     {
         var models = await services.Catalog.ListAsync(null, cancellationToken);
+        var aliases = await services.Catalog.ListAliasesAsync(cancellationToken);
         return Results.Json(new JsonObject
         {
             ["object"] = "list",
-            ["data"] = new JsonArray(models.Select(m => (JsonNode?)new JsonObject
-            {
-                ["id"] = m.PublicName,
-                ["object"] = "model",
-                ["created"] = 0,
-                ["owned_by"] = m.Provider,
-            }).ToArray()),
+            ["data"] = new JsonArray([
+                .. models.Select(m => Model(m.PublicName, m.Provider)),
+                .. aliases.Select(a => Model(a.Name, a.Provider)),
+            ]),
         });
+
+        static JsonNode Model(string id, string owner) => new JsonObject
+        {
+            ["id"] = id,
+            ["object"] = "model",
+            ["created"] = 0,
+            ["owned_by"] = owner,
+        };
     }
 }

@@ -1,0 +1,129 @@
+using System.Net.Http.Json;
+using System.Text;
+using Anthropic;
+using Anthropic.Core;
+using Anthropic.Models.Messages;
+using AigneHub.Api.Providers;
+using AigneHub.Api.Routing;
+using AigneHub.Data;
+using AigneHub.Data.Billing;
+using AigneHub.Tests.Billing;
+using AigneHub.Tests.Fakes;
+using AigneHub.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace AigneHub.Tests.Gateway;
+
+/// <summary>
+/// Money through the Anthropic ingress (credit billing on), with the official SDK: cached prompt tokens are charged
+/// once whether Anthropic's usage arrives in the answer, in <c>message_start</c> only, or in
+/// <c>message_start</c> and again in full in <c>message_delta</c>; an alias is charged at the rate of the target
+/// that served it. Each expected charge is worked out here from what the fake reported and the rates.
+/// </summary>
+public sealed class AnthropicBillingTests(ITestOutputHelper output)
+{
+    private const decimal InputRate = 0.001m;
+    private const decimal OutputRate = 0.002m;
+    private const decimal CacheReadRate = 0.0001m;
+    private const decimal CacheWriteRate = 0.00125m;
+
+    private static AnthropicClient Sdk(BillingHost host, string key)
+    {
+        using var http = host.Api.CreateClient(bearer: null);
+        return new(new ClientOptions { BaseUrl = new Uri(http.BaseAddress!, "api/v2/anthropic").ToString(), ApiKey = key, MaxRetries = 0 });
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public async Task Cache_writes_and_reads_from_anthropic_are_charged_once(bool stream, bool fullDeltaUsage)
+    {
+        await using var fake = await FakeAnthropic.StartAsync();
+        fake.FullDeltaUsage = fullDeltaUsage;
+        await using var host = await BillingHost.StartAsync();
+        using var owner = host.Owner;
+        await GatewayFixture.AddProviderAsync(owner, "anthropic", fake.BaseUrl, "sk-ant-billing-0123456789", "claude-cached");
+        await host.AddRateAsync(new ModelTarget(ProviderKinds.Anthropic, null, fake.BaseUrl, "claude-cached", ModelType.Chat), "0.001", "0.002",
+            ""","cacheReadRate":"0.0001","cacheWriteRate":"0.00125" """);
+        var (member, key) = await owner.CreateMemberAsync();
+        await host.GrantAsync(member, "1000");
+        // Anthropic's input_tokens (10) exclude the cache write (2000) and the cache read (40000).
+        fake.Enqueue(new FakeReply { Text = "cached answer", InputTokens = 10, CacheCreationInputTokens = 2000, CacheReadInputTokens = 40000, OutputTokens = 3 });
+        var expected = 10 * InputRate + 2000 * CacheWriteRate + 40000 * CacheReadRate + 3 * OutputRate;
+
+        var parameters = new MessageCreateParams
+        {
+            Model = "anthropic/claude-cached",
+            MaxTokens = 50,
+            System = new List<TextBlockParam> { new("A long, cached system prompt.") { CacheControl = new CacheControlEphemeral() } },
+            Messages = [new UserMessageParam { Content = "hi" }],
+        };
+        if (stream)
+        {
+            await foreach (var _ in Sdk(host, key).Messages.CreateStreaming(parameters))
+            {
+            }
+        }
+        else
+        {
+            var message = await Sdk(host, key).Messages.Create(parameters);
+            Assert.Equal((10, 2000L, 40000L), (message.Usage.InputTokens, message.Usage.CacheCreationInputTokens, message.Usage.CacheReadInputTokens));
+        }
+
+        var call = await SettledAsync(host, member);
+        output.WriteLine($"stream={stream} fullDelta={fullDeltaUsage}: charged {call.Credits}, expected {expected}");
+        Assert.Equal((42010, 2000, 40000, 3), (call.PromptTokens, call.CacheCreationTokens, call.CacheReadTokens, call.CompletionTokens));
+        Assert.False(call.Estimated);
+        Assert.Equal(expected, call.Credits);
+        Assert.Equal(expected, await host.DebitsAsync(member));
+        // The provider got the caller's one output limit (the reservation assumed it).
+        Assert.Equal(50, (int?)fake.LastRequest.RequiredBody["max_tokens"]);
+    }
+
+    [Fact]
+    public async Task An_alias_is_charged_at_the_rate_of_the_target_that_served_it_and_recorded_under_both_names()
+    {
+        await using var fake = await FakeAnthropic.StartAsync();
+        await using var host = await BillingHost.StartAsync();
+        using var owner = host.Owner;
+        await GatewayFixture.AddProviderAsync(owner, "anthropic", fake.BaseUrl, "sk-ant-billing-0123456789", "claude-rated");
+        await host.AddRateAsync(new ModelTarget(ProviderKinds.Anthropic, null, fake.BaseUrl, "claude-rated", ModelType.Chat), "0.001", "0.002");
+        await host.AddRateAsync(new ModelTarget(ProviderKinds.Anthropic, null, fake.BaseUrl, "claude-opus-9", ModelType.Chat), "0.01", "0.05");
+        using (var created = await owner.PostAsJsonAsync("/api/admin/aliases", new { alias = "team-model", targets = new[] { "anthropic/claude-rated" } }))
+        {
+            Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        }
+        var (member, key) = await owner.CreateMemberAsync();
+        await host.GrantAsync(member, "1000");
+
+        // An exact alias, and the built-in pattern claude-* (anthropic/<same name>), each at its target's rate.
+        fake.Enqueue(new FakeReply { InputTokens = 100, OutputTokens = 20 }, new FakeReply { InputTokens = 100, OutputTokens = 20 });
+        await Sdk(host, key).Messages.Create(new MessageCreateParams { Model = "team-model", MaxTokens = 50, Messages = [new UserMessageParam { Content = "hi" }] });
+        var first = await SettledAsync(host, member);
+        await Sdk(host, key).Messages.Create(new MessageCreateParams { Model = "claude-opus-9", MaxTokens = 50, Messages = [new UserMessageParam { Content = "hi" }] });
+        var calls = await host.CallsAsync(member);
+        var second = calls.Single(c => c.Id != first.Id);
+
+        Assert.Equal(("team-model", "anthropic", "claude-rated"), (first.RequestedModel, first.Provider, first.Model));
+        Assert.Equal(100 * 0.001m + 20 * 0.002m, first.Credits);
+        Assert.Equal(("claude-opus-9", "anthropic", "claude-opus-9"), (second.RequestedModel, second.Provider, second.Model));
+        Assert.Equal(100 * 0.01m + 20 * 0.05m, second.Credits);
+        Assert.Equal(["claude-rated", "claude-opus-9"], fake.Requests.Select(r => (string?)r.RequiredBody["model"]));
+    }
+
+    private static async Task<ModelCall> SettledAsync(BillingHost host, Guid member)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var calls = await host.CallsAsync(member);
+            if (calls.Count > 0 && calls.All(c => c.Status != ModelCallStatus.Processing))
+            {
+                return calls.OrderByDescending(c => c.CreatedAt).First();
+            }
+            Assert.True(DateTime.UtcNow < deadline, "the call was not settled");
+            await Task.Delay(50);
+        }
+    }
+}
