@@ -24,7 +24,7 @@ public static class IdempotencyKeys
 
     private const int MaxKeyLength = 255;
 
-    private const string S = "aignehub";
+    private const string S = AigneHub.Data.AigneHubDbContext.Schema;
 
     /// <summary>Makes the endpoint honour <c>Idempotency-Key</c>.</summary>
     public static RouteHandlerBuilder WithIdempotencyKeys(this RouteHandlerBuilder endpoint) =>

@@ -20,14 +20,19 @@ public sealed class UsageRollupJob(
     /// after a run's snapshot (or stamped by an Api whose clock runs behind) is not missed.</summary>
     private static readonly TimeSpan Overlap = TimeSpan.FromMinutes(10);
 
+    /// <summary>When this process last rolled up; read from the table (its newest <c>updated_at</c>) only on the first
+    /// run, so a tick does not scan the rollups to find out.</summary>
+    private DateTimeOffset? _lastRun;
+
     protected override TimeSpan Period => TimeSpan.FromSeconds(options.Value.RollupIntervalSeconds);
 
     public override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         var now = Time.GetUtcNow();
         var from = Hour(now).AddHours(-2);
-        // Before the first run every call counts as new: a Worker deployed after the Api catches up on its history.
-        var since = await BillingSql.LastRollupAsync(database, cancellationToken) is { } last ? last - Overlap : DateTimeOffset.UnixEpoch;
+        // Before the first run ever every call counts as new: a Worker deployed after the Api catches up on its history.
+        _lastRun ??= await BillingSql.LastRollupAsync(database, cancellationToken);
+        var since = _lastRun is { } last ? last - Overlap : DateTimeOffset.UnixEpoch;
         if (await BillingSql.EarliestCallClosedSinceAsync(database, since, cancellationToken) is { } earliest && earliest < from)
         {
             from = Hour(earliest);
@@ -35,6 +40,7 @@ public sealed class UsageRollupJob(
         var day = Day(now);
         await BillingSql.RollupAsync(database, RollupGranularity.Hour, from, Hour(now).AddHours(1), now, cancellationToken);
         await BillingSql.RollupAsync(database, RollupGranularity.Day, Min(Day(from), day.AddDays(-1)), day.AddDays(1), now, cancellationToken);
+        _lastRun = now;
     }
 
     private static DateTimeOffset Hour(DateTimeOffset t) => new(t.Year, t.Month, t.Day, t.Hour, 0, 0, TimeSpan.Zero);

@@ -110,6 +110,21 @@ internal sealed class BillingHost : IAsyncDisposable
         return await db.Set<CreditAccount>().AsNoTracking().SingleAsync(a => a.UserId == userId);
     }
 
+    /// <summary>The user's one call, once it is no longer processing (the settlement runs after the response ends).</summary>
+    public async Task<ModelCall> WaitForSettledAsync(Guid userId)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            var calls = await CallsAsync(userId);
+            if (calls.Count == 1 && calls[0].Status != ModelCallStatus.Processing)
+            {
+                return calls[0];
+            }
+            await Task.Delay(50);
+        }
+        throw new Xunit.Sdk.XunitException("the call was not settled within 10 s");
+    }
+
     public async Task<List<ModelCall>> CallsAsync(Guid userId)
     {
         await using var scope = Api.Services.CreateAsyncScope();

@@ -120,7 +120,7 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
             // The caller walks away after the first token.
         }
 
-        var call = await WaitForSettledAsync(host, member);
+        var call = await host.WaitForSettledAsync(member);
         Assert.Equal(ModelCallStatus.Success, call.Status);
         Assert.True(call.Estimated, "the provider never sent its usage, so the gateway estimated it");
         // Billed for the text that reached the caller, at the documented estimate (3 characters a token, rounded
@@ -277,7 +277,7 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("alpha", stream, StringComparison.Ordinal);
         Assert.Contains(aigne ? "event: error" : "\"error\"", stream, StringComparison.Ordinal);
-        var call = await WaitForSettledAsync(host, member);
+        var call = await host.WaitForSettledAsync(member);
         Assert.Equal(ModelCallStatus.Success, call.Status);
         Assert.True(call.Estimated);
         Assert.False(string.IsNullOrEmpty(call.ErrorReason), "the provider's failure is the recorded reason");
@@ -290,20 +290,6 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
 
     /// <summary>The documented estimate for text without a provider count: 3 characters a token, rounded up.</summary>
     private static int CeilingThirds(int characters) => (characters + 2) / 3;
-
-    private static async Task<ModelCall> WaitForSettledAsync(BillingHost host, Guid member)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var calls = await host.CallsAsync(member);
-            if (calls.Count == 1 && calls[0].Status != ModelCallStatus.Processing)
-            {
-                return calls[0];
-            }
-            await Task.Delay(100);
-        }
-        throw new Xunit.Sdk.XunitException("the call was not settled within 10 s");
-    }
 
     /// <summary>The Api as its own OS process (the built <c>AigneHub.Api.dll</c>), so that it can really be killed.</summary>
     private static Process StartApiProcess(string database, string redis, int port)

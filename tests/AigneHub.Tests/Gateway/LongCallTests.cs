@@ -61,8 +61,8 @@ public sealed class LongCallTests
 
         // 40 minutes pass on the Api's clock while the provider is still answering: its lease is renewed.
         clock.Advance(TimeSpan.FromMinutes(40));
-        await WaitUntilAsync(async () => await host.ScalarAsync<DateTime?>("SELECT last_activity_at FROM aignehub.model_calls WHERE user_id = @u", ("u", member)) is { } at
-            && new DateTimeOffset(at, TimeSpan.Zero) >= started.AddMinutes(40), "the lease was renewed");
+        await AigneHub.Tests.Routing.RoutingTests.WaitUntilAsync(async () => await host.ScalarAsync<DateTime?>("SELECT last_activity_at FROM aignehub.model_calls WHERE user_id = @u", ("u", member)) is { } at
+            && new DateTimeOffset(at, TimeSpan.Zero) >= started.AddMinutes(40));
         await using (var worker = new WorkerJobHost(host.Api.DatabaseConnectionString, new FakeTimeProvider(started.AddMinutes(41))))
         {
             await worker.Job<StaleCallCleanupJob>().RunOnceAsync(CancellationToken.None);
@@ -70,7 +70,7 @@ public sealed class LongCallTests
         Assert.Equal(ModelCallStatus.Processing, Assert.Single(await host.CallsAsync(member)).Status);
 
         await reader.ReadToEndAsync();
-        var call = await WaitForSettledAsync(host, member);
+        var call = await host.WaitForSettledAsync(member);
         var expected = reply.InputTokens * InputRate + reply.OutputTokens * OutputRate;
         Assert.Equal(ModelCallStatus.Success, call.Status);
         Assert.Equal(expected, call.Credits);
@@ -95,7 +95,7 @@ public sealed class LongCallTests
         var rest = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.Contains("maximum duration", rest, StringComparison.Ordinal);
-        var call = await WaitForSettledAsync(host, member);
+        var call = await host.WaitForSettledAsync(member);
         Assert.Equal(ModelCallStatus.Success, call.Status);
         Assert.True(call.Estimated, "the provider's usage never came; what was delivered is estimated");
         Assert.Contains("maximum duration", call.ErrorReason, StringComparison.Ordinal);
@@ -136,32 +136,5 @@ public sealed class LongCallTests
         Assert.Equal(1L, await HourCallsAsync(now.AddHours(-5)));
         Assert.Equal(2L, await host.ScalarAsync<long>(
             "SELECT coalesce(sum(calls), 0) FROM aignehub.usage_rollups WHERE user_id = @u AND granularity = 'day'", ("u", user)));
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-            await Task.Delay(50);
-        }
-        throw new Xunit.Sdk.XunitException($"timed out waiting until {what}");
-    }
-
-    private static async Task<ModelCall> WaitForSettledAsync(BillingHost host, Guid member)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            var calls = await host.CallsAsync(member);
-            if (calls.Count == 1 && calls[0].Status != ModelCallStatus.Processing)
-            {
-                return calls[0];
-            }
-            await Task.Delay(50);
-        }
-        throw new Xunit.Sdk.XunitException("the call was not settled within 10 s");
     }
 }

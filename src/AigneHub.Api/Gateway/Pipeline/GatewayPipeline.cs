@@ -190,7 +190,7 @@ public sealed partial class GatewayPipeline(
             {
                 if (caller.Committed)
                 {
-                    await writer.WriteFailureAfterCommitAsync(GatewayErrors.MidStreamMessage(providerFailure));
+                    await WriteInStreamAsync(writer, GatewayErrors.MidStreamMessage(providerFailure));
                 }
                 else
                 {

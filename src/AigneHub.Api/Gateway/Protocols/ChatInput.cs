@@ -15,19 +15,22 @@ public static class ChatInput
             case null:
                 return null;
             case JsonValue v when v.GetValueKind() == JsonValueKind.String:
-                return JsonFields.ReadString(v, path) switch
-                {
-                    "auto" => new ToolChoice(ToolChoiceMode.Auto),
-                    "none" => new ToolChoice(ToolChoiceMode.None),
-                    "required" => new ToolChoice(ToolChoiceMode.Required),
-                    var other => throw GatewayException.BadRequest($"'{path}' has an unknown value '{other}'.", path),
-                };
+                return ReadToolChoiceMode(v, path);
             case JsonObject o when new JsonFields(o, path).Object("function")?.String("name") is { Length: > 0 } name:
                 return new ToolChoice(ToolChoiceMode.Function, name);
             default:
                 throw GatewayException.BadRequest($"'{path}' must be auto, none, required or {{type:'function', function:{{name}}}}.", path);
         }
     }
+
+    /// <summary>The string form of an OpenAI-style tool choice (chat completions and Responses share it).</summary>
+    public static ToolChoice ReadToolChoiceMode(JsonValue value, string path) => JsonFields.ReadString(value, path) switch
+    {
+        "auto" => new ToolChoice(ToolChoiceMode.Auto),
+        "none" => new ToolChoice(ToolChoiceMode.None),
+        "required" => new ToolChoice(ToolChoiceMode.Required),
+        var other => throw GatewayException.BadRequest($"'{path}' has an unknown value '{other}'.", path),
+    };
 
     /// <summary>Tool-call arguments as JSON text: a string as it is, anything else serialised, absent as <c>{}</c>.</summary>
     public static string ArgumentsText(JsonNode? node, string path) => node switch

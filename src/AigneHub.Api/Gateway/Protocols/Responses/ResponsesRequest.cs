@@ -361,13 +361,7 @@ public static class ResponsesRequest
             case null:
                 return null;
             case JsonValue v when v.GetValueKind() == JsonValueKind.String:
-                return JsonFields.ReadString(v, path) switch
-                {
-                    "auto" => new ToolChoice(ToolChoiceMode.Auto),
-                    "none" => new ToolChoice(ToolChoiceMode.None),
-                    "required" => new ToolChoice(ToolChoiceMode.Required),
-                    var other => throw GatewayException.BadRequest($"'{path}' has an unknown value '{other}'.", path),
-                };
+                return ChatInput.ReadToolChoiceMode(v, path);
             case JsonObject o:
                 var choice = new JsonFields(o, path);
                 switch (choice.String("type"))
