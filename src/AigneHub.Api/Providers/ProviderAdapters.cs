@@ -145,6 +145,15 @@ public sealed class ProviderException(
     /// <summary>The provider's HTTP status, when it answered.</summary>
     public int? ProviderStatus { get; } = providerStatus;
 
+    /// <summary>
+    /// A 429's "come back after" (<see cref="RateLimitHint"/>), or, from the credential pool, how long until one of
+    /// the provider's credentials may serve the model again. Null when nobody said.
+    /// </summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>The provider said the limit is the model's own (the credential may serve other models).</summary>
+    public bool ModelScoped { get; init; }
+
     /// <summary>Worth trying the next provider/credential for (never after a byte reached the caller).</summary>
     public bool IsRetryable => ErrorClass is ProviderErrorClass.InvalidCredential or ProviderErrorClass.Forbidden or ProviderErrorClass.RateLimited
         or ProviderErrorClass.Unavailable or ProviderErrorClass.Timeout;

@@ -33,8 +33,11 @@ public sealed class ProviderHttp : IDisposable
 {
     private const int MaxErrorBodyBytes = 16 * 1024;
 
-    public ProviderHttp(IOptions<ProviderHttpOptions> options)
+    private readonly TimeProvider _time;
+
+    public ProviderHttp(IOptions<ProviderHttpOptions> options, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         Options = options.Value;
         Client = new HttpClient(new SocketsHttpHandler
         {
@@ -86,9 +89,14 @@ public sealed class ProviderHttp : IDisposable
         using (response)
         {
             var status = (int)response.StatusCode;
-            var message = await ReadErrorMessageAsync(response, cancellationToken);
-            throw new ProviderException(endpoint.Provider, ProviderException.Classify(status), status,
-                $"{endpoint.Provider} answered {status}: {message}");
+            var (message, body) = await ReadErrorAsync(response, cancellationToken);
+            var errorClass = ProviderException.Classify(status);
+            var hint = errorClass == ProviderErrorClass.RateLimited ? RateLimitHint.Read(response.Headers, body, _time.GetUtcNow()) : default;
+            throw new ProviderException(endpoint.Provider, errorClass, status, $"{endpoint.Provider} answered {status}: {message}")
+            {
+                RetryAfter = hint.RetryAfter,
+                ModelScoped = hint.ModelScoped,
+            };
         }
     }
 
@@ -127,7 +135,8 @@ public sealed class ProviderHttp : IDisposable
     public static StringContent JsonContent(JsonNode body) =>
         new(body.ToJsonString(), Encoding.UTF8, "application/json");
 
-    private static async Task<string> ReadErrorMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>The provider's error message and, when the body is JSON, the body (Gemini puts its retry hint there).</summary>
+    private static async Task<(string Message, JsonNode? Body)> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
         {
@@ -140,26 +149,29 @@ public sealed class ProviderHttp : IDisposable
                 read += n;
             }
             var text = Encoding.UTF8.GetString(buffer, 0, read);
-            // Most providers answer {"error":{"message":...}} (OpenAI, Anthropic, Gemini) or {"error":"..."}.
+            JsonNode? node = null;
+            // Most providers answer {"error":{"message":...}} (OpenAI, Anthropic, Gemini) or {"error":"..."}; Gemini's
+            // streaming endpoint wraps its error in an array.
             try
             {
-                var node = JsonNode.Parse(text);
-                var error = node?["error"];
-                var message = error is JsonObject ? (string?)error["message"] : error?.GetValueKind() == JsonValueKind.String ? (string?)error : (string?)node?["message"];
-                if (!string.IsNullOrWhiteSpace(message))
+                node = JsonNode.Parse(text);
+                var root = node is JsonArray { Count: > 0 } array ? array[0] as JsonObject : node as JsonObject;
+                var error = root?["error"];
+                var message = error is JsonObject ? error["message"] : error ?? root?["message"];
+                if (message?.GetValueKind() == JsonValueKind.String && !string.IsNullOrWhiteSpace((string?)message))
                 {
-                    return message;
+                    return ((string)message!, node);
                 }
             }
             catch (JsonException)
             {
                 // not JSON: use the text
             }
-            return string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase ?? "no message" : text.Trim();
+            return (string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase ?? "no message" : text.Trim(), node);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
         {
-            return response.ReasonPhrase ?? "no message";
+            return (response.ReasonPhrase ?? "no message", null);
         }
     }
 

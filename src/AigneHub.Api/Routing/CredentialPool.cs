@@ -5,9 +5,23 @@ using AigneHub.Api.Providers;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace AigneHub.Api.Routing;
+
+/// <summary>Configuration <c>AigneHub:Routing:Cooldown</c>: how long a provider's 429 takes a credential out.</summary>
+public sealed class CooldownOptions
+{
+    public const string Section = "AigneHub:Routing:Cooldown";
+
+    /// <summary>The longest a credential sits out, whatever the provider asked (a day-long Retry-After is a quota
+    /// the admin should see on the credential, not a silent outage).</summary>
+    public TimeSpan MaxCooldown { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The cool-down after a 429 that gave no hint; it doubles on each such 429 after a cool-down.</summary>
+    public TimeSpan FirstBackoff { get; set; } = TimeSpan.FromSeconds(1);
+}
 
 /// <summary>
 /// Picks a credential per call by smooth weighted round-robin (nginx's algorithm: every candidate's running score
@@ -23,10 +37,14 @@ namespace AigneHub.Api.Routing;
 /// toward a breaker per credential and model: <see cref="BreakerThreshold"/> within <see cref="BreakerWindow"/>
 /// pause that credential for that model for <see cref="BreakerPause"/> — bounded and self-healing, never a
 /// deactivation.</item>
-/// <item>429: its effective weight halves for <see cref="CooldownWindow"/>; while every credential of the provider
-/// is cooling, <see cref="AcquireAsync"/> throws <see cref="ProviderErrorClass.RateLimited"/> so the gateway
-/// fails over instead of hammering the provider.</item>
-/// <item>Success: the credential's weight is restored.</item>
+/// <item>429: the credential sits out for as long as the provider asked (<see cref="RateLimitHint"/>: Retry-After
+/// and its kin, capped by <see cref="CooldownOptions.MaxCooldown"/>) — only for the model when the provider said the
+/// limit is the model's — and without a hint for <see cref="CooldownOptions.FirstBackoff"/>, doubling on each 429
+/// that follows a cool-down, capped alike. Its effective weight halves, so it comes back gently. While every
+/// credential of the provider is cooling for the model, <see cref="AcquireAsync"/> throws
+/// <see cref="ProviderErrorClass.RateLimited"/> carrying the time left, so the gateway fails over instead of
+/// hammering the provider and tells the caller the real wait.</item>
+/// <item>Success: the credential's weight is restored, its cool-down and back-off forgotten.</item>
 /// </list>
 /// </summary>
 public sealed partial class CredentialPool(
@@ -34,9 +52,10 @@ public sealed partial class CredentialPool(
     IServiceScopeFactory scopes,
     ICredentialTester tester,
     TimeProvider time,
+    IOptions<CooldownOptions> cooldownOptions,
     ILogger<CredentialPool> logger) : ICredentialPool
 {
-    public static readonly TimeSpan CooldownWindow = TimeSpan.FromSeconds(60);
+    private readonly CooldownOptions _cooldown = cooldownOptions.Value;
 
     /// <summary>First re-check of a deactivated credential; it doubles per failed check up to <see cref="MaxRecheckDelay"/>.</summary>
     public static readonly TimeSpan FirstRecheckDelay = TimeSpan.FromMinutes(1);
@@ -102,17 +121,10 @@ public sealed partial class CredentialPool(
                     continue;
                 }
                 usable++;
-                if (slot.CoolingUntil is { } until)
+                if (slot.CoolingUntil(target.Model, now) is { } until)
                 {
-                    if (until <= now)
-                    {
-                        slot.EndCooldown();
-                    }
-                    else
-                    {
-                        cooling++;
-                        coolEnds = coolEnds is null || until < coolEnds ? until : coolEnds;
-                    }
+                    cooling++;
+                    coolEnds = coolEnds is null || until < coolEnds ? until : coolEnds;
                 }
             }
             if (active == 0)
@@ -130,14 +142,18 @@ public sealed partial class CredentialPool(
             }
             if (cooling == usable)
             {
-                var seconds = Math.Ceiling((coolEnds!.Value - now).TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                var left = coolEnds!.Value - now;
+                var seconds = Math.Ceiling(left.TotalSeconds).ToString(CultureInfo.InvariantCulture);
                 throw new ProviderException(provider.Kind.Name, ProviderErrorClass.RateLimited, 429,
-                    $"Every credential of {provider.Kind.Name} is rate limited; cooling down for {seconds} s.");
+                    $"Every credential of {provider.Kind.Name} is rate limited; cooling down for {seconds} s.")
+                {
+                    RetryAfter = left,
+                };
             }
-            // :: Smooth weighted round-robin.
+            // :: Smooth weighted round-robin over the credentials that may serve the model now.
             foreach (var slot in rotation.Slots)
             {
-                if (!slot.Active || slot.PausedUntil(target.Model, now) is not null)
+                if (!slot.Active || slot.PausedUntil(target.Model, now) is not null || slot.CoolingUntil(target.Model, now) is not null)
                 {
                     continue;
                 }
@@ -170,7 +186,7 @@ public sealed partial class CredentialPool(
                 {
                     lock (rotation!)
                     {
-                        slot.EndCooldown();
+                        slot.EndCooldown(target.Model);
                         slot.ForgetForbidden(target.Model);
                     }
                 }
@@ -196,19 +212,46 @@ public sealed partial class CredentialPool(
                 }
                 break;
             case ProviderErrorClass.RateLimited:
+                var wait = TimeSpan.Zero;
                 if (slot is not null)
                 {
                     lock (rotation!)
                     {
-                        slot.EffectiveWeight = Math.Max(1, slot.EffectiveWeight / 2);
-                        slot.CoolingUntil = now + CooldownWindow;
+                        wait = slot.CoolDown(target.Model, error, now, _cooldown);
                     }
                 }
-                Log.RateLimited(logger, target.Kind.Name, lease.CredentialId);
+                Log.RateLimited(logger, target.Kind.Name, lease.CredentialId, error.ModelScoped ? target.Model : "every model",
+                    Math.Ceiling(wait.TotalSeconds), error.RetryAfter is not null);
                 break;
             case ProviderErrorClass.InvalidCredential:
                 await DeactivateNowAsync(target, rotation, slot, lease, error.Message, now, cancellationToken);
                 break;
+        }
+    }
+
+    public TimeSpan? CooldownLeft(ModelTarget target)
+    {
+        if (target.ProviderId is not { } providerId || !_rotations.TryGetValue(providerId, out var rotation))
+        {
+            return null;
+        }
+        var now = time.GetUtcNow();
+        lock (rotation)
+        {
+            DateTimeOffset? soonest = null;
+            foreach (var slot in rotation.Slots)
+            {
+                if (!slot.Active || slot.PausedUntil(target.Model, now) is not null)
+                {
+                    continue;
+                }
+                if (slot.CoolingUntil(target.Model, now) is not { } until)
+                {
+                    return null;
+                }
+                soonest = soonest is null || until < soonest ? until : soonest;
+            }
+            return soonest - now;
         }
     }
 
@@ -365,11 +408,7 @@ public sealed partial class CredentialPool(
                 slot.CarryForbidden(old);
                 slot.LastUsedAt = old.LastUsedAt;
                 slot.LastUsedWritten = old.LastUsedWritten;
-                if (old.CoolingUntil is not null && old.Weight == slot.Weight)
-                {
-                    slot.CoolingUntil = old.CoolingUntil;
-                    slot.EffectiveWeight = old.EffectiveWeight;
-                }
+                slot.CarryCooldown(old);
                 if (old.DeactivatedAt is { } at && at >= Source.LoadStartedAt)
                 {
                     slot.Active = false;
@@ -393,8 +432,6 @@ public sealed partial class CredentialPool(
 
         public bool Active { get; set; }
 
-        public DateTimeOffset? CoolingUntil { get; set; }
-
         public DateTimeOffset? DeactivatedAt { get; set; }
 
         public DateTimeOffset? LastUsedAt { get; set; }
@@ -404,10 +441,87 @@ public sealed partial class CredentialPool(
         /// <summary>Unreproduced 403s per model: the breaker's count, its window's start and the end of a pause.</summary>
         private Dictionary<string, (int Count, DateTimeOffset Since, DateTimeOffset? PausedUntil)> _forbidden = new(StringComparer.Ordinal);
 
-        public void EndCooldown()
+        /// <summary>A 429 for every model of the credential ends then.</summary>
+        private DateTimeOffset? _coolingUntil;
+
+        /// <summary>429s the provider said were the model's own limit.</summary>
+        private Dictionary<string, DateTimeOffset> _modelCooling = new(StringComparer.Ordinal);
+
+        /// <summary>429s without a hint since the last success, each after the previous cool-down had ended.</summary>
+        private int _strikes;
+
+        /// <summary>When the cool-down for <paramref name="model"/> ends; null when the credential may serve it now.</summary>
+        public DateTimeOffset? CoolingUntil(string model, DateTimeOffset now)
         {
-            CoolingUntil = null;
+            DateTimeOffset? until = _coolingUntil > now ? _coolingUntil : null;
+            if (_modelCooling.TryGetValue(model, out var modelUntil))
+            {
+                if (modelUntil <= now)
+                {
+                    _modelCooling.Remove(model);
+                }
+                else if (until is null || modelUntil > until)
+                {
+                    until = modelUntil;
+                }
+            }
+            return until;
+        }
+
+        /// <summary>Starts (or lengthens) a cool-down after a 429; returns how long it lasts from now.</summary>
+        public TimeSpan CoolDown(string model, ProviderException error, DateTimeOffset now, CooldownOptions options)
+        {
+            var alreadyCooling = CoolingUntil(model, now) is not null;
+            TimeSpan wait;
+            if (error.RetryAfter is { } asked)
+            {
+                wait = asked < options.MaxCooldown ? asked : options.MaxCooldown;
+            }
+            else
+            {
+                // Calls in flight when the limit hit all come back 429 at once: one strike, not one per call.
+                if (!alreadyCooling)
+                {
+                    _strikes = Math.Min(_strikes + 1, 30);
+                }
+                var backoff = options.FirstBackoff * Math.Pow(2, Math.Max(0, _strikes - 1));
+                wait = backoff < options.MaxCooldown ? backoff : options.MaxCooldown;
+            }
+            var until = now + wait;
+            if (error.ModelScoped)
+            {
+                if (!_modelCooling.TryGetValue(model, out var known) || known < until)
+                {
+                    _modelCooling[model] = until;
+                }
+            }
+            else if (_coolingUntil is null || _coolingUntil < until)
+            {
+                _coolingUntil = until;
+            }
+            EffectiveWeight = Math.Max(1, EffectiveWeight / 2);
+            return wait;
+        }
+
+        /// <summary>A success: the credential works (for this model at least).</summary>
+        public void EndCooldown(string model)
+        {
+            _coolingUntil = null;
+            _modelCooling.Remove(model);
+            _strikes = 0;
             EffectiveWeight = Weight;
+        }
+
+        public void CarryCooldown(Slot old)
+        {
+            if (old.Weight != Weight)
+            {
+                return; // an admin changed the weight: start afresh with it
+            }
+            _coolingUntil = old._coolingUntil;
+            _modelCooling = old._modelCooling;
+            _strikes = old._strikes;
+            EffectiveWeight = old.EffectiveWeight;
         }
 
         public DateTimeOffset? PausedUntil(string model, DateTimeOffset now) =>
@@ -441,8 +555,8 @@ public sealed partial class CredentialPool(
         [LoggerMessage(2, LogLevel.Warning, "Could not record the deactivation of {Provider} credential {CredentialId}.")]
         public static partial void DeactivateFailed(ILogger logger, Exception exception, string provider, Guid credentialId);
 
-        [LoggerMessage(3, LogLevel.Information, "{Provider} rate limited credential {CredentialId}; it cools down.")]
-        public static partial void RateLimited(ILogger logger, string provider, Guid credentialId);
+        [LoggerMessage(3, LogLevel.Information, "{Provider} rate limited credential {CredentialId} for {Scope}; it cools down for {Seconds} s (provider's hint: {Hinted}).")]
+        public static partial void RateLimited(ILogger logger, string provider, Guid credentialId, string scope, double seconds, bool hinted);
 
         [LoggerMessage(4, LogLevel.Warning, "{Provider} refused credential {CredentialId} for {Model} {Count} times (403) while its test call works; the pair is paused.")]
         public static partial void Paused(ILogger logger, string provider, Guid credentialId, string model, int count);

@@ -41,6 +41,10 @@ public interface ICredentialPool
 
     /// <summary>The outcome of a call made with <paramref name="lease"/>: null on success.</summary>
     ValueTask ReportAsync(ModelTarget target, CredentialLease lease, ProviderException? error, CancellationToken cancellationToken);
+
+    /// <summary>How long until a credential of the target's provider may serve its model again after 429s; null when
+    /// one may now (or nothing is known).</summary>
+    TimeSpan? CooldownLeft(ModelTarget target) => null;
 }
 
 /// <summary>Per provider+model+type availability, written only when it flips.</summary>

@@ -22,6 +22,10 @@ public static class RoutingExtensions
         services.AddSingleton<IModelHealthView>(sp => sp.GetRequiredService<ModelHealthTracker>());
         services.AddSingleton<ProviderConfigChanges>();
         services.AddSingleton<IModelResolver, ModelResolver>();
+        services.AddOptions<CooldownOptions>().BindConfiguration(CooldownOptions.Section)
+            .Validate(o => o.FirstBackoff > TimeSpan.Zero && o.MaxCooldown >= o.FirstBackoff,
+                $"{CooldownOptions.Section}:FirstBackoff must be positive and {CooldownOptions.Section}:MaxCooldown at least as long.")
+            .ValidateOnStart();
         services.AddSingleton<CredentialPool>();
         services.AddSingleton<ICredentialPool>(sp => sp.GetRequiredService<CredentialPool>());
         return builder;

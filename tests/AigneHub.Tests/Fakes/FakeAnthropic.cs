@@ -51,6 +51,7 @@ public sealed class FakeAnthropic : FakeProvider
         }
         if (reply.FailStatus is { } status)
         {
+            FakeProviderHost.ApplyFailHeaders(context, reply);
             await WriteErrorAsync(context, status, reply.FailMessage ?? $"fake failure {status}");
             return;
         }
@@ -78,6 +79,7 @@ public sealed class FakeAnthropic : FakeProvider
         }
         if (reply.FailStatus is { } status)
         {
+            FakeProviderHost.ApplyFailHeaders(context, reply);
             await WriteErrorAsync(context, status, reply.FailMessage ?? $"fake failure {status}");
             return;
         }

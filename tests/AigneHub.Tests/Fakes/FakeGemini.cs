@@ -45,7 +45,8 @@ public sealed class FakeGemini : FakeProvider
         }
         if (reply.FailStatus is { } status)
         {
-            await WriteErrorAsync(context, status, reply.FailMessage ?? $"fake failure {status}");
+            FakeProviderHost.ApplyFailHeaders(context, reply);
+            await WriteErrorAsync(context, status, reply.FailMessage ?? $"fake failure {status}", reply.FailDetails);
             return;
         }
         var separator = target.LastIndexOf(':');
@@ -175,6 +176,13 @@ public sealed class FakeGemini : FakeProvider
         },
     };
 
-    private static Task WriteErrorAsync(HttpContext context, int status, string message) =>
-        FakeProviderHost.WriteJsonAsync(context, status, ErrorBody(status, message));
+    private static Task WriteErrorAsync(HttpContext context, int status, string message, JsonArray? details = null)
+    {
+        var body = ErrorBody(status, message);
+        if (details is not null)
+        {
+            body["error"]!["details"] = details.DeepClone();
+        }
+        return FakeProviderHost.WriteJsonAsync(context, status, body);
+    }
 }

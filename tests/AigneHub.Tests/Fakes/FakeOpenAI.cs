@@ -39,6 +39,7 @@ public sealed class FakeOpenAI : FakeProvider
         await reply.Hold;
         if (reply.FailStatus is int status)
         {
+            FakeProviderHost.ApplyFailHeaders(context, reply);
             await WriteErrorAsync(context, status, reply.FailMessage);
             return;
         }
@@ -125,6 +126,7 @@ public sealed class FakeOpenAI : FakeProvider
         await Task.Delay(reply.DelayBeforeHeaders);
         if (reply.FailStatus is int status)
         {
+            FakeProviderHost.ApplyFailHeaders(context, reply);
             await WriteErrorAsync(context, status, reply.FailMessage);
             return;
         }
@@ -222,6 +224,7 @@ public sealed class FakeOpenAI : FakeProvider
         var reply = Host.NextReply();
         if (reply.FailStatus is int status)
         {
+            FakeProviderHost.ApplyFailHeaders(context, reply);
             await WriteErrorAsync(context, status, reply.FailMessage);
             return;
         }
@@ -244,6 +247,7 @@ public sealed class FakeOpenAI : FakeProvider
         var reply = Host.NextReply();
         if (reply.FailStatus is int status)
         {
+            FakeProviderHost.ApplyFailHeaders(context, reply);
             await WriteErrorAsync(context, status, reply.FailMessage);
             return;
         }

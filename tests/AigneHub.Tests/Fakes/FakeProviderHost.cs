@@ -71,6 +71,15 @@ public sealed class FakeProviderHost : IAsyncDisposable
         return recorded;
     }
 
+    /// <summary>Sets a scripted failure's headers; call before writing the error body.</summary>
+    public static void ApplyFailHeaders(HttpContext context, FakeReply reply)
+    {
+        foreach (var (name, value) in reply.FailHeaders)
+        {
+            context.Response.Headers[name] = value;
+        }
+    }
+
     /// <summary>Writes a JSON answer with a status code.</summary>
     public static async Task WriteJsonAsync(HttpContext context, int status, JsonNode body)
     {
@@ -212,6 +221,12 @@ public sealed class FakeReply
     public int? FailStatus { get; init; }
 
     public string? FailMessage { get; init; }
+
+    /// <summary>Headers sent with the failure (a 429's <c>retry-after</c>, OpenAI's <c>x-ratelimit-*</c>).</summary>
+    public IReadOnlyDictionary<string, string> FailHeaders { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Gemini fakes: entries of the error's <c>details</c> array (<c>google.rpc.RetryInfo</c>, <c>QuotaFailure</c>).</summary>
+    public JsonArray? FailDetails { get; init; }
 
     public TimeSpan DelayBeforeHeaders { get; init; }
 

@@ -171,7 +171,7 @@ public sealed class RoutingTests
     }
 
     [Fact]
-    public async Task Rate_limited_credentials_lose_weight_and_cool_the_provider_down()
+    public async Task Rate_limited_credentials_sit_out_their_cool_down_come_back_at_half_weight_and_cool_the_provider_down()
     {
         await using var api = await ApiFactory.StartAsync<ManagementApiFactory>();
         using var client = api.CreateClient(ApiFactory.OwnerKey);
@@ -180,14 +180,22 @@ public sealed class RoutingTests
         var b = await client.AddCredentialAsync(provider, "AIza-bbbbbbbbbbbbbbbb");
         var pool = api.Services.GetRequiredService<ICredentialPool>();
         var target = Assert.Single(await api.Services.GetRequiredService<IModelResolver>().ResolveAsync("google/gemini-2.5-flash", ModelType.Chat, default));
-        var rateLimited = new ProviderException("google", ProviderErrorClass.RateLimited, 429, "Resource has been exhausted.");
+        var askedTwentySeconds = new ProviderException("google", ProviderErrorClass.RateLimited, 429, "Resource has been exhausted.") { RetryAfter = TimeSpan.FromSeconds(20) };
 
         var leaseA = (await pool.AcquireAsync(target, default))!;
         Assert.Equal(a, leaseA.CredentialId);
-        await pool.ReportAsync(target, leaseA, rateLimited, default);
+        await pool.ReportAsync(target, leaseA, askedTwentySeconds, default);
 
-        // a cools at half weight: b now takes about two of every three calls (exactly, give or take the scores
-        // carried over from before the 429).
+        // a sits out the 20 s it was asked to: b takes every call.
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(b, (await pool.AcquireAsync(target, default))!.CredentialId);
+        }
+        Assert.Null(pool.CooldownLeft(target));
+
+        // Back after exactly 20 s, at half weight: b takes two of every three calls (give or take the scores carried
+        // over from before the 429).
+        api.Time.Advance(TimeSpan.FromSeconds(20));
         var counts = new Dictionary<Guid, int> { [a] = 0, [b] = 0 };
         for (var i = 0; i < 30; i++)
         {
@@ -195,24 +203,26 @@ public sealed class RoutingTests
         }
         Assert.InRange(counts[a], 9, 11);
 
-        // Every credential cooling: the provider refuses until the window passes.
+        // Every credential cooling: the provider refuses with the shortest wait left, until it passes.
         var leaseB = new CredentialLease(b, "AIza-bbbbbbbbbbbbbbbb");
-        await pool.ReportAsync(target, leaseB, rateLimited, default);
+        await pool.ReportAsync(target, leaseA, askedTwentySeconds, default);
+        api.Time.Advance(TimeSpan.FromSeconds(5));
+        await pool.ReportAsync(target, leaseB, askedTwentySeconds, default);
         var refused = await Assert.ThrowsAsync<ProviderException>(async () => await pool.AcquireAsync(target, default));
         Assert.Equal(ProviderErrorClass.RateLimited, refused.ErrorClass);
-        api.Time.Advance(TimeSpan.FromSeconds(30));
-        await Assert.ThrowsAsync<ProviderException>(async () => await pool.AcquireAsync(target, default));
+        Assert.Equal(TimeSpan.FromSeconds(15), refused.RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(15), pool.CooldownLeft(target));
 
-        // A success restores a credential at once; the rest recover when the window passes.
+        // A success restores a credential at once (full weight); the other recovers when its wait passes.
         await pool.ReportAsync(target, leaseB, null, default);
-        Assert.NotNull(await pool.AcquireAsync(target, default));
-        api.Time.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(b, (await pool.AcquireAsync(target, default))!.CredentialId);
+        api.Time.Advance(TimeSpan.FromSeconds(15));
         counts = new Dictionary<Guid, int> { [a] = 0, [b] = 0 };
-        for (var i = 0; i < 20; i++)
+        for (var i = 0; i < 30; i++)
         {
             counts[(await pool.AcquireAsync(target, default))!.CredentialId]++;
         }
-        Assert.InRange(counts[a], 9, 11);
+        Assert.InRange(counts[a], 5, 7); // a is at a quarter (halved twice), b at full weight: a takes 1 in 5
 
         // Nothing of this was written to Postgres: both stay active.
         Assert.Equal(CredentialStatus.Active, (await CredentialAsync(api, a)).Status);

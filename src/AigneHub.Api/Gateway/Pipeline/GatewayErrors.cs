@@ -44,12 +44,18 @@ public static class GatewayErrors
     /// hosts or stack text), and transport failures say nothing beyond their kind; the full text is in the logs and
     /// the admins' call log.
     /// </summary>
-    public static GatewayException FromProvider(ProviderException ex) => ex.ErrorClass switch
+    /// <param name="ex">The last provider failure.</param>
+    /// <param name="retryAfter">For a rate limit: how long until a candidate may serve again (the credential pool knows
+    /// the cool-downs it set); else the provider's own hint counts, else a second.</param>
+    public static GatewayException FromProvider(ProviderException ex, TimeSpan? retryAfter = null) => ex.ErrorClass switch
     {
         ProviderErrorClass.BadRequest => new GatewayException(ex.ProviderStatus is 422 ? 422 : 400, "invalid_request_error", CallerErrorText.Sanitize(ex.Message), code: "provider_rejected_request"),
         ProviderErrorClass.ModelNotFound => new GatewayException(404, "invalid_request_error", CallerErrorText.Sanitize(ex.Message), "model", "model_not_found"),
         ProviderErrorClass.RateLimited => new GatewayException(503, "api_error",
-            $"Provider '{ex.Provider}' is rate limiting AigneHub; try again shortly. ({CallerErrorText.Sanitize(ex.Message)})", code: "provider_rate_limited") { RetryAfterSeconds = 30 },
+            $"Provider '{ex.Provider}' is rate limiting AigneHub; try again shortly. ({CallerErrorText.Sanitize(ex.Message)})", code: "provider_rate_limited")
+        {
+            RetryAfterSeconds = (int)Math.Clamp(Math.Ceiling((retryAfter ?? ex.RetryAfter ?? TimeSpan.FromSeconds(1)).TotalSeconds), 1, int.MaxValue),
+        },
         ProviderErrorClass.InvalidCredential => new GatewayException(502, "api_error",
             $"Provider '{ex.Provider}' refused AigneHub's credential; an administrator has to fix it.", code: "provider_auth_failed"),
         ProviderErrorClass.Forbidden => new GatewayException(502, "api_error",

@@ -28,6 +28,9 @@ public sealed partial class GatewayPipeline(
     /// <summary>The settlement must outlive the caller's connection, but not forever.</summary>
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>Credentials one candidate may try in one call after credential-specific refusals (401, 429).</summary>
+    private const int CredentialsPerTarget = 3;
+
     public CallContext CreateContext(HttpContext context, ApiSurface surface, string requestedModel, ModelType type, bool streaming)
     {
         var user = context.User;
@@ -106,9 +109,17 @@ public sealed partial class GatewayPipeline(
         GatewayException? refusal = null;
         try
         {
-            // :: Step 3: providers in order; fail over only while nothing has reached the caller.
-            foreach (var target in ticket.Targets)
+            // :: Step 3: providers in order, each with up to CredentialsPerTarget of its credentials while the
+            // failures are the credential's own (a 401 or 429 took it out of the rotation, so the next acquire
+            // picks another); fail over only while nothing has reached the caller.
+            ModelTarget? exhausted = null;
+            foreach (var target in EachUpTo(ticket.Targets, CredentialsPerTarget))
             {
+                if (ReferenceEquals(target, exhausted))
+                {
+                    continue;
+                }
+                var again = ReferenceEquals(target, lastTarget);
                 lastTarget = target;
                 CredentialLease? lease;
                 try
@@ -117,8 +128,11 @@ public sealed partial class GatewayPipeline(
                 }
                 catch (ProviderException ex)
                 {
-                    failure = ex;
-                    continue; // no usable credential here (all cooling down or deactivated): next provider
+                    // No usable credential here (all cooling down or deactivated): next provider. After this
+                    // target's own failure, that failure says more than "none left".
+                    failure = again ? failure : ex;
+                    exhausted = target;
+                    continue;
                 }
 
                 attempts++;
@@ -163,6 +177,10 @@ public sealed partial class GatewayPipeline(
                     {
                         break;
                     }
+                    if (lease is null || ex.ErrorClass is not (ProviderErrorClass.InvalidCredential or ProviderErrorClass.RateLimited))
+                    {
+                        exhausted = target; // another credential would not help
+                    }
                 }
                 catch (OperationCanceledException) when (aborted.IsCancellationRequested)
                 {
@@ -194,7 +212,7 @@ public sealed partial class GatewayPipeline(
                 }
                 else
                 {
-                    refusal = GatewayErrors.FromProvider(providerFailure);
+                    refusal = GatewayErrors.FromProvider(providerFailure, SoonestServable(ticket.Targets));
                 }
             }
             else if (failure is null && outcome is null)
@@ -259,7 +277,33 @@ public sealed partial class GatewayPipeline(
         }
     }
 
-    private static string OverranMessage(CallTicket ticket) =>
+    private static IEnumerable<ModelTarget> EachUpTo(IReadOnlyList<ModelTarget> targets, int times)
+    {
+        foreach (var target in targets)
+        {
+            for (var i = 0; i < times; i++)
+            {
+                yield return target;
+            }
+        }
+    }
+
+    /// <summary>The shortest cool-down left among the candidates, when every one of them is cooling after 429s.</summary>
+    private TimeSpan? SoonestServable(IReadOnlyList<ModelTarget> targets)
+    {
+        TimeSpan? soonest = null;
+        foreach (var target in targets)
+        {
+            if (credentials.CooldownLeft(target) is not { } left)
+            {
+                continue;
+            }
+            soonest = soonest is null || left < soonest ? left : soonest;
+        }
+        return soonest;
+    }
+
+        private static string OverranMessage(CallTicket ticket) =>
         $"The call reached its maximum duration of {ticket.MaxDuration?.TotalMinutes:0.##} minutes and was ended.";
 
     private async Task WriteInStreamAsync(IAnswerWriter writer, string message)
