@@ -31,6 +31,7 @@ builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
+app.UseUnhandledErrors();
 app.UseTrustedProxies();
 app.UseTransportSecurity();
 app.UseTraceIdHeader();
