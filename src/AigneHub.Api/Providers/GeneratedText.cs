@@ -17,11 +17,19 @@ public static class GeneratedText
 
     public static int Count(string json, string[] fields)
     {
+        TryCount(json, fields, out var characters);
+        return characters;
+    }
+
+    /// <summary>Counts as <see cref="Count(string, string[])"/>; false when the text is not one complete JSON value
+    /// (a torn or garbled event), with what was read before the fault counted.</summary>
+    public static bool TryCount(string json, string[] fields, out int characters)
+    {
         var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(json.Length));
         try
         {
             var length = Encoding.UTF8.GetBytes(json, buffer);
-            return Count(buffer.AsSpan(0, length), fields);
+            return TryCount(buffer.AsSpan(0, length), fields, out characters);
         }
         finally
         {
@@ -31,8 +39,14 @@ public static class GeneratedText
 
     public static int Count(ReadOnlySpan<byte> json, string[] fields)
     {
+        TryCount(json, fields, out var characters);
+        return characters;
+    }
+
+    private static bool TryCount(ReadOnlySpan<byte> json, string[] fields, out int characters)
+    {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
-        var characters = 0;
+        characters = 0;
         var counting = false;
         try
         {
@@ -56,8 +70,9 @@ public static class GeneratedText
         catch (JsonException)
         {
             // Not JSON (a provider's oddity): what was read so far counts.
+            return false;
         }
-        return characters;
+        return reader.BytesConsumed > 0;
     }
 
     private static bool Matches(ref Utf8JsonReader reader, string[] fields)

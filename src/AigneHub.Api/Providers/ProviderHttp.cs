@@ -21,6 +21,14 @@ public sealed class ProviderHttpOptions
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The most bytes read from one provider answer, JSON or stream. Answers are buffered whole where they are not
+    /// streamed (a pass-through's JSON, an image's base64), so a provider (or whatever answers at its address) sending
+    /// without end would otherwise take the process's memory. Far above any real answer: images in base64 are a few
+    /// MiB each.
+    /// </summary>
+    public long MaxResponseBytes { get; set; } = 128L * 1024 * 1024;
 }
 
 /// <summary>
@@ -119,7 +127,7 @@ public sealed class ProviderHttp : IDisposable
 
     /// <summary>The response body, failing with a <see cref="ProviderErrorClass.Timeout"/> when a read stalls.</summary>
     public Stream OpenBody(ProviderEndpoint endpoint, HttpResponseMessage response) =>
-        new IdleTimeoutStream(response.Content.ReadAsStream(), Options.IdleTimeout, endpoint.Provider);
+        new IdleTimeoutStream(response.Content.ReadAsStream(), Options.IdleTimeout, Options.MaxResponseBytes, endpoint.Provider);
 
     /// <summary>Server-sent events from a streaming response, one item per event, with the idle timeout.</summary>
     public async IAsyncEnumerable<SseItem<string>> ReadEventsAsync(ProviderEndpoint endpoint, HttpResponseMessage response,
@@ -177,16 +185,24 @@ public sealed class ProviderHttp : IDisposable
 
     public void Dispose() => Client.Dispose();
 
-    /// <summary>Each read gets the idle timeout afresh; a long answer that keeps flowing is never cut.</summary>
-    private sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, string provider) : Stream
+    /// <summary>Each read gets the idle timeout afresh; a long answer that keeps flowing is never cut, unless it
+    /// passes <see cref="ProviderHttpOptions.MaxResponseBytes"/>.</summary>
+    private sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, long maxBytes, string provider) : Stream
     {
+        private long _read;
+
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             cts.CancelAfter(idle);
             try
             {
-                return await inner.ReadAsync(buffer, cts.Token);
+                var n = await inner.ReadAsync(buffer, cts.Token);
+                _read += n;
+                return _read > maxBytes
+                    ? throw new ProviderException(provider, ProviderErrorClass.Unavailable, null,
+                        $"{provider} sent an answer larger than {maxBytes / (1024 * 1024)} MiB; it was cut there.")
+                    : n;
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

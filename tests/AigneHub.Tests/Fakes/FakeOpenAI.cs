@@ -43,6 +43,10 @@ public sealed class FakeOpenAI : FakeProvider
             await WriteErrorAsync(context, status, reply.FailMessage);
             return;
         }
+        if (await FakeProviderHost.WriteMalformedAsync(context, reply))
+        {
+            return;
+        }
         var model = (string?)body["model"] ?? "fake";
         var id = $"chatcmpl-fake-{Guid.NewGuid():N}";
         var usage = new JsonObject

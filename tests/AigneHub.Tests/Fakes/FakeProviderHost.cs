@@ -71,6 +71,32 @@ public sealed class FakeProviderHost : IAsyncDisposable
         return recorded;
     }
 
+    /// <summary>
+    /// Writes a reply's raw or huge 200 answer, if it has one (then true): a fake calls it before answering properly.
+    /// </summary>
+    public static async Task<bool> WriteMalformedAsync(HttpContext context, FakeReply reply)
+    {
+        if (reply.RawBody is { } raw)
+        {
+            context.Response.ContentType = reply.RawContentType;
+            await context.Response.WriteAsync(raw, context.RequestAborted);
+            return true;
+        }
+        if (reply.HugeBodyBytes is not { } size)
+        {
+            return false;
+        }
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync("{\"pad\":\"", context.RequestAborted);
+        var block = new string('x', 64 * 1024);
+        for (long sent = 0; sent < size; sent += block.Length)
+        {
+            await context.Response.WriteAsync(block, context.RequestAborted);
+        }
+        await context.Response.WriteAsync("\"}", context.RequestAborted);
+        return true;
+    }
+
     /// <summary>Sets a scripted failure's headers; call before writing the error body.</summary>
     public static void ApplyFailHeaders(HttpContext context, FakeReply reply)
     {
@@ -112,6 +138,10 @@ public sealed class FakeProviderHost : IAsyncDisposable
             if (reply.EndAfterEvents == i)
             {
                 return;
+            }
+            if (reply.StallAfterEvents == i)
+            {
+                await Task.Delay(Timeout.Infinite, ct);
             }
             if (reply.ErrorAfterEvents == i)
             {
@@ -246,6 +276,17 @@ public sealed class FakeReply
 
     /// <summary>Sends the provider's in-stream error event in place of stream event number N and ends the stream.</summary>
     public int? ErrorAfterEvents { get; init; }
+
+    /// <summary>Stops sending before stream event number N (0-based) and holds the connection open until the client leaves.</summary>
+    public int? StallAfterEvents { get; init; }
+
+    /// <summary>Answers 200 with this body as it is (malformed JSON, malformed SSE), with <see cref="RawContentType"/>.</summary>
+    public string? RawBody { get; init; }
+
+    public string RawContentType { get; init; } = "application/json";
+
+    /// <summary>Answers 200 with a JSON object padded to about this many bytes, sent in 64 KiB writes.</summary>
+    public long? HugeBodyBytes { get; init; }
 
     /// <summary>Completed once the last stream event has been flushed to the client.</summary>
     public TaskCompletionSource LastEventSent { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -113,6 +113,7 @@ public sealed partial class GatewayPipeline(
             // failures are the credential's own (a 401 or 429 took it out of the rotation, so the next acquire
             // picks another); fail over only while nothing has reached the caller.
             ModelTarget? exhausted = null;
+            HashSet<Guid> triedOnTarget = [];
             foreach (var target in EachUpTo(ticket.Targets, CredentialsPerTarget))
             {
                 if (ReferenceEquals(target, exhausted))
@@ -132,6 +133,15 @@ public sealed partial class GatewayPipeline(
                     // target's own failure, that failure says more than "none left".
                     failure = again ? failure : ex;
                     exhausted = target;
+                    continue;
+                }
+                if (!again)
+                {
+                    triedOnTarget.Clear();
+                }
+                if (lease is not null && !triedOnTarget.Add(lease.CredentialId))
+                {
+                    exhausted = target; // the pool offers a credential this call already tried: no other is left
                     continue;
                 }
 

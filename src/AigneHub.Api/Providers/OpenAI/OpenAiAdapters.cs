@@ -56,7 +56,20 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
         using var buffer = new MemoryStream();
         await providerBody.CopyToAsync(buffer, cancellationToken);
         var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
-        var usage = TryReadUsage(bytes);
+        // Passed through untouched, but only if it is an answer at all: a 200 with a torn or non-JSON body is the
+        // provider's failure (failover, a 502), not something to hand the caller as a success.
+        JsonObject answer;
+        try
+        {
+            answer = JsonNode.Parse(bytes.Span) as JsonObject
+                ?? throw new ProviderException(endpoint.Provider, ProviderErrorClass.Unavailable, (int)response.StatusCode, $"{endpoint.Provider} sent a JSON answer that is not an object.");
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new ProviderException(endpoint.Provider, ProviderErrorClass.Unavailable, (int)response.StatusCode,
+                $"{endpoint.Provider} sent malformed JSON: {ex.Message}", ex);
+        }
+        var usage = OpenAiChatMapping.ReadUsage(answer["usage"]);
         return new RawChatAnswer(bytes, usage) { OutputCharacters = usage is null ? GeneratedText.Count(bytes.Span, GeneratedText.ChatCompletionsFields) : 0 };
     }
 
@@ -74,10 +87,16 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
                 yield break;
             }
             // Only events that mention an error or a usage are parsed into a tree, once; the rest pass untouched
-            // (their generated text counted by a forward-only scan).
+            // (their generated text counted by a forward-only scan, which also refuses a torn or garbled event: the
+            // provider's failure — a failover before the first byte, the in-stream error after it — never the caller's
+            // parser's).
             if (!data.Contains("\"error\"", StringComparison.Ordinal) && !data.Contains("\"usage\"", StringComparison.Ordinal))
             {
-                yield return new RawChatEvent(data) { OutputCharacters = GeneratedText.Count(data, GeneratedText.ChatCompletionsFields) };
+                if (!GeneratedText.TryCount(data, GeneratedText.ChatCompletionsFields, out var characters))
+                {
+                    throw new ProviderException(endpoint.Provider, ProviderErrorClass.Unavailable, null, $"{endpoint.Provider} sent a malformed event.");
+                }
+                yield return new RawChatEvent(data) { OutputCharacters = characters };
                 continue;
             }
             var parsed = OpenAiRequests.ParseEvent(endpoint, data);
@@ -112,18 +131,6 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
             body["stream_options"] = new JsonObject { ["include_usage"] = true };
         }
         return body;
-    }
-
-    private static TokenUsage? TryReadUsage(ReadOnlyMemory<byte> json)
-    {
-        try
-        {
-            return JsonNode.Parse(json.Span) is JsonObject o ? OpenAiChatMapping.ReadUsage(o["usage"]) : null;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
     }
 
     private static ProviderException MidStreamError(ProviderEndpoint endpoint, JsonNode error) =>
