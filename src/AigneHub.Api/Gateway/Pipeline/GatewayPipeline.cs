@@ -313,7 +313,7 @@ public sealed partial class GatewayPipeline(
         return soonest;
     }
 
-        private static string OverranMessage(CallTicket ticket) =>
+    private static string OverranMessage(CallTicket ticket) =>
         $"The call reached its maximum duration of {ticket.MaxDuration?.TotalMinutes:0.##} minutes and was ended.";
 
     private async Task WriteInStreamAsync(IAnswerWriter writer, string message)
