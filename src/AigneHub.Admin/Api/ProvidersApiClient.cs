@@ -5,8 +5,12 @@ namespace AigneHub.Admin.Api;
 /// <summary>Providers, their credentials and the model catalogue (<c>/api/admin/providers</c>, <c>/api/admin/models</c>).</summary>
 public sealed class ProvidersApiClient(HttpClient http)
 {
-    /// <summary>The provider names the Api accepts (issue 3's fixed list).</summary>
-    public static readonly IReadOnlyList<string> ProviderNames = ["openai", "anthropic", "google", "deepseek", "xai", "openrouter", "ollama", "doubao", "poe"];
+    /// <summary>The provider names the Api accepts (its <c>ProviderKinds.Configurable</c>).</summary>
+    public static readonly IReadOnlyList<string> ProviderNames =
+        ["openai", "anthropic", "google", "deepseek", "xai", "openrouter", "ollama", "doubao", "poe", "mistral", "groq", "azure"];
+
+    /// <summary>Providers addressed by deployment (Azure OpenAI): an API version and model → deployment settings.</summary>
+    public static bool TakesDeployments(string? name) => name == "azure";
 
     public Task<List<ProviderResponse>> ListAsync(CancellationToken ct = default) =>
         GetAsync(http, "/api/admin/providers", ManagementJsonContext.Default.ListProviderResponse, ct);

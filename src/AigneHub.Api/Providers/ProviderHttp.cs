@@ -140,12 +140,13 @@ public sealed class ProviderHttp : IDisposable
                 read += n;
             }
             var text = Encoding.UTF8.GetString(buffer, 0, read);
-            // Most providers answer {"error":{"message":...}} (OpenAI, Anthropic, Gemini) or {"error":"..."}.
+            // Most providers answer {"error":{"message":...}} (OpenAI, Anthropic, Gemini) or {"error":"..."}; Mistral's
+            // 422 has {"message":{"detail":[...]}}, an object, kept as its JSON text.
             try
             {
                 var node = JsonNode.Parse(text);
                 var error = node?["error"];
-                var message = error is JsonObject ? (string?)error["message"] : error?.GetValueKind() == JsonValueKind.String ? (string?)error : (string?)node?["message"];
+                var message = error is JsonObject ? TextOf(error["message"]) : error?.GetValueKind() == JsonValueKind.String ? (string?)error : TextOf(node?["message"]);
                 if (!string.IsNullOrWhiteSpace(message))
                 {
                     return message;
@@ -162,6 +163,13 @@ public sealed class ProviderHttp : IDisposable
             return response.ReasonPhrase ?? "no message";
         }
     }
+
+    private static string? TextOf(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
+        _ => node.ToJsonString(),
+    };
 
     public void Dispose() => Client.Dispose();
 
