@@ -81,6 +81,7 @@ public static class CredentialTestModels
         [ProviderKinds.Mistral.Name] = "mistral-small-latest",
         [ProviderKinds.Groq.Name] = "llama-3.1-8b-instant",
         [ProviderKinds.Azure.Name] = "gpt-4o-mini",
+        [ProviderKinds.Bedrock.Name] = "amazon.nova-micro-v1:0",
     };
 
     /// <summary>The provider's first enabled chat model in the catalogue, else a small well-known one.</summary>

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers;
+using AigneHub.Api.Providers.Bedrock;
 using AigneHub.Api.Routing;
 using AigneHub.Contracts.Management;
 using AigneHub.Data;
@@ -248,7 +249,8 @@ public static partial class ProviderAdminApi
     internal static async Task<Results<Created<CredentialResponse>, JsonHttpResult<ErrorEnvelope>>> CreateCredential(
         Guid id, HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
     {
-        if (!await s.Db.Set<Provider>().AnyAsync(p => p.Id == id, cancellationToken))
+        var providerName = await s.Db.Set<Provider>().Where(p => p.Id == id).Select(p => p.Name).FirstOrDefaultAsync(cancellationToken);
+        if (providerName is null)
         {
             return ApiErrors.NotFound($"Provider {id} does not exist.");
         }
@@ -257,7 +259,7 @@ public static partial class ProviderAdminApi
         {
             return error;
         }
-        if (ValidateCredential(body!, requireValue: true) is { } invalid)
+        if (ValidateCredential(body!, requireValue: true, providerName) is { } invalid)
         {
             return invalid;
         }
@@ -268,7 +270,7 @@ public static partial class ProviderAdminApi
             ProviderId = id,
             Name = EmptyToNull(body.Name),
             EncryptedValue = [],
-            MaskedValue = CredentialProtector.Mask(value),
+            MaskedValue = MaskOf(providerName, value),
             Weight = body.Weight ?? ProviderCredential.DefaultWeight,
             CreatedAt = now,
             UpdatedAt = now,
@@ -283,7 +285,8 @@ public static partial class ProviderAdminApi
     internal static async Task<Results<Ok<CredentialResponse>, JsonHttpResult<ErrorEnvelope>>> UpdateCredential(
         Guid id, Guid credentialId, HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
     {
-        var credential = await s.Db.Set<ProviderCredential>().FirstOrDefaultAsync(c => c.Id == credentialId && c.ProviderId == id, cancellationToken);
+        var credential = await s.Db.Set<ProviderCredential>().Include(c => c.Provider)
+            .FirstOrDefaultAsync(c => c.Id == credentialId && c.ProviderId == id, cancellationToken);
         if (credential is null)
         {
             return ApiErrors.NotFound($"Credential {credentialId} of provider {id} does not exist.");
@@ -293,7 +296,8 @@ public static partial class ProviderAdminApi
         {
             return error;
         }
-        if (ValidateCredential(body!, requireValue: false) is { } invalid)
+        var providerName = credential.Provider!.Name;
+        if (ValidateCredential(body!, requireValue: false, providerName) is { } invalid)
         {
             return invalid;
         }
@@ -306,7 +310,7 @@ public static partial class ProviderAdminApi
             // A new secret is a fresh start: back into rotation, past errors forgotten.
             var value = body.Value.Trim();
             credential.EncryptedValue = s.Protector.Protect(credential.Id, value);
-            credential.MaskedValue = CredentialProtector.Mask(value);
+            credential.MaskedValue = MaskOf(providerName, value);
             Reactivate(credential);
         }
         credential.Weight = body.Weight ?? credential.Weight;
@@ -404,7 +408,7 @@ public static partial class ProviderAdminApi
         return null;
     }
 
-    private static JsonHttpResult<ErrorEnvelope>? ValidateCredential(CredentialRequest body, bool requireValue)
+    private static JsonHttpResult<ErrorEnvelope>? ValidateCredential(CredentialRequest body, bool requireValue, string providerName)
     {
         if (body.Value is null ? requireValue : string.IsNullOrWhiteSpace(body.Value))
         {
@@ -413,6 +417,10 @@ public static partial class ProviderAdminApi
         if (body.Value is { Length: > MaxSecretLength })
         {
             return ApiErrors.BadRequest($"'value' is longer than {MaxSecretLength} characters.", "value");
+        }
+        if (body.Value is not null && providerName == ProviderKinds.Bedrock.Name && AwsCredential.TryParse(body.Value, out var problem) is null)
+        {
+            return ApiErrors.BadRequest($"A Bedrock credential's 'value' {problem}.", "value");
         }
         if (body.Name is { Length: > MaxTextLength })
         {
@@ -447,6 +455,12 @@ public static partial class ProviderAdminApi
         }
     }
 
+    /// <summary>What lists show of a credential: an AWS credential by its access key id (not a secret), any other masked.</summary>
+    private static string MaskOf(string providerName, string value) =>
+        providerName == ProviderKinds.Bedrock.Name && AwsCredential.TryParse(value, out _) is { } aws
+            ? CredentialProtector.Mask(aws.AccessKeyId)
+            : CredentialProtector.Mask(value);
+
     /// <summary>Where calls of a provider with this name, configured URL and settings go.</summary>
     private static string? EffectiveBaseUrl(string name, string? baseUrl, ProviderSettings settings) =>
         ProviderKinds.Find(name) is { } kind ? ProviderCatalog.BaseUrlOf(kind, baseUrl, settings).AbsoluteUri : baseUrl;
@@ -454,10 +468,7 @@ public static partial class ProviderAdminApi
     /// <summary>A provider's settings checked against what its kind takes; each refusal names the field.</summary>
     private static (ProviderSettings Settings, JsonHttpResult<ErrorEnvelope>? Error) ReadSettings(ProviderKind kind, ProviderSettingsBody? body)
     {
-        if (body is null)
-        {
-            return (ProviderSettings.None, null);
-        }
+        body ??= new ProviderSettingsBody(); // none given: still checked, a kind may require one
         var region = EmptyToNull(body.Region);
         var apiVersion = EmptyToNull(body.ApiVersion);
         var deployments = body.Deployments is { Count: > 0 } d ? d : null;

@@ -6,6 +6,8 @@ public enum ProviderProtocol
     OpenAI,
     Anthropic,
     Gemini,
+    /// <summary>Amazon Bedrock's Converse API, SigV4-signed.</summary>
+    Bedrock,
     /// <summary>The built-in development demo (no network).</summary>
     Demo,
 }
@@ -88,11 +90,18 @@ public static class ProviderKinds
         Settings = ProviderSettingNames.ApiVersion | ProviderSettingNames.Deployments,
     };
 
+    /// <summary>Amazon Bedrock: addressed by AWS region (<c>settings.region</c>), a base URL only to override it.</summary>
+    public static readonly ProviderKind Bedrock = new("bedrock", "Amazon Bedrock", ProviderProtocol.Bedrock, new("https://bedrock-runtime.us-east-1.amazonaws.com/"))
+    {
+        RegionalBaseUrl = "https://bedrock-runtime.{region}.amazonaws.com/",
+        Settings = ProviderSettingNames.Region,
+    };
+
     public static readonly ProviderKind Demo = new("demo", "Demo (development only)", ProviderProtocol.Demo, new("http://demo.invalid/"), RequiresKey: false);
 
     /// <summary>Providers an admin can configure (the demo is built in and not among them).</summary>
     public static IReadOnlyList<ProviderKind> Configurable { get; } =
-        [OpenAI, Anthropic, Google, DeepSeek, XAI, OpenRouter, Ollama, Doubao, Poe, Mistral, Groq, Azure];
+        [OpenAI, Anthropic, Google, DeepSeek, XAI, OpenRouter, Ollama, Doubao, Poe, Mistral, Groq, Azure, Bedrock];
 
     public static ProviderKind? Find(string name) =>
         Configurable.FirstOrDefault(k => string.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase))
