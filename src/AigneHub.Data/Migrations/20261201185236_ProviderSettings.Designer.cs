@@ -14,8 +14,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AigneHub.Data.Migrations
 {
     [DbContext(typeof(AigneHubDbContext))]
-    [Migration("20261201180840_ProvidersAndModalities")]
-    partial class ProvidersAndModalities
+    [Migration("20261201185236_ProviderSettings")]
+    partial class ProviderSettings
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)

@@ -5,7 +5,7 @@
 namespace AigneHub.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class ProvidersAndModalities : Migration
+    public partial class ProviderSettings : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
