@@ -164,7 +164,11 @@ public static partial class ProviderAdminApi
             return ApiErrors.Conflict($"Provider '{name}' is already configured.", "name");
         }
         var baseUrl = body.BaseUrl is null ? provider.BaseUrl : EmptyToNull(body.BaseUrl);
-        var kind = ProviderKinds.Find(name)!;
+        if (ProviderKinds.Find(name) is not { } kind)
+        {
+            // A row written by hand with a name no kind has: nothing here can say what it needs.
+            return ApiErrors.BadRequest($"Provider '{name}' is not a known provider kind; rename it to one of: {string.Join(", ", ProviderKinds.Configurable.Select(k => k.Name))}.", "name");
+        }
         if (kind.RequiresBaseUrl && baseUrl is null)
         {
             return ApiErrors.BadRequest($"'baseUrl' is required for {name}: the resource's own address, e.g. {kind.DefaultBaseUrl}.", "baseUrl");

@@ -217,19 +217,3 @@ public sealed class BedrockTests(BedrockFixture hub) : IClassFixture<BedrockFixt
         Assert.Equal($"{FakeBedrock.AccessKeyId[..4]}…{FakeBedrock.AccessKeyId[^4..]}", (string?)listed![0]!["maskedValue"]);
     }
 }
-
-/// <summary>The Admin's provider form composes the AWS credential the Api's admin route accepts.</summary>
-public sealed class AwsCredentialFormTests
-{
-    [Fact]
-    public void The_admin_forms_aws_credential_is_one_the_api_reads_back()
-    {
-        var value = AigneHub.Admin.Api.ProvidersApiClient.AwsCredentialValue(" AKIDEXAMPLE ", "secret/key+1", "token-1");
-
-        var credential = AigneHub.Api.Providers.Bedrock.AwsCredential.TryParse(value, out var problem);
-
-        Assert.Null(problem);
-        Assert.Equal(new AigneHub.Api.Providers.Bedrock.AwsCredential("AKIDEXAMPLE", "secret/key+1", "token-1"), credential);
-        Assert.Null(AigneHub.Admin.Api.ProvidersApiClient.AwsCredentialValue("", " ", null));
-    }
-}
