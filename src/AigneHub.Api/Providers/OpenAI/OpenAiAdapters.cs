@@ -13,7 +13,7 @@ namespace AigneHub.Api.Providers.OpenAI;
 /// as <c>random_seed</c> and no <c>user</c>; Groq may report a stream's usage under <c>x_groq.usage</c>; DeepSeek
 /// reports cache hits as <c>prompt_cache_hit_tokens</c>; Ollama needs no key; Azure addresses a deployment
 /// (<see cref="OpenAiRequests.Post"/>). Limitations: a pass-through body's own fields go to the provider as the
-/// caller wrote them (a field Mistral does not know is its 422, the caller's 400); the Responses API is served by
+/// caller wrote them (a field Mistral does not know is its 422, passed on to the caller as a 422); the Responses API is served by
 /// OpenAI itself only, so Azure's Responses calls are translated to chat completions.
 /// <para>
 /// Its chat is also a pass-through (<see cref="IChatPassthrough"/>): an OpenAI caller's body goes to the provider
