@@ -5,8 +5,34 @@ namespace AigneHub.Admin.Api;
 /// <summary>Providers, their credentials and the model catalogue (<c>/api/admin/providers</c>, <c>/api/admin/models</c>).</summary>
 public sealed class ProvidersApiClient(HttpClient http)
 {
-    /// <summary>The provider names the Api accepts (issue 3's fixed list).</summary>
-    public static readonly IReadOnlyList<string> ProviderNames = ["openai", "anthropic", "google", "deepseek", "xai", "openrouter", "ollama", "doubao", "poe"];
+    /// <summary>The provider names the Api accepts (its <c>ProviderKinds.Configurable</c>).</summary>
+    public static readonly IReadOnlyList<string> ProviderNames =
+        ["openai", "anthropic", "google", "deepseek", "xai", "openrouter", "ollama", "doubao", "poe", "mistral", "groq", "azure", "bedrock"];
+
+    /// <summary>Providers addressed by deployment (Azure OpenAI): an API version and model → deployment settings.</summary>
+    public static bool TakesDeployments(string? name) => name == "azure";
+
+    /// <summary>Providers addressed by AWS region, with AWS credentials (Amazon Bedrock).</summary>
+    public static bool IsAws(string? name) => name == "bedrock";
+
+    /// <summary>The credential value the Api stores for an AWS provider; null when nothing was entered (keep the stored one).</summary>
+    public static string? AwsCredentialValue(string? accessKeyId, string? secretAccessKey, string? sessionToken)
+    {
+        if (string.IsNullOrWhiteSpace(accessKeyId) && string.IsNullOrWhiteSpace(secretAccessKey) && string.IsNullOrWhiteSpace(sessionToken))
+        {
+            return null;
+        }
+        var value = new System.Text.Json.Nodes.JsonObject
+        {
+            ["accessKeyId"] = accessKeyId?.Trim() ?? "",
+            ["secretAccessKey"] = secretAccessKey?.Trim() ?? "",
+        };
+        if (!string.IsNullOrWhiteSpace(sessionToken))
+        {
+            value["sessionToken"] = sessionToken.Trim();
+        }
+        return value.ToJsonString();
+    }
 
     public Task<List<ProviderResponse>> ListAsync(CancellationToken ct = default) =>
         GetAsync(http, "/api/admin/providers", ManagementJsonContext.Default.ListProviderResponse, ct);

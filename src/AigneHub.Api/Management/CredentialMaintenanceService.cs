@@ -79,7 +79,7 @@ public sealed partial class CredentialMaintenanceService(
             try
             {
                 var secret = protector.Unprotect(credential.Id, credential.EncryptedValue);
-                result = await tester.TestAsync(provider.Kind, provider.BaseUrl, secret,
+                result = await tester.TestAsync(provider.Kind, provider.BaseUrl, provider.Settings, secret,
                     CredentialTestModels.For(snapshot, provider.Kind, provider.Id), cancellationToken);
             }
             catch (CryptographicException)

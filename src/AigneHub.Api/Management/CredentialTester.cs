@@ -13,7 +13,7 @@ public sealed record CredentialTestResult(bool Ok, long LatencyMs, string? Error
 /// </summary>
 public interface ICredentialTester
 {
-    Task<CredentialTestResult> TestAsync(ProviderKind kind, Uri baseUrl, string secret, string model, CancellationToken cancellationToken);
+    Task<CredentialTestResult> TestAsync(ProviderKind kind, Uri baseUrl, ProviderSettings settings, string secret, string model, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -25,7 +25,7 @@ public sealed class ChatCredentialTester(ProviderAdapters adapters, ProviderHttp
     /// <summary>A test is a tiny call; a provider that does not answer within this is as good as failed.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    public async Task<CredentialTestResult> TestAsync(ProviderKind kind, Uri baseUrl, string secret, string model, CancellationToken cancellationToken)
+    public async Task<CredentialTestResult> TestAsync(ProviderKind kind, Uri baseUrl, ProviderSettings settings, string secret, string model, CancellationToken cancellationToken)
     {
         var adapter = adapters.Chat(kind.Protocol);
         if (adapter is null)
@@ -43,7 +43,7 @@ public sealed class ChatCredentialTester(ProviderAdapters adapters, ProviderHttp
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await adapter.CompleteAsync(new ProviderEndpoint(kind.Name, baseUrl, secret, http.Client), request, timeout.Token);
+            await adapter.CompleteAsync(new ProviderEndpoint(kind.Name, baseUrl, secret, http.Client) { Settings = settings }, request, timeout.Token);
             return new CredentialTestResult(true, Elapsed(started));
         }
         catch (ProviderException ex)
@@ -78,6 +78,10 @@ public static class CredentialTestModels
         [ProviderKinds.Ollama.Name] = "llama3.2",
         [ProviderKinds.Doubao.Name] = "doubao-seed-1-6-flash-250828",
         [ProviderKinds.Poe.Name] = "GPT-4o-Mini",
+        [ProviderKinds.Mistral.Name] = "mistral-small-latest",
+        [ProviderKinds.Groq.Name] = "llama-3.1-8b-instant",
+        [ProviderKinds.Azure.Name] = "gpt-4o-mini",
+        [ProviderKinds.Bedrock.Name] = "amazon.nova-micro-v1:0",
     };
 
     /// <summary>The provider's first enabled chat model in the catalogue, else a small well-known one.</summary>

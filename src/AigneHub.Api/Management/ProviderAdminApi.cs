@@ -1,8 +1,10 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers;
+using AigneHub.Api.Providers.Bedrock;
 using AigneHub.Api.Routing;
 using AigneHub.Contracts.Management;
 using AigneHub.Data;
@@ -37,7 +39,7 @@ public sealed class ProviderAdminServices(
 /// <c>/api/admin/providers</c> and their credentials, and <c>/api/admin/models</c> (the catalogue); owners and
 /// admins only. Every mutation tells all replicas to reload their provider snapshot.
 /// </summary>
-public static class ProviderAdminApi
+public static partial class ProviderAdminApi
 {
     public const string Tag = "Admin: providers";
     private const int MaxTextLength = 200;
@@ -100,6 +102,16 @@ public static class ProviderAdminApi
             return invalid;
         }
         var name = body!.Name!.Trim().ToLowerInvariant();
+        var kind = ProviderKinds.Find(name)!;
+        if (kind.RequiresBaseUrl && string.IsNullOrWhiteSpace(body.BaseUrl))
+        {
+            return ApiErrors.BadRequest($"'baseUrl' is required for {name}: the resource's own address, e.g. {kind.DefaultBaseUrl}.", "baseUrl");
+        }
+        var (settings, settingsError) = ReadSettings(kind, body.Settings);
+        if (settingsError is not null)
+        {
+            return settingsError;
+        }
         if (await s.Db.Set<Provider>().AnyAsync(p => p.Name == name, cancellationToken))
         {
             return ApiErrors.Conflict($"Provider '{name}' is already configured.", "name");
@@ -110,6 +122,7 @@ public static class ProviderAdminApi
             Name = name,
             DisplayName = EmptyToNull(body.DisplayName),
             BaseUrl = EmptyToNull(body.BaseUrl),
+            Settings = settings.ToJson(),
             Enabled = body.Enabled ?? true,
             CreatedAt = now,
             UpdatedAt = now,
@@ -151,12 +164,32 @@ public static class ProviderAdminApi
             return ApiErrors.Conflict($"Provider '{name}' is already configured.", "name");
         }
         var baseUrl = body.BaseUrl is null ? provider.BaseUrl : EmptyToNull(body.BaseUrl);
+        if (ProviderKinds.Find(name) is not { } kind)
+        {
+            // A row written by hand with a name no kind has: nothing here can say what it needs.
+            return ApiErrors.BadRequest($"Provider '{name}' is not a known provider kind; rename it to one of: {string.Join(", ", ProviderKinds.Configurable.Select(k => k.Name))}.", "name");
+        }
+        if (kind.RequiresBaseUrl && baseUrl is null)
+        {
+            return ApiErrors.BadRequest($"'baseUrl' is required for {name}: the resource's own address, e.g. {kind.DefaultBaseUrl}.", "baseUrl");
+        }
+        var settings = ProviderSettings.FromJson(provider.Settings);
+        if (body.Settings is not null || name != provider.Name)
+        {
+            // New settings replace the old as a whole; a rename to another kind re-checks the kept ones against it.
+            JsonHttpResult<ErrorEnvelope>? settingsError;
+            (settings, settingsError) = body.Settings is not null ? ReadSettings(kind, body.Settings) : ReadSettings(kind, ToBody(settings));
+            if (settingsError is not null)
+            {
+                return settingsError;
+            }
+        }
         var now = s.Time.GetUtcNow();
-        if (EffectiveBaseUrl(name, baseUrl) != EffectiveBaseUrl(provider.Name, provider.BaseUrl))
+        if (EffectiveBaseUrl(name, baseUrl, settings) != EffectiveBaseUrl(provider.Name, provider.BaseUrl, ProviderSettings.FromJson(provider.Settings)))
         {
             if (caller.GetRole() != UserRole.Owner)
             {
-                return ApiErrors.Forbidden("Only an owner can change a provider's base URL (or rename it to another kind): its stored credentials would be sent there.");
+                return ApiErrors.Forbidden("Only an owner can change a provider's base URL (or its region, or rename it to another kind): its stored credentials would be sent there.");
             }
             // Saved with the provider in one transaction, so no snapshot pairs the new address with a live key.
             var credentials = await s.Db.Set<ProviderCredential>().Where(c => c.ProviderId == id && c.Status != CredentialStatus.Disabled)
@@ -177,6 +210,7 @@ public static class ProviderAdminApi
             provider.DisplayName = EmptyToNull(body.DisplayName);
         }
         provider.BaseUrl = baseUrl;
+        provider.Settings = settings.ToJson();
         provider.Enabled = body.Enabled ?? provider.Enabled;
         provider.UpdatedAt = now;
         if (!await TrySaveAsync(s.Db, cancellationToken))
@@ -219,7 +253,8 @@ public static class ProviderAdminApi
     internal static async Task<Results<Created<CredentialResponse>, JsonHttpResult<ErrorEnvelope>>> CreateCredential(
         Guid id, HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
     {
-        if (!await s.Db.Set<Provider>().AnyAsync(p => p.Id == id, cancellationToken))
+        var providerName = await s.Db.Set<Provider>().Where(p => p.Id == id).Select(p => p.Name).FirstOrDefaultAsync(cancellationToken);
+        if (providerName is null)
         {
             return ApiErrors.NotFound($"Provider {id} does not exist.");
         }
@@ -228,7 +263,7 @@ public static class ProviderAdminApi
         {
             return error;
         }
-        if (ValidateCredential(body!, requireValue: true) is { } invalid)
+        if (ValidateCredential(body!, requireValue: true, providerName) is { } invalid)
         {
             return invalid;
         }
@@ -239,7 +274,7 @@ public static class ProviderAdminApi
             ProviderId = id,
             Name = EmptyToNull(body.Name),
             EncryptedValue = [],
-            MaskedValue = CredentialProtector.Mask(value),
+            MaskedValue = MaskOf(providerName, value),
             Weight = body.Weight ?? ProviderCredential.DefaultWeight,
             CreatedAt = now,
             UpdatedAt = now,
@@ -254,7 +289,8 @@ public static class ProviderAdminApi
     internal static async Task<Results<Ok<CredentialResponse>, JsonHttpResult<ErrorEnvelope>>> UpdateCredential(
         Guid id, Guid credentialId, HttpRequest request, [AsParameters] ProviderAdminServices s, CancellationToken cancellationToken)
     {
-        var credential = await s.Db.Set<ProviderCredential>().FirstOrDefaultAsync(c => c.Id == credentialId && c.ProviderId == id, cancellationToken);
+        var credential = await s.Db.Set<ProviderCredential>().Include(c => c.Provider)
+            .FirstOrDefaultAsync(c => c.Id == credentialId && c.ProviderId == id, cancellationToken);
         if (credential is null)
         {
             return ApiErrors.NotFound($"Credential {credentialId} of provider {id} does not exist.");
@@ -264,7 +300,8 @@ public static class ProviderAdminApi
         {
             return error;
         }
-        if (ValidateCredential(body!, requireValue: false) is { } invalid)
+        var providerName = credential.Provider!.Name;
+        if (ValidateCredential(body!, requireValue: false, providerName) is { } invalid)
         {
             return invalid;
         }
@@ -277,7 +314,7 @@ public static class ProviderAdminApi
             // A new secret is a fresh start: back into rotation, past errors forgotten.
             var value = body.Value.Trim();
             credential.EncryptedValue = s.Protector.Protect(credential.Id, value);
-            credential.MaskedValue = CredentialProtector.Mask(value);
+            credential.MaskedValue = MaskOf(providerName, value);
             Reactivate(credential);
         }
         credential.Weight = body.Weight ?? credential.Weight;
@@ -337,7 +374,8 @@ public static class ProviderAdminApi
                 $"The stored value cannot be decrypted with the configured {SecretsOptions.MasterKeyPath}; enter it again."));
         }
 
-        var result = await s.Tester.TestAsync(kind, ProviderCatalog.BaseUrlOf(kind, provider.BaseUrl), secret, body.Model.Trim(), cancellationToken);
+        var settings = ProviderSettings.FromJson(provider.Settings);
+        var result = await s.Tester.TestAsync(kind, ProviderCatalog.BaseUrlOf(kind, provider.BaseUrl, settings), settings, secret, body.Model.Trim(), cancellationToken);
         if (!result.Ok)
         {
             return TypedResults.Ok(new CredentialTestResponse(false, null, result.Error ?? "The test call failed."));
@@ -374,7 +412,7 @@ public static class ProviderAdminApi
         return null;
     }
 
-    private static JsonHttpResult<ErrorEnvelope>? ValidateCredential(CredentialRequest body, bool requireValue)
+    private static JsonHttpResult<ErrorEnvelope>? ValidateCredential(CredentialRequest body, bool requireValue, string providerName)
     {
         if (body.Value is null ? requireValue : string.IsNullOrWhiteSpace(body.Value))
         {
@@ -383,6 +421,10 @@ public static class ProviderAdminApi
         if (body.Value is { Length: > MaxSecretLength })
         {
             return ApiErrors.BadRequest($"'value' is longer than {MaxSecretLength} characters.", "value");
+        }
+        if (body.Value is not null && providerName == ProviderKinds.Bedrock.Name && AwsCredential.TryParse(body.Value, out var problem) is null)
+        {
+            return ApiErrors.BadRequest($"A Bedrock credential's 'value' {problem}.", "value");
         }
         if (body.Name is { Length: > MaxTextLength })
         {
@@ -417,18 +459,100 @@ public static class ProviderAdminApi
         }
     }
 
-    /// <summary>Where calls of a provider with this name and configured URL go.</summary>
-    private static string? EffectiveBaseUrl(string name, string? baseUrl) =>
-        ProviderKinds.Find(name) is { } kind ? ProviderCatalog.BaseUrlOf(kind, baseUrl).AbsoluteUri : baseUrl;
+    /// <summary>What lists show of a credential: an AWS credential by its access key id (not a secret), any other masked.</summary>
+    private static string MaskOf(string providerName, string value) =>
+        providerName == ProviderKinds.Bedrock.Name && AwsCredential.TryParse(value, out _) is { } aws
+            ? CredentialProtector.Mask(aws.AccessKeyId)
+            : CredentialProtector.Mask(value);
+
+    /// <summary>Where calls of a provider with this name, configured URL and settings go.</summary>
+    private static string? EffectiveBaseUrl(string name, string? baseUrl, ProviderSettings settings) =>
+        ProviderKinds.Find(name) is { } kind ? ProviderCatalog.BaseUrlOf(kind, baseUrl, settings).AbsoluteUri : baseUrl;
+
+    /// <summary>A provider's settings checked against what its kind takes; each refusal names the field.</summary>
+    private static (ProviderSettings Settings, JsonHttpResult<ErrorEnvelope>? Error) ReadSettings(ProviderKind kind, ProviderSettingsBody? body)
+    {
+        body ??= new ProviderSettingsBody(); // none given: still checked, a kind may require one
+        var region = EmptyToNull(body.Region);
+        var apiVersion = EmptyToNull(body.ApiVersion);
+        var deployments = body.Deployments is { Count: > 0 } d ? d : null;
+        JsonHttpResult<ErrorEnvelope>? Refuse(string field, string message) => ApiErrors.BadRequest(message, $"settings.{field}");
+        if (region is not null)
+        {
+            if (!kind.Settings.HasFlag(ProviderSettingNames.Region))
+            {
+                return (ProviderSettings.None, Refuse("region", $"{kind.Name} takes no region."));
+            }
+            if (region.Length > 32 || !RegionPattern().IsMatch(region))
+            {
+                return (ProviderSettings.None, Refuse("region", "'settings.region' must be an AWS region such as us-east-1."));
+            }
+        }
+        if (apiVersion is not null)
+        {
+            if (!kind.Settings.HasFlag(ProviderSettingNames.ApiVersion))
+            {
+                return (ProviderSettings.None, Refuse("apiVersion", $"{kind.Name} takes no API version."));
+            }
+            if (!ApiVersionPattern().IsMatch(apiVersion))
+            {
+                return (ProviderSettings.None, Refuse("apiVersion", "'settings.apiVersion' must be a dated version such as 2024-10-21 or 2025-04-01-preview."));
+            }
+        }
+        if (deployments is not null)
+        {
+            if (!kind.Settings.HasFlag(ProviderSettingNames.Deployments))
+            {
+                return (ProviderSettings.None, Refuse("deployments", $"{kind.Name} takes no deployments."));
+            }
+            if (deployments.Count > MaxDeployments)
+            {
+                return (ProviderSettings.None, Refuse("deployments", $"'settings.deployments' holds at most {MaxDeployments} models."));
+            }
+            foreach (var (model, deployment) in deployments)
+            {
+                if (string.IsNullOrWhiteSpace(model) || model.Length > MaxTextLength || model.Any(char.IsControl))
+                {
+                    return (ProviderSettings.None, Refuse("deployments", "Each model in 'settings.deployments' must be a model id of at most 200 characters."));
+                }
+                if (deployment is null || !DeploymentPattern().IsMatch(deployment))
+                {
+                    return (ProviderSettings.None, Refuse("deployments",
+                        $"The deployment of '{model}' must be 1-64 letters, digits, '.', '_' or '-' (an Azure deployment name)."));
+                }
+            }
+        }
+        if (kind.Settings.HasFlag(ProviderSettingNames.Region) && region is null)
+        {
+            return (ProviderSettings.None, Refuse("region", $"'settings.region' is required for {kind.Name}: the AWS region its calls go to, e.g. us-east-1."));
+        }
+        return (new ProviderSettings(region, apiVersion, deployments?.ToDictionary(p => p.Key.Trim(), p => p.Value, StringComparer.Ordinal)), null);
+    }
+
+    private static ProviderSettingsBody? ToBody(ProviderSettings settings) => settings.IsEmpty
+        ? null
+        : new ProviderSettingsBody(settings.Region, settings.ApiVersion, settings.Deployments?.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal));
+
+    private const int MaxDeployments = 200;
+
+    [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]$")]
+    private static partial Regex RegionPattern();
+
+    [GeneratedRegex("^[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?$")]
+    private static partial Regex ApiVersionPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex DeploymentPattern();
 
     internal static string? EmptyToNull(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
     private static ProviderResponse ToResponse(Provider p, int credentials, int active)
     {
         var kind = ProviderKinds.Find(p.Name);
+        var settings = ProviderSettings.FromJson(p.Settings);
         return new ProviderResponse(p.Id, p.Name, p.DisplayName, p.BaseUrl,
-            kind is null ? p.BaseUrl ?? "" : ProviderCatalog.BaseUrlOf(kind, p.BaseUrl).AbsoluteUri,
-            kind?.Protocol.ToString() ?? "", p.Enabled, credentials, active, p.CreatedAt, p.UpdatedAt);
+            kind is null ? p.BaseUrl ?? "" : ProviderCatalog.BaseUrlOf(kind, p.BaseUrl, settings).AbsoluteUri,
+            kind?.Protocol.ToString() ?? "", p.Enabled, credentials, active, p.CreatedAt, p.UpdatedAt, ToBody(settings));
     }
 
     private static CredentialResponse ToResponse(ProviderCredential c) =>

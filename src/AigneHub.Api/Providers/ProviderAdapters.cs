@@ -7,7 +7,14 @@ namespace AigneHub.Api.Providers;
 /// and the shared provider <see cref="HttpClient"/> (long idle timeout, no retries, no redirects — see
 /// <see cref="ProviderHttp"/>). Adapters never pick credentials or retry; the gateway does.
 /// </summary>
-public sealed record ProviderEndpoint(string Provider, Uri BaseUrl, string? ApiKey, HttpClient Http);
+public sealed record ProviderEndpoint(string Provider, Uri BaseUrl, string? ApiKey, HttpClient Http)
+{
+    /// <summary>The provider's own settings (a region, an API version, deployments), as configured.</summary>
+    public ProviderSettings Settings { get; init; } = ProviderSettings.None;
+
+    /// <summary>The kind named by <see cref="Provider"/>, for its dialect (an unknown name reads as the plain family).</summary>
+    public ProviderKind? Kind => ProviderKinds.Find(Provider);
+}
 
 /// <summary>
 /// A provider's chat protocol. Errors (any non-2xx answer, a transport failure, an idle timeout) are thrown as

@@ -159,14 +159,15 @@ public sealed class ProviderHttp : IDisposable
             var text = Encoding.UTF8.GetString(buffer, 0, read);
             JsonNode? node = null;
             // Most providers answer {"error":{"message":...}} (OpenAI, Anthropic, Gemini) or {"error":"..."}; Gemini's
-            // streaming endpoint wraps its error in an array.
+            // streaming endpoint wraps its error in an array; Mistral's 422 has {"message":{"detail":[...]}}, an object,
+            // kept as its JSON text.
             try
             {
                 node = JsonNode.Parse(text);
                 var root = node is JsonArray { Count: > 0 } array ? array[0] as JsonObject : node as JsonObject;
                 var error = root?["error"];
-                var message = error is JsonObject ? error["message"] : error ?? root?["message"];
-                if (message?.GetValueKind() == JsonValueKind.String && !string.IsNullOrWhiteSpace((string?)message))
+                var message = error is JsonObject ? TextOf(error["message"]) : error?.GetValueKind() == JsonValueKind.String ? (string?)error : TextOf(root?["message"]);
+                if (!string.IsNullOrWhiteSpace(message))
                 {
                     return ((string)message!, node);
                 }
@@ -182,6 +183,13 @@ public sealed class ProviderHttp : IDisposable
             return (response.ReasonPhrase ?? "no message", null);
         }
     }
+
+    private static string? TextOf(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
+        _ => node.ToJsonString(),
+    };
 
     public void Dispose() => Client.Dispose();
 

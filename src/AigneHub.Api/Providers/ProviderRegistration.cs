@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers.Anthropic;
+using AigneHub.Api.Providers.Bedrock;
 using AigneHub.Api.Providers.Demo;
 using AigneHub.Api.Providers.Gemini;
 using AigneHub.Api.Providers.OpenAI;
@@ -67,6 +68,7 @@ public static class ProviderRegistration
         Chat<OpenAiChatAdapter>(services, ProviderProtocol.OpenAI);
         Chat<AnthropicChatAdapter>(services, ProviderProtocol.Anthropic);
         Chat<GeminiChatAdapter>(services, ProviderProtocol.Gemini);
+        Chat<BedrockChatAdapter>(services, ProviderProtocol.Bedrock);
         Chat<DemoChatAdapter>(services, ProviderProtocol.Demo);
         Embedding<OpenAiEmbeddingAdapter>(services, ProviderProtocol.OpenAI);
         Embedding<GeminiEmbeddingAdapter>(services, ProviderProtocol.Gemini);

@@ -284,7 +284,7 @@ public sealed partial class CredentialPool(
         {
             var snapshot = await catalog.GetAsync(CancellationToken.None);
             var model = CredentialTestModels.For(snapshot, target.Kind, providerId);
-            return await tester.TestAsync(target.Kind, target.BaseUrl, lease.Secret, model, CancellationToken.None);
+            return await tester.TestAsync(target.Kind, target.BaseUrl, target.Settings, lease.Secret, model, CancellationToken.None);
         }));
         try
         {

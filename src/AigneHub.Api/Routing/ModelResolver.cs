@@ -57,7 +57,7 @@ public sealed class ModelResolver(ProviderCatalog catalog, IOptionsMonitor<DemoP
                 if (entry.Enabled && snapshot.ById.TryGetValue(entry.ProviderId, out var provider) && provider.Enabled
                     && (!provider.Kind.RequiresKey || provider.HasActiveCredential))
                 {
-                    targets.Add(new ModelTarget(provider.Kind, provider.Id, provider.BaseUrl, entry.Model, type));
+                    targets.Add(new ModelTarget(provider.Kind, provider.Id, provider.BaseUrl, entry.Model, type) { Settings = provider.Settings });
                 }
             }
             return targets;
@@ -106,6 +106,6 @@ public sealed class ModelResolver(ProviderCatalog catalog, IOptionsMonitor<DemoP
         {
             return [];
         }
-        return [new ModelTarget(kind, provider.Id, provider.BaseUrl, model, type)];
+        return [new ModelTarget(kind, provider.Id, provider.BaseUrl, model, type) { Settings = provider.Settings }];
     }
 }

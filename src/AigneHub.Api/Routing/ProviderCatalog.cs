@@ -12,6 +12,8 @@ namespace AigneHub.Api.Routing;
 /// <summary>A configured provider as the hot path sees it (secrets decrypted, in memory only).</summary>
 public sealed record ProviderEntry(Guid Id, ProviderKind Kind, string? DisplayName, Uri BaseUrl, bool Enabled, IReadOnlyList<CredentialEntry> Credentials)
 {
+    public ProviderSettings Settings { get; init; } = ProviderSettings.None;
+
     public bool HasActiveCredential => Credentials.Any(c => c.Active);
 }
 
@@ -149,8 +151,9 @@ public sealed partial class ProviderCatalog(
                 Log.UnknownProvider(logger, provider.Name);
                 continue;
             }
-            entries.Add(new ProviderEntry(provider.Id, kind, provider.DisplayName, BaseUrlOf(kind, provider.BaseUrl), provider.Enabled,
-                [.. credentialsByProvider[provider.Id].Select(Decrypt)]));
+            var settings = ProviderSettings.FromJson(provider.Settings);
+            entries.Add(new ProviderEntry(provider.Id, kind, provider.DisplayName, BaseUrlOf(kind, provider.BaseUrl, settings), provider.Enabled,
+                [.. credentialsByProvider[provider.Id].Select(Decrypt)]) { Settings = settings });
         }
 
         var byId = entries.ToDictionary(e => e.Id);
@@ -182,9 +185,9 @@ public sealed partial class ProviderCatalog(
     }
 
     /// <summary>The provider's base URL, with the trailing slash relative URIs need.</summary>
-    public static Uri BaseUrlOf(ProviderKind kind, string? configured)
+    public static Uri BaseUrlOf(ProviderKind kind, string? configured, ProviderSettings settings)
     {
-        var url = string.IsNullOrWhiteSpace(configured) ? kind.DefaultBaseUrl.AbsoluteUri : configured.Trim();
+        var url = string.IsNullOrWhiteSpace(configured) ? kind.DefaultBaseUrlFor(settings).AbsoluteUri : configured.Trim();
         return new Uri(url.EndsWith('/') ? url : url + "/", UriKind.Absolute);
     }
 

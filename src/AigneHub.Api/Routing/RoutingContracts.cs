@@ -7,6 +7,9 @@ namespace AigneHub.Api.Routing;
 /// <summary>One place a requested model can be served: a provider (its protocol and base URL) and its model id.</summary>
 public sealed record ModelTarget(ProviderKind Kind, Guid? ProviderId, Uri BaseUrl, string Model, ModelType Type)
 {
+    /// <summary>The provider's settings (region, API version, deployments), from the same snapshot as <see cref="BaseUrl"/>.</summary>
+    public ProviderSettings Settings { get; init; } = ProviderSettings.None;
+
     /// <summary>The canonical public name, <c>provider/model</c>.</summary>
     public string PublicName => $"{Kind.Name}/{Model}";
 }

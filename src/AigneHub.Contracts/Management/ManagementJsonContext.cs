@@ -5,6 +5,7 @@ namespace AigneHub.Contracts.Management;
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ProviderRequest))]
+[JsonSerializable(typeof(ProviderSettingsBody))]
 [JsonSerializable(typeof(ProviderResponse))]
 [JsonSerializable(typeof(List<ProviderResponse>))]
 [JsonSerializable(typeof(CredentialRequest))]

@@ -6,10 +6,20 @@ namespace AigneHub.Contracts.Management;
 // clear 400 naming it rather than a binding failure; on PUT an omitted (or null) field keeps its value and an empty
 // string clears an optional text.
 
-public sealed record ProviderRequest(string? Name, string? DisplayName, string? BaseUrl, bool? Enabled);
+/// <param name="Settings">The kind's own settings (Bedrock: <c>region</c>; Azure OpenAI: <c>apiVersion</c>,
+/// <c>deployments</c>); on PUT, when present, they replace the stored ones as a whole.</param>
+public sealed record ProviderRequest(string? Name, string? DisplayName, string? BaseUrl, bool? Enabled, ProviderSettingsBody? Settings = null);
 
 public sealed record ProviderResponse(Guid Id, string Name, string? DisplayName, string? BaseUrl, string EffectiveBaseUrl, string Protocol,
-    bool Enabled, int CredentialCount, int ActiveCredentialCount, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    bool Enabled, int CredentialCount, int ActiveCredentialCount, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ProviderSettingsBody? Settings = null);
+
+/// <summary>A provider's own settings: Amazon Bedrock's AWS <see cref="Region"/> (e.g. <c>us-east-1</c>); Azure OpenAI's
+/// <see cref="ApiVersion"/> (e.g. <c>2024-10-21</c>) and <see cref="Deployments"/> (model → the deployment serving it).</summary>
+public sealed record ProviderSettingsBody(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Region = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ApiVersion = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Dictionary<string, string>? Deployments = null);
 
 public sealed record CredentialRequest(string? Name, string? Value, int? Weight);
 

@@ -19,6 +19,12 @@ public sealed class Provider
     /// <summary>Overrides the kind's default base URL (self-hosted, proxies, test fakes).</summary>
     public string? BaseUrl { get; set; }
 
+    /// <summary>
+    /// The kind's own settings as a JSON object (<c>jsonb</c>): Bedrock's <c>region</c>, Azure OpenAI's
+    /// <c>apiVersion</c> and <c>deployments</c>. Validated and read by the Api, which knows the kinds.
+    /// </summary>
+    public string? Settings { get; set; }
+
     public bool Enabled { get; set; } = true;
 
     public DateTimeOffset CreatedAt { get; set; }
@@ -40,5 +46,6 @@ internal sealed class ProviderConfiguration : IEntityTypeConfiguration<Provider>
         builder.HasIndex(p => p.Name).IsUnique();
         builder.Property(p => p.DisplayName).HasMaxLength(200);
         builder.Property(p => p.BaseUrl).HasMaxLength(2048);
+        builder.Property(p => p.Settings).HasColumnType("jsonb");
     }
 }

@@ -963,6 +963,10 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("name");
 
+                    b.Property<string>("Settings")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("settings");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");

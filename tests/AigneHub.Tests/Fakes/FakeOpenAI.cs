@@ -10,33 +10,91 @@ namespace AigneHub.Tests.Fakes;
 /// <c>[DONE]</c>, usage when <c>stream_options.include_usage</c> asks for it), the Responses API (a response object,
 /// or named events ending in <c>response.completed</c> with the usage; a reasoning item with encrypted content when
 /// <c>include</c> asks for it), embeddings and image generations, with OpenAI's own error JSON. Base URL ends in <c>/v1/</c>.
+/// Started with a <see cref="FakeOpenAiDialect"/> it speaks a compatible provider's variant instead (see there).
 /// </summary>
 public sealed class FakeOpenAI : FakeProvider
 {
-    private FakeOpenAI(FakeProviderHost host) : base(host)
-    {
-    }
+    private readonly FakeOpenAiDialect _dialect;
 
-    public static async Task<FakeOpenAI> StartAsync()
+    private FakeOpenAI(FakeProviderHost host, FakeOpenAiDialect dialect) : base(host) => _dialect = dialect;
+
+    /// <summary>Fields Mistral's API refuses with a 422 <c>extra_forbidden</c> (it validates bodies strictly).</summary>
+    public static readonly string[] MistralForbiddenFields = ["stream_options", "max_completion_tokens", "seed", "user"];
+
+    public static async Task<FakeOpenAI> StartAsync(FakeOpenAiDialect dialect = FakeOpenAiDialect.OpenAI)
     {
         FakeOpenAI? fake = null;
-        var host = await FakeProviderHost.StartAsync("v1/", (routes, h) =>
+        var host = await FakeProviderHost.StartAsync(dialect == FakeOpenAiDialect.Azure ? "" : "v1/", (routes, h) =>
         {
+            if (dialect == FakeOpenAiDialect.Azure)
+            {
+                routes.MapPost("/openai/deployments/{deployment}/chat/completions", context => fake!.ChatAsync(context));
+                routes.MapPost("/openai/deployments/{deployment}/embeddings", context => fake!.EmbeddingsAsync(context));
+                routes.MapPost("/openai/deployments/{deployment}/images/generations", context => fake!.ImagesAsync(context));
+                return;
+            }
             routes.MapPost("/v1/chat/completions", context => fake!.ChatAsync(context));
             routes.MapPost("/v1/responses", context => fake!.ResponsesAsync(context));
             routes.MapPost("/v1/embeddings", context => fake!.EmbeddingsAsync(context));
             routes.MapPost("/v1/images/generations", context => fake!.ImagesAsync(context));
         });
-        fake = new FakeOpenAI(host);
+        fake = new FakeOpenAI(host, dialect);
         return fake;
+    }
+
+    /// <summary>The dialect's refusal of a request its real API refuses, or null: Azure wants the key in <c>api-key</c>
+    /// and an <c>api-version</c>; Mistral refuses fields it does not define.</summary>
+    private async Task<bool> RefusedByDialectAsync(HttpContext context, RecordedRequest request)
+    {
+        if (_dialect == FakeOpenAiDialect.Azure)
+        {
+            if (request.Header("api-key") is null || request.Header("Authorization") is not null)
+            {
+                await FakeProviderHost.WriteJsonAsync(context, 401, new JsonObject
+                {
+                    ["error"] = new JsonObject { ["code"] = "401", ["message"] = "Access denied due to invalid subscription key or wrong API endpoint." },
+                });
+                return true;
+            }
+            if (!context.Request.Query.ContainsKey("api-version"))
+            {
+                await FakeProviderHost.WriteJsonAsync(context, 404, new JsonObject { ["error"] = new JsonObject { ["code"] = "404", ["message"] = "Resource not found" } });
+                return true;
+            }
+        }
+        if (_dialect == FakeOpenAiDialect.Mistral && request.Body is JsonObject body && MistralForbiddenFields.FirstOrDefault(body.ContainsKey) is { } field)
+        {
+            // Mistral's real 422: the message is an object (pydantic's detail list), not a string.
+            await FakeProviderHost.WriteJsonAsync(context, 422, new JsonObject
+            {
+                ["object"] = "error",
+                ["message"] = new JsonObject
+                {
+                    ["detail"] = new JsonArray(new JsonObject
+                    {
+                        ["type"] = "extra_forbidden", ["loc"] = new JsonArray("body", field), ["msg"] = "Extra inputs are not permitted",
+                    }),
+                },
+                ["type"] = "invalid_request_error",
+                ["param"] = null,
+                ["code"] = null,
+            });
+            return true;
+        }
+        return false;
     }
 
     private async Task ChatAsync(HttpContext context)
     {
-        var body = (await Host.RecordAsync(context)).RequiredBody;
+        var recorded = await Host.RecordAsync(context);
+        var body = recorded.RequiredBody;
         var reply = Host.NextReply();
         await Task.Delay(reply.DelayBeforeHeaders);
         await reply.Hold;
+        if (await RefusedByDialectAsync(context, recorded))
+        {
+            return;
+        }
         if (reply.FailStatus is int status)
         {
             FakeProviderHost.ApplyFailHeaders(context, reply);
@@ -110,8 +168,18 @@ public sealed class FakeOpenAI : FakeProvider
             events.Add(new SseEvent(null, Chunk(new JsonObject { ["tool_calls"] = new JsonArray(new JsonObject { ["index"] = t, ["id"] = c.Id ?? $"call_{t}", ["type"] = "function", ["function"] = new JsonObject { ["name"] = c.Name, ["arguments"] = c.ArgumentsJson[..half] } }) }, null)));
             events.Add(new SseEvent(null, Chunk(new JsonObject { ["tool_calls"] = new JsonArray(new JsonObject { ["index"] = t, ["function"] = new JsonObject { ["arguments"] = c.ArgumentsJson[half..] } }) }, null)));
         }
-        events.Add(new SseEvent(null, Chunk(new JsonObject(), finish)));
-        if (body["stream_options"]?["include_usage"]?.GetValue<bool>() == true)
+        var last = Chunk(new JsonObject(), finish);
+        switch (_dialect)
+        {
+            case FakeOpenAiDialect.Mistral:
+                last["usage"] = usage; // always, on the last chunk
+                break;
+            case FakeOpenAiDialect.Groq:
+                last["x_groq"] = new JsonObject { ["id"] = "req_fake", ["usage"] = usage };
+                break;
+        }
+        events.Add(new SseEvent(null, last));
+        if ((_dialect is FakeOpenAiDialect.OpenAI or FakeOpenAiDialect.Azure) && body["stream_options"]?["include_usage"]?.GetValue<bool>() == true)
         {
             events.Add(new SseEvent(null, new JsonObject { ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = 1700000000, ["model"] = model, ["choices"] = new JsonArray(), ["usage"] = usage }));
         }
@@ -224,8 +292,13 @@ public sealed class FakeOpenAI : FakeProvider
 
     private async Task EmbeddingsAsync(HttpContext context)
     {
-        var body = (await Host.RecordAsync(context)).RequiredBody;
+        var recorded = await Host.RecordAsync(context);
+        var body = recorded.RequiredBody;
         var reply = Host.NextReply();
+        if (await RefusedByDialectAsync(context, recorded))
+        {
+            return;
+        }
         if (reply.FailStatus is int status)
         {
             FakeProviderHost.ApplyFailHeaders(context, reply);
@@ -247,8 +320,13 @@ public sealed class FakeOpenAI : FakeProvider
 
     private async Task ImagesAsync(HttpContext context)
     {
-        var body = (await Host.RecordAsync(context)).RequiredBody;
+        var recorded = await Host.RecordAsync(context);
+        var body = recorded.RequiredBody;
         var reply = Host.NextReply();
+        if (await RefusedByDialectAsync(context, recorded))
+        {
+            return;
+        }
         if (reply.FailStatus is int status)
         {
             FakeProviderHost.ApplyFailHeaders(context, reply);
@@ -281,4 +359,19 @@ public sealed class FakeOpenAI : FakeProvider
             ["error"] = new JsonObject { ["message"] = message ?? text, ["type"] = type, ["param"] = null, ["code"] = null },
         });
     }
+}
+
+/// <summary>
+/// Which member of the OpenAI-compatible family a <see cref="FakeOpenAI"/> plays. <see cref="Mistral"/>: refuses
+/// <see cref="FakeOpenAI.MistralForbiddenFields"/> with its 422 (a message object, not a string) and puts the usage on
+/// the last chunk of every stream; <see cref="Groq"/>: a stream's usage under <c>x_groq.usage</c> on its last chunk,
+/// whatever <c>stream_options</c> says; <see cref="Azure"/>: deployment URLs at the root
+/// (<c>/openai/deployments/{deployment}/chat/completions</c>), the key in <c>api-key</c>, <c>api-version</c> required.
+/// </summary>
+public enum FakeOpenAiDialect
+{
+    OpenAI,
+    Mistral,
+    Groq,
+    Azure,
 }

@@ -49,7 +49,7 @@ public sealed class FakeCredentialTester : ICredentialTester
         }
     }
 
-    public Task<CredentialTestResult> TestAsync(ProviderKind kind, Uri baseUrl, string secret, string model, CancellationToken cancellationToken)
+    public Task<CredentialTestResult> TestAsync(ProviderKind kind, Uri baseUrl, ProviderSettings settings, string secret, string model, CancellationToken cancellationToken)
     {
         lock (_lock)
         {

@@ -36,7 +36,7 @@ public sealed class ProviderAdminApiTests
 
         await AdminClient.AssertErrorAsync(await client.PostAsJsonAsync("/api/admin/providers", new { name = "openai" }),
             HttpStatusCode.Conflict, "name", "conflict_error");
-        await AdminClient.AssertErrorAsync(await client.PostAsJsonAsync("/api/admin/providers", new { name = "bedrock" }),
+        await AdminClient.AssertErrorAsync(await client.PostAsJsonAsync("/api/admin/providers", new { name = "acme-ai" }),
             HttpStatusCode.BadRequest, "name");
         await AdminClient.AssertErrorAsync(await client.PostAsJsonAsync("/api/admin/providers", new { displayName = "x" }),
             HttpStatusCode.BadRequest, "name");

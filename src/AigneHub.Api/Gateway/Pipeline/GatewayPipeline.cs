@@ -147,7 +147,7 @@ public sealed partial class GatewayPipeline(
 
                 attempts++;
                 using var span = GatewayTelemetry.StartProviderSpan(target, call.Type == ModelType.Chat ? "chat" : call.Type.ToString().ToLowerInvariant());
-                current = new Attempt(target, new ProviderEndpoint(target.Kind.Name, target.BaseUrl, lease?.Secret, http.Client), lease, span)
+                current = new Attempt(target, new ProviderEndpoint(target.Kind.Name, target.BaseUrl, lease?.Secret, http.Client) { Settings = target.Settings }, lease, span)
                 {
                     OutputTokenCap = ticket.OutputTokenCap,
                 };

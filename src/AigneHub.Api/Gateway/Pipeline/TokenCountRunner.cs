@@ -38,7 +38,7 @@ public sealed class TokenCountRunner(IModelResolver resolver, ICredentialPool cr
         {
             return new TokenCount(null, estimate); // no usable credential right now: the estimate still answers
         }
-        var endpoint = new ProviderEndpoint(first.Kind.Name, first.BaseUrl, lease?.Secret, http.Client);
+        var endpoint = new ProviderEndpoint(first.Kind.Name, first.BaseUrl, lease?.Secret, http.Client) { Settings = first.Settings };
         try
         {
             var answer = await counter.CountTokensRawAsync(endpoint, new PassthroughRequest(first.Model, raw.Body, null, raw.Headers), cancellationToken);

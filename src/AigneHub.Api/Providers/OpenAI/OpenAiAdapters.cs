@@ -5,10 +5,16 @@ using System.Text.Json.Nodes;
 namespace AigneHub.Api.Providers.OpenAI;
 
 /// <summary>
-/// The OpenAI-compatible family (OpenAI, DeepSeek, xAI, OpenRouter, Ollama, Doubao, Poe): chat completions,
-/// embeddings and image generation at <c>{baseUrl}chat/completions</c>, <c>embeddings</c>, <c>images/generations</c>.
-/// Quirks by provider: only OpenAI itself takes <c>max_completion_tokens</c> (the others <c>max_tokens</c>);
-/// DeepSeek reports cache hits as <c>prompt_cache_hit_tokens</c>; Ollama needs no key.
+/// The OpenAI-compatible family (OpenAI, DeepSeek, xAI, OpenRouter, Ollama, Doubao, Poe, Mistral, Groq, Azure OpenAI):
+/// chat completions, embeddings and image generation at <c>{baseUrl}chat/completions</c>, <c>embeddings</c>,
+/// <c>images/generations</c>. Quirks by provider are data (<see cref="OpenAiDialect"/> on the kind): the output-cap
+/// field (OpenAI, Groq and Azure read <c>max_completion_tokens</c>, the others <c>max_tokens</c>); Mistral refuses
+/// fields it does not know, so it gets no <c>stream_options</c> (its last chunk carries the usage anyway), its seed
+/// as <c>random_seed</c> and no <c>user</c>; Groq may report a stream's usage under <c>x_groq.usage</c>; DeepSeek
+/// reports cache hits as <c>prompt_cache_hit_tokens</c>; Ollama needs no key; Azure addresses a deployment
+/// (<see cref="OpenAiRequests.Post"/>). Limitations: a pass-through body's own fields go to the provider as the
+/// caller wrote them (a field Mistral does not know is its 422, passed on to the caller as a 422); the Responses API is served by
+/// OpenAI itself only, so Azure's Responses calls are translated to chat completions.
 /// <para>
 /// Its chat is also a pass-through (<see cref="IChatPassthrough"/>): an OpenAI caller's body goes to the provider
 /// as it came, the answer comes back byte for byte, and the only work done on it is to find the usage and errors.
@@ -22,7 +28,7 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
     public async Task<ChatResponse> CompleteAsync(ProviderEndpoint endpoint, ChatRequest request, CancellationToken cancellationToken)
     {
         using var message = OpenAiRequests.Post(endpoint, "chat/completions",
-            OpenAiChatMapping.WriteRequest(request, stream: false, UsesMaxCompletionTokens(endpoint.Provider)));
+            OpenAiChatMapping.WriteRequest(request, stream: false, OpenAiRequests.Dialect(endpoint)));
         var body = await http.PostJsonAsync(endpoint, message, cancellationToken);
         return OpenAiChatMapping.ReadResponse(body);
     }
@@ -31,7 +37,7 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var message = OpenAiRequests.Post(endpoint, "chat/completions",
-            OpenAiChatMapping.WriteRequest(request, stream: true, UsesMaxCompletionTokens(endpoint.Provider)));
+            OpenAiChatMapping.WriteRequest(request, stream: true, OpenAiRequests.Dialect(endpoint)));
         using var response = await http.SendAsync(endpoint, message, cancellationToken);
         await foreach (var item in http.ReadEventsAsync(endpoint, response, cancellationToken))
         {
@@ -104,31 +110,34 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
             {
                 throw MidStreamError(endpoint, error);
             }
-            yield return OpenAiChatMapping.ReadUsage(parsed["usage"]) is { } usage
+            yield return OpenAiChatMapping.ReadChunkUsage(parsed) is { } usage
                 ? new RawChatEvent(data, usage, UsageOnly: parsed["choices"] is JsonArray { Count: 0 }) { OutputCharacters = GeneratedText.Count(data, GeneratedText.ChatCompletionsFields) }
                 : new RawChatEvent(data) { OutputCharacters = GeneratedText.Count(data, GeneratedText.ChatCompletionsFields) };
         }
     }
 
-    /// <summary>OpenAI itself deprecated <c>max_tokens</c> for <c>max_completion_tokens</c>; compatible providers take the old name.</summary>
-    internal static bool UsesMaxCompletionTokens(string provider) => provider == ProviderKinds.OpenAI.Name;
-
     /// <summary>The caller's body with the model replaced, the caller's output caps replaced by the one the call was
     /// admitted with (in the one field this provider reads: a provider that reads both might otherwise honour the
-    /// larger), and usage always requested in a stream (a streamed call must be billed from the provider's own count).</summary>
+    /// larger), and usage always requested in a stream (a streamed call must be billed from the provider's own count)
+    /// where the provider takes the option; where it does not, the option is not sent, the caller's included.</summary>
     private static JsonObject PassthroughBody(ProviderEndpoint endpoint, PassthroughRequest call, bool stream)
     {
+        var dialect = OpenAiRequests.Dialect(endpoint);
         var body = (JsonObject)call.Body.DeepClone();
         body["model"] = call.Model;
         body.Remove("max_tokens");
         body.Remove("max_completion_tokens");
         if (call.OutputTokenCap is int cap)
         {
-            body[UsesMaxCompletionTokens(endpoint.Provider) ? "max_completion_tokens" : "max_tokens"] = cap;
+            body[dialect.OutputCapField] = cap;
         }
-        if (stream)
+        if (stream && dialect.StreamUsageOption)
         {
             body["stream_options"] = new JsonObject { ["include_usage"] = true };
+        }
+        else if (!dialect.StreamUsageOption)
+        {
+            body.Remove("stream_options");
         }
         return body;
     }
@@ -197,15 +206,34 @@ public sealed class OpenAiImageAdapter(ProviderHttp http) : IImageAdapter
 
 internal static class OpenAiRequests
 {
+    public static OpenAiDialect Dialect(ProviderEndpoint endpoint) => endpoint.Kind?.OpenAi ?? OpenAiDialect.Compatible;
+
+    /// <summary>
+    /// A POST of <paramref name="path"/> (an operation such as <c>chat/completions</c>). Azure OpenAI addresses the
+    /// deployment serving the body's model, <c>{base}openai/deployments/{deployment}/{path}?api-version=…</c>, with
+    /// the key in an <c>api-key</c> header; every other member of the family takes <c>{base}{path}</c> and a bearer token.
+    /// </summary>
     public static HttpRequestMessage Post(ProviderEndpoint endpoint, string path, JsonNode body)
     {
-        var message = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint.BaseUrl, path))
+        var azure = Dialect(endpoint).AzureDeployments;
+        var url = azure
+            ? new Uri(endpoint.BaseUrl, $"openai/deployments/{Uri.EscapeDataString(endpoint.Settings.DeploymentOf((string?)body["model"] ?? ""))}/{path}"
+                + $"?api-version={Uri.EscapeDataString(endpoint.Settings.ApiVersion ?? ProviderSettings.DefaultAzureApiVersion)}")
+            : new Uri(endpoint.BaseUrl, path);
+        var message = new HttpRequestMessage(HttpMethod.Post, url)
         {
             Content = ProviderHttp.JsonContent(body),
         };
         if (!string.IsNullOrEmpty(endpoint.ApiKey))
         {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
+            if (azure)
+            {
+                message.Headers.Add("api-key", endpoint.ApiKey);
+            }
+            else
+            {
+                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
+            }
         }
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         return message;

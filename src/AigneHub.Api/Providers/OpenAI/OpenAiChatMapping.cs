@@ -13,8 +13,8 @@ public static class OpenAiChatMapping
 {
     // :: Requests
 
-    /// <summary>Writes a provider request (<paramref name="useMaxCompletionTokens"/>: OpenAI itself, see <see cref="OpenAiChatAdapter"/>).</summary>
-    public static JsonObject WriteRequest(ChatRequest request, bool stream, bool useMaxCompletionTokens)
+    /// <summary>Writes a provider request in the fields <paramref name="dialect"/> reads (see <see cref="OpenAiChatAdapter"/>).</summary>
+    public static JsonObject WriteRequest(ChatRequest request, bool stream, OpenAiDialect dialect)
     {
         var body = new JsonObject
         {
@@ -27,7 +27,7 @@ public static class OpenAiChatMapping
         Set(body, "presence_penalty", request.PresencePenalty);
         if (request.MaxOutputTokens is int max)
         {
-            body[useMaxCompletionTokens ? "max_completion_tokens" : "max_tokens"] = max;
+            body[dialect.OutputCapField] = max;
         }
         if (request.Stop is { Count: > 0 } stop)
         {
@@ -35,7 +35,7 @@ public static class OpenAiChatMapping
         }
         if (request.Seed is long seed)
         {
-            body["seed"] = seed;
+            body[dialect.SeedField] = seed;
         }
         if (request.Tools is { Count: > 0 } tools)
         {
@@ -80,14 +80,17 @@ public static class OpenAiChatMapping
         {
             body["reasoning_effort"] = request.ReasoningEffort;
         }
-        if (request.EndUser is not null)
+        if (request.EndUser is not null && dialect.AcceptsEndUser)
         {
             body["user"] = request.EndUser;
         }
         if (stream)
         {
             body["stream"] = true;
-            body["stream_options"] = new JsonObject { ["include_usage"] = true };
+            if (dialect.StreamUsageOption)
+            {
+                body["stream_options"] = new JsonObject { ["include_usage"] = true };
+            }
         }
         return body;
     }
@@ -177,9 +180,12 @@ public static class OpenAiChatMapping
                 ? calls.Select(c => new ToolCallDelta((int?)c?["index"] ?? 0, (string?)c?["id"], (string?)c?["function"]?["name"], (string?)c?["function"]?["arguments"])).ToList()
                 : null,
             FinishReason = ReadFinishReason((string?)choice?["finish_reason"]),
-            Usage = ReadUsage(chunk["usage"]),
+            Usage = ReadChunkUsage(chunk),
         };
     }
+
+    /// <summary>A chunk's usage: OpenAI's <c>usage</c>, or Groq's <c>x_groq.usage</c> on its last chunk.</summary>
+    public static TokenUsage? ReadChunkUsage(JsonNode chunk) => ReadUsage(chunk["usage"] ?? chunk["x_groq"]?["usage"]);
 
     /// <summary>A provider's usage object (DeepSeek reports cache hits as <c>prompt_cache_hit_tokens</c>).</summary>
     public static TokenUsage? ReadUsage(JsonNode? usage)
