@@ -58,7 +58,7 @@ public static class ResponsesApi
         return Results.Json(new JsonObject
         {
             ["object"] = "response.input_tokens",
-            ["input_tokens"] = TokenEstimator.Prompt(call.Chat.Request),
+            ["input_tokens"] = TokenEstimator.Prompt(call.Chat.Request).Max,
         });
     }
 
