@@ -32,7 +32,7 @@ public sealed partial record MediaSize(string MediaType, long Bytes, bool Inline
     {
         if (part.AsInlineData() is not var (mediaType, base64))
         {
-            return new MediaSize(TypeFromExtension(part.Url), 0, Inline: false, part.Detail);
+            return new MediaSize(part.MediaType(), 0, Inline: false, part.Detail);
         }
         mediaType = mediaType.ToLowerInvariant();
         var bytes = (long)base64.Length * 3 / 4;
@@ -213,17 +213,4 @@ public sealed partial record MediaSize(string MediaType, long Bytes, bool Inline
 
     [GeneratedRegex(@"/Type\s*/Page(?![a-zA-Z])")]
     private static partial Regex PageObject();
-
-    private static string TypeFromExtension(string url)
-    {
-        var path = Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.AbsolutePath : url;
-        return Path.GetExtension(path).ToLowerInvariant() switch
-        {
-            ".pdf" => "application/pdf",
-            ".gif" => "image/gif",
-            ".webp" => "image/webp",
-            ".jpg" or ".jpeg" => "image/jpeg",
-            _ => "image/png",
-        };
-    }
 }

@@ -157,8 +157,8 @@ internal static class AnthropicMapping
     {
         if (image.AsInlineData() is not var (mediaType, data))
         {
-            var isPdf = image.Url.Split('?')[0].EndsWith(".pdf", StringComparison.OrdinalIgnoreCase);
-            return new JsonObject { ["type"] = isPdf ? "document" : "image", ["source"] = new JsonObject { ["type"] = "url", ["url"] = image.Url } };
+            var block = image.MediaType() == "application/pdf" ? "document" : "image";
+            return new JsonObject { ["type"] = block, ["source"] = new JsonObject { ["type"] = "url", ["url"] = image.Url } };
         }
         var type = mediaType.ToLowerInvariant() switch
         {
