@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using AigneHub.Api.Billing;
+using AigneHub.Api.Gateway.Pipeline;
 using AigneHub.Api.Gateway.Protocols.OpenAi;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Providers;
