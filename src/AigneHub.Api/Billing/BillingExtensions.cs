@@ -26,6 +26,7 @@ public static class BillingExtensions
         services.AddSingleton<IRateLimiter, RedisRateLimiter>();
         services.AddSingleton<CreditAccounts>();
         services.AddSingleton<ICallRecorder, CallRecorder>();
+        services.AddSingleton<BillingTelemetry>();
         services.AddSingleton<CallLeases>();
         services.AddHostedService(sp => sp.GetRequiredService<CallLeases>());
         // The credits, rates and usage routes answer with the shared wire contracts' source-generated metadata.

@@ -20,6 +20,7 @@ internal sealed partial class CallRecorder(
     CreditAccounts accounts,
     IRateLimiter rateLimiter,
     CallLeases leases,
+    BillingTelemetry telemetry,
     IOptionsMonitor<BillingOptions> options,
     TimeProvider time,
     ILogger<CallRecorder> logger) : ICallRecorder
@@ -110,7 +111,7 @@ internal sealed partial class CallRecorder(
                 if (snapshot.Find(target.Kind.Name, target.Model, target.Type) is { } rate)
                 {
                     rated.Add(target);
-                    worstCase = Math.Max(worstCase, WorstCase(rate, estimate, o));
+                    worstCase = Math.Max(worstCase, WorstCase(rate, estimate.PromptTokensFor(target.Kind), estimate, o));
                 }
             }
             if (rated.Count == 0)
@@ -147,7 +148,11 @@ internal sealed partial class CallRecorder(
             : billed ? estimate.MaxOutputTokens ?? o.DefaultMaxOutputTokens
             : estimate.MaxOutputTokens;
         leases.Hold(id);
-        return Admission.Admit(new CallTicket(id, targets, cap) { MaxDuration = TimeSpan.FromMinutes(o.MaxCallMinutes) });
+        return Admission.Admit(new CallTicket(id, targets, cap)
+        {
+            MaxDuration = TimeSpan.FromMinutes(o.MaxCallMinutes),
+            Reserved = billed ? worstCase : null,
+        });
     }
 
     public async ValueTask CompleteAsync(CallTicket ticket, CallResult result, CancellationToken cancellationToken)
@@ -171,6 +176,16 @@ internal sealed partial class CallRecorder(
             else if (options.CurrentValue.Enabled)
             {
                 Log.RateVanished(logger, ticket.CallId, target.PublicName);
+            }
+        }
+        if (ticket.Reserved is > 0 and var reserved && result.Success)
+        {
+            telemetry.ReservationUse.Record((double)(credits / reserved));
+            if (credits > reserved)
+            {
+                // Billed as used; the estimate missed. The account may go below zero, and is refused until topped up.
+                telemetry.ChargesOverReservation.Add(1);
+                Log.ChargeOverReservation(logger, ticket.CallId, target?.PublicName ?? "", credits, reserved);
             }
         }
 
@@ -252,12 +267,12 @@ internal sealed partial class CallRecorder(
     /// <summary>The most the call can cost: the prompt estimate at the dearer of the input and cache-write rates plus
     /// the output cap at the output rate (images or video seconds for those types), through the same formula as the
     /// real charge.</summary>
-    internal static decimal WorstCase(RateCard rate, CallEstimate estimate, BillingOptions o) => rate.Type switch
+    internal static decimal WorstCase(RateCard rate, int promptTokens, CallEstimate estimate, BillingOptions o) => rate.Type switch
     {
-        ModelType.Image => CreditFormula.Compute(rate, new MeteredUsage(estimate.PromptTokens, 0, Images: Math.Max(1, estimate.Images))),
-        ModelType.Video => CreditFormula.Compute(rate, new MeteredUsage(estimate.PromptTokens, 0, VideoSeconds: o.DefaultMaxVideoSeconds)),
-        ModelType.Embedding => CreditFormula.Compute(rate, new MeteredUsage(estimate.PromptTokens, 0)),
-        _ => CreditFormula.Compute(rate, CreditFormula.WorstCasePrompt(rate, estimate.PromptTokens, estimate.MaxOutputTokens ?? o.DefaultMaxOutputTokens)),
+        ModelType.Image => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0, Images: Math.Max(1, estimate.Images))),
+        ModelType.Video => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0, VideoSeconds: o.DefaultMaxVideoSeconds)),
+        ModelType.Embedding => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0)),
+        _ => CreditFormula.Compute(rate, CreditFormula.WorstCasePrompt(rate, promptTokens, estimate.MaxOutputTokens ?? o.DefaultMaxOutputTokens)),
     };
 
     /// <summary>The <c>processing</c> row of a call, as it is written before any provider is called.</summary>
@@ -308,5 +323,8 @@ internal sealed partial class CallRecorder(
 
         [LoggerMessage(6, LogLevel.Warning, "Admitting request {RequestId} failed on a transient database error; answered 503.")]
         public static partial void AdmissionUnavailable(ILogger logger, Exception exception, string requestId);
+
+        [LoggerMessage(7, LogLevel.Warning, "Model call {CallId} on {Target} was charged {Credits} credits, above its reservation of {Reserved}: the prompt estimate missed.")]
+        public static partial void ChargeOverReservation(ILogger logger, Guid callId, string target, decimal credits, decimal reserved);
     }
 }

@@ -42,8 +42,15 @@ public sealed record CallContext
 /// <summary>What the call may cost at most, known before the provider is called (for the credit reservation).</summary>
 public sealed record CallEstimate
 {
-    /// <summary>Estimated prompt tokens (from the request's text; see <see cref="TokenEstimator"/>).</summary>
+    /// <summary>Estimated prompt tokens for any provider (rate limits, the record): see <see cref="TokenEstimator"/>.</summary>
     public int PromptTokens { get; init; }
+
+    /// <summary>A chat prompt's estimate per provider family (the reservation takes each candidate's own bound);
+    /// null for kinds of call whose prompt is one text (<see cref="PromptTokens"/> then).</summary>
+    public PromptEstimate? Prompt { get; init; }
+
+    /// <summary>The prompt bound for one candidate.</summary>
+    public int PromptTokensFor(ProviderKind kind) => Prompt?.For(kind) ?? PromptTokens;
 
     /// <summary>The caller's max output tokens, if it set one (else billing applies its configured cap).</summary>
     public int? MaxOutputTokens { get; init; }
@@ -68,6 +75,9 @@ public sealed record CallTicket(Guid CallId, IReadOnlyList<ModelTarget> Targets,
 {
     /// <summary>The longest the call may run; the gateway ends it then, billing what was delivered.</summary>
     public TimeSpan? MaxDuration { get; init; }
+
+    /// <summary>The credits reserved for a billed call (its worst case); null when nothing was reserved.</summary>
+    public decimal? Reserved { get; init; }
 }
 
 /// <summary>How the call ended. Exactly one per ticket.</summary>

@@ -88,6 +88,26 @@ public sealed record ImagePart(string Url, string? Detail = null) : ContentPart
         var mediaType = header.Split(';')[0];
         return (mediaType.Length == 0 ? "application/octet-stream" : mediaType, comma >= 0 ? Url[(comma + 1)..] : "");
     }
+
+    /// <summary>The part's media type: an inline part's own, else guessed from the URL's extension (JPEG when none).</summary>
+    public string MediaType()
+    {
+        if (AsInlineData() is var (mediaType, _))
+        {
+            return mediaType.ToLowerInvariant();
+        }
+        var path = Uri.TryCreate(Url, UriKind.Absolute, out var uri) ? uri.AbsolutePath : Url;
+        return Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".png" => "image/png",
+            ".gif" => "image/gif",
+            ".webp" => "image/webp",
+            ".heic" => "image/heic",
+            ".heif" => "image/heif",
+            ".pdf" => "application/pdf",
+            _ => "image/jpeg",
+        };
+    }
 }
 
 /// <summary>A function the model may call. <see cref="Parameters"/> is a JSON Schema object.</summary>

@@ -20,8 +20,8 @@ public sealed record UsageFilter(DateTimeOffset? From, DateTimeOffset? To, strin
 /// <summary>
 /// My usage under <c>/api/v2</c> (quota, trends, calls, CSV export) and the same across users under
 /// <c>/api/admin</c> (optionally narrowed by <c>userId</c>). Reads the raw calls, which retention keeps for
-/// <c>AigneHub:Usage:RetentionDays</c>; older history lives in the Worker's rollups. Errors use the admin routes'
-/// common shape <c>{"error":{"message","type","param"}}</c>.
+/// <c>AigneHub:Usage:RetentionDays</c>; trends older than that are served from the Worker's hourly rollups (the call
+/// list and export have only the raw calls). Errors use the admin routes' common shape <c>{"error":{"message","type","param"}}</c>.
 /// </summary>
 public static class UsageApi
 {
@@ -32,8 +32,8 @@ public static class UsageApi
     {
         var mine = app.MapGroup("/api/v2").RequireAuthorization(AuthorizationPolicies.Inference).WithTags("Usage");
         mine.MapGet("/usage/quota", QuotaAsync).WithName("GetUsageQuota").WithSummary("Balance, reserved, 30-day daily average and estimated days left.");
-        mine.MapGet("/usage/trends", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, NpgsqlDataSource db, TimeProvider time, CancellationToken ct, string? granularity, int timezoneOffset = 0) =>
-            TrendsAsync(db, time, user.GetUserId(), filter, granularity, timezoneOffset, ct))
+        mine.MapGet("/usage/trends", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, NpgsqlDataSource db, TimeProvider time, IConfiguration config, CancellationToken ct, string? granularity, int timezoneOffset = 0) =>
+            TrendsAsync(db, time, RetentionDays(config), user.GetUserId(), filter, granularity, timezoneOffset, ct))
             .WithName("GetUsageTrends").WithSummary("My calls, tokens and credits per hour or day (timezoneOffset as JavaScript's getTimezoneOffset).");
         mine.MapGet("/model-calls", (ClaimsPrincipal user, [AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct, int page = 1, int pageSize = 50) =>
             ListAsync(db, user.GetUserId(), filter, page, pageSize, ct, forMember: true))
@@ -43,8 +43,8 @@ public static class UsageApi
             .WithName("ExportModelCalls").WithSummary($"My model calls as CSV (at most {MaxExportRows} rows).");
 
         var admin = app.MapGroup("/api/admin").RequireAuthorization(AuthorizationPolicies.Admin).WithTags("Usage");
-        admin.MapGet("/usage/trends", ([AsParameters] UsageFilter filter, NpgsqlDataSource db, TimeProvider time, CancellationToken ct, Guid? userId, string? granularity, int timezoneOffset = 0) =>
-            TrendsAsync(db, time, userId, filter, granularity, timezoneOffset, ct))
+        admin.MapGet("/usage/trends", ([AsParameters] UsageFilter filter, NpgsqlDataSource db, TimeProvider time, IConfiguration config, CancellationToken ct, Guid? userId, string? granularity, int timezoneOffset = 0) =>
+            TrendsAsync(db, time, RetentionDays(config), userId, filter, granularity, timezoneOffset, ct))
             .WithName("GetAdminUsageTrends").WithSummary("Usage trends across users (or one, with userId; one app, with appId).");
         admin.MapGet("/model-calls", ([AsParameters] UsageFilter filter, AigneHubDbContext db, CancellationToken ct, Guid? userId, int page = 1, int pageSize = 50) =>
             ListAsync(db, userId, filter, page, pageSize, ct))
@@ -75,7 +75,7 @@ public static class UsageApi
     }
 
     private static async Task<Results<Ok<TrendsResponse>, JsonHttpResult<ErrorEnvelope>>> TrendsAsync(
-        NpgsqlDataSource db, TimeProvider time, Guid? userId, UsageFilter filter, string? granularity, int timezoneOffset, CancellationToken cancellationToken)
+        NpgsqlDataSource db, TimeProvider time, int retentionDays, Guid? userId, UsageFilter filter, string? granularity, int timezoneOffset, CancellationToken cancellationToken)
     {
         var unit = (granularity ?? "day").ToLowerInvariant();
         Dictionary<string, string[]> errors = [];
@@ -99,29 +99,62 @@ public static class UsageApi
             return ApiErrors.BadRequest(errors);
         }
 
+        // Raw calls serve the buckets from the first whole UTC day retention surely keeps; older ones come from
+        // the Worker's hourly rollups (re-cut into the caller's local buckets), which outlive the raw calls.
+        var cutoff = time.GetUtcNow().AddDays(-retentionDays).UtcDateTime;
+        var split = new DateTimeOffset(cutoff.Date.AddDays(1), TimeSpan.Zero);
+        if (from < split && filter.Status is { Length: > 0 })
+        {
+            return ApiErrors.BadRequest(new Dictionary<string, string[]> { ["status"] = [$"'status' cannot filter usage before {split:yyyy-MM-dd}: it is kept as hourly rollups, which do not keep it."] });
+        }
+
         // Local time = UTC − offset (JavaScript's convention); buckets are cut in local time and reported with it.
-        var sql = new StringBuilder($"""
-            SELECT date_trunc(@unit, (created_at AT TIME ZONE 'UTC') - make_interval(mins => @offset)) AS bucket,
-                   count(*), count(*) FILTER (WHERE status = 'success'), coalesce(sum(prompt_tokens), 0),
-                   coalesce(sum(completion_tokens), 0), coalesce(sum(credits), 0),
-                   avg(duration_ms)::float8,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY gateway_ttfb_ms),
-                   percentile_cont(0.95) WITHIN GROUP (ORDER BY gateway_ttfb_ms)
-            FROM {AigneHubDbContext.Schema}.model_calls
-            WHERE created_at >= @from AND created_at < @to
-            """);
         await using var cmd = db.CreateCommand();
         cmd.Parameters.Add(new NpgsqlParameter<string>("unit", unit));
         cmd.Parameters.Add(new NpgsqlParameter<int>("offset", timezoneOffset));
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("from", from.ToUniversalTime()));
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("to", to.ToUniversalTime()));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("split", split));
+        var sql = new StringBuilder($"""
+            WITH parts AS (
+            SELECT date_trunc(@unit, (created_at AT TIME ZONE 'UTC') - make_interval(mins => @offset)) AS bucket,
+                   count(*) AS calls, count(*) FILTER (WHERE status = 'success') AS successes,
+                   coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,
+                   coalesce(sum(credits), 0) AS credits, sum(duration_ms) AS duration_sum, count(duration_ms) AS durations,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY gateway_ttfb_ms) AS p50,
+                   percentile_cont(0.95) WITHIN GROUP (ORDER BY gateway_ttfb_ms) AS p95, 1 AS sources
+            FROM {AigneHubDbContext.Schema}.model_calls
+            WHERE created_at >= greatest(@from, @split) AND created_at < @to
+            """);
         AddSqlFilter(sql, cmd, "user_id", userId);
         AddSqlFilter(sql, cmd, "app_id", filter.AppId);
         AddSqlFilter(sql, cmd, "status", filter.Status?.ToLowerInvariant());
         AddSqlFilter(sql, cmd, "model", filter.Model);
         AddSqlFilter(sql, cmd, "type", filter.Type?.ToLowerInvariant());
         AddSqlFilter(sql, cmd, "provider", filter.Provider?.ToLowerInvariant());
-        sql.Append(" GROUP BY 1 ORDER BY 1");
+        sql.Append($"""
+             GROUP BY 1
+            UNION ALL
+            SELECT date_trunc(@unit, (bucket_start AT TIME ZONE 'UTC') - make_interval(mins => @offset)),
+                   sum(calls), sum(successes), sum(prompt_tokens), sum(completion_tokens), sum(credits),
+                   sum(duration_ms_sum), sum(calls), max(ttfb_p50_ms), max(ttfb_p95_ms), count(*)
+            FROM {AigneHubDbContext.Schema}.usage_rollups
+            WHERE granularity = 'hour' AND bucket_start >= @from AND bucket_start < least(@to, @split)
+            """);
+        // The rollups keep a missing user or app as the empty value, and only the filters they have.
+        AddSqlFilter(sql, cmd, "user_id", userId);
+        AddSqlFilter(sql, cmd, "app_id", filter.AppId);
+        AddSqlFilter(sql, cmd, "model", filter.Model);
+        AddSqlFilter(sql, cmd, "type", filter.Type?.ToLowerInvariant());
+        AddSqlFilter(sql, cmd, "provider", filter.Provider?.ToLowerInvariant());
+        // Percentiles do not add up: a bucket made of one part keeps its own, a merged one reports none.
+        sql.Append("""
+             GROUP BY 1)
+            SELECT bucket, sum(calls)::bigint, sum(successes)::bigint, sum(prompt)::bigint, sum(completion)::bigint, sum(credits),
+                   (sum(duration_sum) / nullif(sum(durations), 0))::float8,
+                   CASE WHEN sum(sources) = 1 THEN max(p50) END, CASE WHEN sum(sources) = 1 THEN max(p95) END
+            FROM parts GROUP BY 1 ORDER BY 1
+            """);
         cmd.CommandText = sql.ToString();
 
         var offset = TimeSpan.FromMinutes(-timezoneOffset);
@@ -281,6 +314,9 @@ public static class UsageApi
             errors["type"] = ["'type' must be chat, embedding, image or video."];
         }
     }
+
+    /// <summary>How long the Worker keeps raw calls (<c>AigneHub:Usage:RetentionDays</c>, read the same way there).</summary>
+    private static int RetentionDays(IConfiguration config) => config.GetValue("AigneHub:Usage:RetentionDays", UsageRollup.DefaultRetentionDays);
 
     private static void AddSqlFilter(StringBuilder sql, NpgsqlCommand cmd, string column, object? value)
     {

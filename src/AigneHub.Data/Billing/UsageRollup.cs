@@ -16,6 +16,10 @@ public enum RollupGranularity
 /// </summary>
 public sealed class UsageRollup
 {
+    /// <summary>How long raw calls are kept unless <c>AigneHub:Usage:RetentionDays</c> says otherwise; the usage
+    /// trends serve older ranges from the rollups.</summary>
+    public const int DefaultRetentionDays = 90;
+
     public RollupGranularity Granularity { get; set; }
 
     public DateTimeOffset BucketStart { get; set; }

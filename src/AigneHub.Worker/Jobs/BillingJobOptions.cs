@@ -1,3 +1,4 @@
+using AigneHub.Data.Billing;
 using Microsoft.Extensions.Options;
 
 namespace AigneHub.Worker.Jobs;
@@ -10,7 +11,7 @@ public sealed class BillingJobOptions
     public int StaleCallMinutes { get; set; } = 10;
 
     /// <summary><c>AigneHub:Usage:RetentionDays</c>: raw calls older than this are deleted (rollups are kept).</summary>
-    public int RetentionDays { get; set; } = 90;
+    public int RetentionDays { get; set; } = UsageRollup.DefaultRetentionDays;
 
     /// <summary><c>AigneHub:Billing:MeterSink:Url</c>: forward meter events here; empty = the built-in ledger.</summary>
     public string? MeterSinkUrl { get; set; }

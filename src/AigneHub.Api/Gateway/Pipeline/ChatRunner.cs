@@ -57,9 +57,11 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
 {
     public Task RunAsync(HttpContext context, ApiSurface surface, ChatCall chat, IChatAnswerWriter writer)
     {
+        var prompt = TokenEstimator.Prompt(chat.Request);
         var estimate = new CallEstimate
         {
-            PromptTokens = TokenEstimator.Prompt(chat.Request),
+            PromptTokens = prompt.Max,
+            Prompt = prompt,
             MaxOutputTokens = chat.Request.MaxOutputTokens,
             Parameters = chat.Parameters,
         };
@@ -199,7 +201,7 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
     /// caller (text and tool arguments, counted the same way on every path), never more than the call's output cap.</summary>
     private static TokenUsage Estimate(CallEstimate estimate, Attempt attempt, long outputCharacters) => new()
     {
-        InputTokens = estimate.PromptTokens,
+        InputTokens = estimate.PromptTokensFor(attempt.Target.Kind),
         OutputTokens = Math.Min(TokenEstimator.FromCharacters(outputCharacters), attempt.OutputTokenCap ?? int.MaxValue),
     };
 }

@@ -18,7 +18,7 @@ public sealed class EmbeddingRunner(GatewayPipeline pipeline, ProviderAdapters a
 {
     public Task RunAsync(HttpContext context, ApiSurface surface, EmbeddingRequest request, IEmbeddingAnswerWriter writer)
     {
-        var estimate = new CallEstimate { PromptTokens = TokenEstimator.FromCharacters(request.Inputs.Sum(i => (long)i.Length)), MaxOutputTokens = 0 };
+        var estimate = new CallEstimate { PromptTokens = TokenEstimator.Clamp(request.Inputs.Sum(i => (long)TokenEstimator.Text(i))), MaxOutputTokens = 0 };
         var call = pipeline.CreateContext(context, surface, request.Model, ModelType.Embedding, streaming: false);
         return pipeline.RunAsync(context, call, estimate, writer, async (attempt, cancellationToken) =>
         {

@@ -22,7 +22,7 @@ public sealed class ImageRunner(GatewayPipeline pipeline, ProviderAdapters adapt
     {
         var estimate = new CallEstimate
         {
-            PromptTokens = TokenEstimator.FromCharacters(request.Prompt.Length),
+            PromptTokens = TokenEstimator.Text(request.Prompt),
             Images = request.N,
             ImageSize = request.Size,
             ImageQuality = request.Quality,

@@ -17,13 +17,13 @@ public sealed class TokenCountRunner(IModelResolver resolver, ICredentialPool cr
 {
     public async Task<TokenCount> CountAsync(ChatCall chat, CancellationToken cancellationToken)
     {
-        var estimate = TokenEstimator.Prompt(chat.Request);
         var candidates = await resolver.ResolveAsync(chat.Request.Model, ModelType.Chat, cancellationToken);
         if (candidates.Count == 0)
         {
             throw GatewayErrors.NoSuchModel(chat.Request.Model);
         }
         var first = candidates[0];
+        var estimate = TokenEstimator.Prompt(chat.Request).For(first.Kind);
         if (chat.Passthrough is not { } raw || adapters.TokenCounter(first.Kind.Protocol, raw.Wire) is not { } counter)
         {
             return new TokenCount(null, estimate);

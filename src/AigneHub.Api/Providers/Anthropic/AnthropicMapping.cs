@@ -151,12 +151,27 @@ internal static class AnthropicMapping
         return result;
     }
 
+    /// <summary>An image or a PDF document block; any other media type is refused before the request is sent
+    /// (Anthropic takes JPEG, PNG, GIF and WebP images and PDF documents).</summary>
     private static JsonObject BuildImage(ImagePart image)
     {
-        var source = image.AsInlineData() is var (mediaType, data)
-            ? new JsonObject { ["type"] = "base64", ["media_type"] = mediaType, ["data"] = data }
-            : new JsonObject { ["type"] = "url", ["url"] = image.Url };
-        return new JsonObject { ["type"] = "image", ["source"] = source };
+        if (image.AsInlineData() is not var (mediaType, data))
+        {
+            var block = image.MediaType() == "application/pdf" ? "document" : "image";
+            return new JsonObject { ["type"] = block, ["source"] = new JsonObject { ["type"] = "url", ["url"] = image.Url } };
+        }
+        var type = mediaType.ToLowerInvariant() switch
+        {
+            "image/jpeg" or "image/png" or "image/gif" or "image/webp" => "image",
+            "application/pdf" => "document",
+            _ => throw new ProviderException(ProviderKinds.Anthropic.Name, ProviderErrorClass.BadRequest, null,
+                $"Anthropic does not accept {mediaType} content: it takes JPEG, PNG, GIF and WebP images and PDF documents."),
+        };
+        return new JsonObject
+        {
+            ["type"] = type,
+            ["source"] = new JsonObject { ["type"] = "base64", ["media_type"] = mediaType, ["data"] = data },
+        };
     }
 
     /// <summary>Tool arguments as an object; Anthropic requires <c>input</c> to be one.</summary>

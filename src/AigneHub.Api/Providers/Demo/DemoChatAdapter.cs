@@ -51,7 +51,7 @@ public sealed class DemoChatAdapter(TimeProvider time) : IChatAdapter
 
     private static TokenUsage Usage(ChatRequest request, string answer) => new()
     {
-        InputTokens = TokenEstimator.Prompt(request),
+        InputTokens = TokenEstimator.Prompt(request).For(ProviderKinds.Demo),
         OutputTokens = TokenEstimator.FromCharacters(answer.Length),
     };
 }

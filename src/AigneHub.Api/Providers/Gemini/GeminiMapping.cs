@@ -186,21 +186,7 @@ internal static class GeminiMapping
         }
         return new JsonObject
         {
-            ["fileData"] = new JsonObject { ["mimeType"] = GuessImageType(image.Url), ["fileUri"] = image.Url },
-        };
-    }
-
-    private static string GuessImageType(string url)
-    {
-        var path = Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.AbsolutePath : url;
-        return Path.GetExtension(path).ToLowerInvariant() switch
-        {
-            ".png" => "image/png",
-            ".gif" => "image/gif",
-            ".webp" => "image/webp",
-            ".heic" => "image/heic",
-            ".heif" => "image/heif",
-            _ => "image/jpeg",
+            ["fileData"] = new JsonObject { ["mimeType"] = image.MediaType(), ["fileUri"] = image.Url },
         };
     }
 

@@ -116,11 +116,7 @@ public static class OpenAiChatMapping
             o["content"] = new JsonArray(m.Content.Select(p => (JsonNode?)(p switch
             {
                 TextPart t => new JsonObject { ["type"] = "text", ["text"] = t.Text },
-                ImagePart img => new JsonObject
-                {
-                    ["type"] = "image_url",
-                    ["image_url"] = img.Detail is null ? new JsonObject { ["url"] = img.Url } : new JsonObject { ["url"] = img.Url, ["detail"] = img.Detail },
-                },
+                ImagePart img => BuildMedia(img),
                 _ => throw new NotSupportedException(p.GetType().Name),
             })).ToArray());
         }
@@ -230,4 +226,33 @@ public static class OpenAiChatMapping
             o[key] = d;
         }
     }
+    /// <summary>An image (by URL or inline), an inline PDF as a file part, inline WAV or MP3 as input audio; any other
+    /// inline media type is refused before the request is sent.</summary>
+    private static JsonObject BuildMedia(ImagePart part)
+    {
+        switch (part.AsInlineData()?.MediaType.ToLowerInvariant())
+        {
+            case null or "image/png" or "image/jpeg" or "image/gif" or "image/webp":
+                return new JsonObject
+                {
+                    ["type"] = "image_url",
+                    ["image_url"] = part.Detail is null ? new JsonObject { ["url"] = part.Url } : new JsonObject { ["url"] = part.Url, ["detail"] = part.Detail },
+                };
+            case "application/pdf":
+                return new JsonObject { ["type"] = "file", ["file"] = new JsonObject { ["filename"] = "document.pdf", ["file_data"] = part.Url } };
+            case "audio/wav" or "audio/x-wav" or "audio/wave":
+                return InputAudio(part, "wav");
+            case "audio/mpeg" or "audio/mp3":
+                return InputAudio(part, "mp3");
+            case var other:
+                throw new ProviderException("openai", ProviderErrorClass.BadRequest, null,
+                    $"The OpenAI chat API does not accept {other} content: it takes images, PDF files and WAV or MP3 audio.");
+        }
+    }
+
+    private static JsonObject InputAudio(ImagePart part, string format) => new()
+    {
+        ["type"] = "input_audio",
+        ["input_audio"] = new JsonObject { ["data"] = part.AsInlineData()!.Value.Base64, ["format"] = format },
+    };
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using AigneHub.Api.Billing;
+using AigneHub.Api.Gateway.Pipeline;
 using AigneHub.Api.Gateway.Protocols.OpenAi;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Providers;
@@ -50,15 +51,18 @@ public static class ResponsesApi
         return Results.Empty;
     }
 
-    private static async Task<IResult> InputTokensAsync(HttpContext context, ResponseStore store)
+    /// <summary>The hub's estimate for the model's first target (no provider counts the Responses wire here);
+    /// not a model call.</summary>
+    private static async Task<IResult> InputTokensAsync(HttpContext context, ResponseStore store, TokenCountRunner counter)
     {
         var body = await CallerBody.ReadAsync(context);
         var history = await HistoryAsync(body, context.User.GetUserId(), store, context.RequestAborted);
         var call = ResponsesRequest.Read(body, history);
+        var count = await counter.CountAsync(call.Chat, context.RequestAborted);
         return Results.Json(new JsonObject
         {
             ["object"] = "response.input_tokens",
-            ["input_tokens"] = TokenEstimator.Prompt(call.Chat.Request),
+            ["input_tokens"] = count.Estimate,
         });
     }
 
