@@ -69,6 +69,7 @@ public static class ProviderAdminApi
             .WithSummary("Make a one-token test call with a credential; success re-activates it.").Accepts<CredentialTestRequest>("application/json");
 
         ModelCatalogAdminApi.Map(group);
+        ModelSetupApi.Map(group);
         return group;
     }
 
