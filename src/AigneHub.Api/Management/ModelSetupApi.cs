@@ -229,8 +229,10 @@ internal static class ModelSetupApi
             {
                 Provider = g.Key,
                 Calls = g.Count(),
-                RateLimited = g.Count(c => c.StatusCode == 429),
-                ServerErrors = g.Count(c => c.StatusCode >= 500),
+                RateLimited = g.Count(c => c.Status == ModelCallStatus.Failed && (EF.Functions.Like(c.ErrorReason!, RateLimitedByProvider)
+                    || EF.Functions.Like(c.ErrorReason!, RateLimitedInPool))),
+                ServerErrors = g.Count(c => c.StatusCode >= 500 && !(EF.Functions.Like(c.ErrorReason!, RateLimitedByProvider)
+                    || EF.Functions.Like(c.ErrorReason!, RateLimitedInPool))),
             })
             .ToDictionaryAsync(g => g.Provider, cancellationToken);
         var lastErrors = await s.Db.Set<ModelCall>().AsNoTracking()
@@ -268,6 +270,12 @@ internal static class ModelSetupApi
         }
         return TypedResults.Ok(new ProvidersHealthResponse(HealthWindowMinutes, health));
     }
+
+    // A provider's 429 reaches the caller as a 503 (it is not the caller's rate limit), so the record's status code
+    // cannot tell it from a 5xx; its error text can: ProviderHttp writes "<provider> answered <status>: …" and the
+    // pool "Every credential of <provider> is rate limited; …".
+    private const string RateLimitedByProvider = "% answered 429:%";
+    private const string RateLimitedInPool = "% is rate limited;%";
 
     private static (string Status, string Summary) Overall(Provider p, ProviderKind? kind, List<CredentialHealthResponse> credentials)
     {

@@ -237,7 +237,15 @@ public static class UsageApi
     }
 
     /// <summary>A call with the names an operator reads it by: its user's email and its access key's name.</summary>
-    internal sealed record NamedCall(ModelCall Call, string? UserEmail, string? KeyName);
+    /// <remarks>Init properties, not a positional record: EF translates ordering on a member-initialised projection.</remarks>
+    internal sealed class NamedCall
+    {
+        public required ModelCall Call { get; init; }
+
+        public string? UserEmail { get; init; }
+
+        public string? KeyName { get; init; }
+    }
 
     /// <summary>What a sign-in session is called where a key name would be: the Admin's pages (the Playground) use one.</summary>
     public const string SessionKeyName = "sign-in session (Admin, Playground)";
@@ -249,7 +257,12 @@ public static class UsageApi
         from k in keys.DefaultIfEmpty()
         join u in db.Set<User>() on c.UserId equals (Guid?)u.Id into users
         from u in users.DefaultIfEmpty()
-        select new NamedCall(c, u == null ? null : u.Email, k == null ? null : k.Kind == AccessKeyKind.Session ? SessionKeyName : k.Name ?? k.Prefix);
+        select new NamedCall
+        {
+            Call = c,
+            UserEmail = u == null ? null : u.Email,
+            KeyName = k == null ? null : k.Kind == AccessKeyKind.Session ? SessionKeyName : k.Name ?? k.Prefix,
+        };
 
     internal static IQueryable<ModelCall> Query(AigneHubDbContext db, Guid? userId, UsageFilter filter)
     {
