@@ -1,3 +1,5 @@
+using AigneHub.Admin.Api;
+
 namespace AigneHub.Admin.Usage;
 
 public enum UsageMetric
@@ -59,4 +61,33 @@ public sealed record UsageTotals(long Calls, decimal Credits, long Tokens, doubl
         UsageMetric.Ttfb => "Time to first byte (ms, p50)",
         _ => metric.ToString(),
     };
+}
+
+/// <summary>Rolling windows and the chart's buckets: "24 h" means the 24 hours up to now, and every hour or day in
+/// the window has a bucket, empty ones as zero, so a chart's x axis is time and not "the hours that had calls".</summary>
+public static class UsageWindows
+{
+    public static CallFilter Last(DateTimeOffset now, TimeSpan length) => new() { From = now - length, To = now };
+
+    /// <summary>The bucket starts (UTC) of <paramref name="granularity"/> (<c>hour</c> or <c>day</c>) covering [from, to).</summary>
+    public static IEnumerable<DateTimeOffset> Starts(DateTimeOffset from, DateTimeOffset to, string granularity)
+    {
+        var step = granularity == "hour" ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+        var utc = from.UtcDateTime;
+        var start = granularity == "hour"
+            ? new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, TimeSpan.Zero)
+            : new DateTimeOffset(utc.Date, TimeSpan.Zero);
+        for (var at = start; at < to; at += step)
+        {
+            yield return at;
+        }
+    }
+
+    /// <summary>The Api's buckets (only those with calls) with the missing ones filled in as zero, in time order.</summary>
+    public static List<TrendBucket> Fill(IEnumerable<TrendBucket> buckets, DateTimeOffset from, DateTimeOffset to, string granularity)
+    {
+        var byStart = buckets.ToDictionary(b => b.Start.UtcDateTime);
+        return [.. Starts(from, to, granularity).Select(at =>
+            byStart.TryGetValue(at.UtcDateTime, out var b) ? b : new TrendBucket(at, 0, 0, 0, 0, 0, null, null, null))];
+    }
 }
