@@ -104,7 +104,9 @@ public class PageTests() : AdminComponentTestBase(services => services.AddSingle
             .On(HttpMethod.Post, "/api/v2/chat/completions", _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK)
             {
                 Content = new StreamContent(pipe.Reader.AsStream()) { Headers = { ContentType = new("text/event-stream") } },
-            }));
+                Headers = { { "x-trace-id", "0af7651916cd43dd8448eb211c80319c" } },
+            }))
+            .OnGet("/api/v2/model-calls", """{"items":[{"id":"77777777-7777-7777-7777-777777777777","userId":null,"appId":null,"surface":"v2","provider":"demo","model":"echo","requestedModel":"demo/echo","type":"chat","status":"success","promptTokens":5,"completionTokens":2,"cacheCreationTokens":0,"cacheReadTokens":0,"images":0,"imageSize":null,"imageQuality":null,"credits":"0.0000123","estimated":false,"durationMs":120,"gatewayTtfbMs":30,"providerTtfbMs":25,"attempts":1,"errorReason":null,"requestId":"r1","traceId":"0af7651916cd43dd8448eb211c80319c","createdAt":"2026-11-26T00:00:00Z","completedAt":"2026-11-26T00:00:01Z"}],"page":1,"pageSize":10,"total":1}""");
         var page = Render<Playground>();
         page.WaitForAssertion(() => Assert.Contains("demo/echo", page.Find("[data-testid=playground-model]").TextContent));
 
@@ -120,6 +122,8 @@ public class PageTests() : AdminComponentTestBase(services => services.AddSingle
         pipe.Writer.Complete();
         page.WaitForAssertion(() => Assert.Contains("Hello there", page.Find("[data-testid=message-assistant]").TextContent));
         Assert.Contains("5 prompt + 2 completion tokens", page.Find("[data-testid=playground-usage]").TextContent);
+        // The cost comes from the call's own record, found by the trace id the gateway answered with.
+        page.WaitForAssertion(() => Assert.Equal("Cost: 0.0000123 credits", page.Find("[data-testid=playground-cost]").TextContent.Trim()));
         var sent = Api.Requests.Single(r => r.Method == HttpMethod.Post).Body!;
         Assert.Contains("\"stream\":true", sent);
         Assert.Contains("\"content\":\"Say hello\"", sent);
@@ -137,16 +141,29 @@ public class PageTests() : AdminComponentTestBase(services => services.AddSingle
         page.Find("[data-testid=playground-input]").Change("Hi");
         page.Find("[data-testid=playground-send]").Click();
         page.WaitForAssertion(() => Assert.Contains("Insufficient credits", page.Find("[data-testid=api-error]").TextContent));
+        // The failed turn is not kept to be sent again: it is back in the box, and the transcript is empty.
+        Assert.Empty(page.FindAll("[data-testid=message-user]"));
+        Assert.Equal("Hi", page.Find("[data-testid=playground-input]").GetAttribute("value"));
     }
 
     [Fact]
-    public void My_keys_shows_a_new_key_once()
+    public void My_keys_shows_spend_per_key_and_a_new_key_once_with_its_expiry()
     {
-        Api.OnGet("/api/v2/access-keys", "[]")
+        Api.OnGet("/api/v2/access-keys", """[{"id":"45454545-4545-4545-4545-454545454545","prefix":"ahk_old1","name":"ci","kind":"api","createdAt":"2026-11-01T00:00:00Z","expiresAt":"2026-12-31T00:00:00Z","revokedAt":null,"lastUsedAt":null,"scope":"inference"}]""")
+            .OnGet("/api/v2/usage/breakdown", """{"by":"key","rows":[{"key":"session","label":"sign-in session (Admin, Playground)","calls":2,"failed":0,"tokens":36,"credits":"0.05"},{"key":"45454545-4545-4545-4545-454545454545","label":"ci","calls":1,"failed":0,"tokens":18,"credits":"0.025"}]}""")
             .On(HttpMethod.Post, "/api/v2/access-keys", HttpStatusCode.Created,
                 """{"id":"44444444-4444-4444-4444-444444444444","key":"ahk_secret_value_123","prefix":"ahk_secr","name":"laptop","expiresAt":null}""");
         var page = Render<MyKeys>();
-        page.WaitForAssertion(() => Assert.Contains("No keys yet", page.Markup));
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=key-row-name]").Count));
+        var names = page.FindAll("[data-testid=key-row-name]").Select(e => e.TextContent.Trim()).ToList();
+        var credits = page.FindAll("[data-testid=key-row-credits]").Select(e => e.TextContent.Trim()).ToList();
+        Assert.Equal(["ci", "sign-in session (Admin, Playground)"], names);
+        Assert.Equal(["0.025", "0.05"], credits);
+        Assert.Equal("2026-12-31 00:00:00Z", page.Find("[data-testid=key-row-expires]").TextContent.Trim());
+        // The 30 days up to the page's clock.
+        var spend = Api.Requests.Single(r => r.PathAndQuery.StartsWith("/api/v2/usage/breakdown", StringComparison.Ordinal)).PathAndQuery;
+        Assert.Contains("by=key", spend);
+        Assert.Contains("from=" + Uri.EscapeDataString(Now.AddDays(-30).ToString("O", System.Globalization.CultureInfo.InvariantCulture)), spend);
 
         page.Find("[data-testid=key-name]").Change("laptop");
         page.Find("[data-testid=key-create]").Click();
@@ -248,6 +265,8 @@ public class PageTests() : AdminComponentTestBase(services => services.AddSingle
         page.Find("[data-testid=grant-submit]").Click();
         page.WaitForAssertion(() => Assert.Equal("25", page.Find("[data-testid=user-balance]").TextContent.Trim()));
         Assert.Contains(Api.Requests, r => r.Body is { } b && b.Contains("\"amount\":\"25\"") && b.Contains("\"category\":\"promotional\""));
+        // The form starts over after a grant: a second click would grant nothing, not 25 again.
+        Assert.Equal("0", page.Find("[data-testid=grant-amount]").GetAttribute("value"));
     }
 
     [Fact]
