@@ -1,5 +1,7 @@
 using AigneHub.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AigneHub.Api.Infrastructure;
@@ -38,6 +40,13 @@ internal sealed partial class DatabaseMigrator(
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
+                // EF Core reads the history table before it creates it, so a fresh database logs a failed command
+                // (an error, a red badge on the dashboard) on a healthy first start. EF's own script creates it first.
+                var history = db.GetService<IHistoryRepository>();
+                if (!await history.ExistsAsync(stoppingToken))
+                {
+                    await db.Database.ExecuteSqlRawAsync(history.GetCreateIfNotExistsScript(), stoppingToken);
+                }
                 await db.Database.MigrateAsync(stoppingToken);
                 foreach (var seeder in seeders)
                 {
