@@ -42,10 +42,9 @@ internal sealed partial class DatabaseMigrator(
                 var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
                 // EF Core reads the history table before it creates it, so a fresh database logs a failed command
                 // (an error, a red badge on the dashboard) on a healthy first start. EF's own script creates it first.
-                var history = db.GetService<IHistoryRepository>();
-                if (!await history.ExistsAsync(stoppingToken))
+                if (!await HistoryTableExistsAsync(db, stoppingToken))
                 {
-                    await db.Database.ExecuteSqlRawAsync(history.GetCreateIfNotExistsScript(), stoppingToken);
+                    await db.Database.ExecuteSqlRawAsync(db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), stoppingToken);
                 }
                 await db.Database.MigrateAsync(stoppingToken);
                 foreach (var seeder in seeders)
@@ -62,6 +61,13 @@ internal sealed partial class DatabaseMigrator(
                 await Task.Delay(RetryDelay, time, stoppingToken);
             }
         }
+    }
+
+    /// <summary>Asks the catalogue (to_regclass is null for a missing table), so nothing fails to find out.</summary>
+    private static async Task<bool> HistoryTableExistsAsync(AigneHubDbContext db, CancellationToken cancellationToken)
+    {
+        var table = $"{AigneHubDbContext.Schema}.\"{HistoryRepository.DefaultTableName}\"";
+        return await db.Database.SqlQuery<bool>($"SELECT to_regclass({table}) IS NOT NULL AS \"Value\"").SingleAsync(cancellationToken);
     }
 
     private static partial class Log
