@@ -98,18 +98,18 @@ public static class UsageWindows
 }
 
 /// <summary>
-/// A chart's y axis fitted to its data: MudChart's ticks are whole numbers, so a series whose peak is below 5 (credits
-/// of cheap calls: 0.0008) is drawn in a smaller unit — thousandths, millionths — named in the title, and the tick
-/// is a round step giving about five lines up to the peak.
+/// A chart's y axis fitted to its data: MudChart's ticks are whole numbers, so a fractional series whose peak is
+/// below 5 (credits of cheap calls: 0.0008) is drawn in a smaller unit — thousandths, millionths — named in the
+/// title; counts are never scaled. The tick is a round step giving about five lines up to the peak.
 /// </summary>
 public sealed record ChartScale(double Factor, string? Unit, int Tick)
 {
-    public static ChartScale For(IReadOnlyCollection<double> values)
+    public static ChartScale For(IReadOnlyCollection<double> values, bool fractional)
     {
         var max = values.Count == 0 ? 0 : values.Max();
         double factor = 1;
         var exponent = 0;
-        while (max > 0 && max * factor < 5 && exponent < 12)
+        while (fractional && max > 0 && max * factor < 5 && exponent < 12)
         {
             factor *= 1000;
             exponent += 3;

@@ -299,6 +299,7 @@ public sealed class AdminEndToEndTests(AdminStackFixture stack, ITestOutputHelpe
 
         await TimedGotoAsync(page, "/usage");
         await page.ClickAsync("[data-testid=range-24h]");
+        await Assertions.Expect(page.Locator("[data-testid=usage-window]")).ToContainTextAsync("hour buckets");
         await Assertions.Expect(page.Locator("[data-testid=usage-total-Credits-value]")).ToHaveTextAsync(figure);
         await page.Locator("[data-testid=usage-chart]").WaitForAsync();
         await page.Locator("[data-testid=breakdown-key] [data-testid=breakdown-row]", new() { HasText = "sign-in session" }).WaitForAsync();

@@ -56,4 +56,22 @@ public sealed class CreditFormatTests
         Assert.Equal(3, filled.Sum(b => b.Calls));
         Assert.All(filled.Where(b => b != busy), b => Assert.Equal(0, b.Calls));
     }
+
+    [Fact]
+    public void A_chart_of_tiny_credits_is_drawn_in_a_named_smaller_unit_and_counts_are_never_scaled()
+    {
+        // Peak 0.0008 credits: below 5 in credits and in thousandths (0.8), 800 in millionths; 800 / 5 = 160, rounded up
+        // to the next 1-2-5 step: 200.
+        var credits = Scale([0, 0.0008, 0.0002], fractional: true);
+        Assert.Equal(1_000_000d, credits.Factor);
+        Assert.Equal("millionths", credits.Unit);
+        Assert.Equal(200, credits.Tick);
+
+        var calls = Scale([0, 1, 0], fractional: false);
+        Assert.Equal(1d, calls.Factor);
+        Assert.Null(calls.Unit);
+        Assert.Equal(1, calls.Tick);
+    }
+
+    private static ChartScale Scale(double[] values, bool fractional) => ChartScale.For(values, fractional);
 }
