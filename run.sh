@@ -11,5 +11,6 @@ if ! container_runtime_answers; then
   ensure_packages postgresql redis-server
 fi
 
-dotnet build AigneHub.sln --nologo -v minimal
+# Only what the stack runs: the AppHost builds the Api, Worker and Admin it references (not the tests).
+dotnet build src/AigneHub.AppHost --nologo -v minimal
 exec dotnet run --no-build --project src/AigneHub.AppHost --launch-profile http -- "$@"

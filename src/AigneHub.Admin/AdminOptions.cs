@@ -11,6 +11,12 @@ public sealed class AdminOptions
     /// </summary>
     public string? DashboardUrl { get; set; }
 
+    /// <summary>
+    /// The Api's address as callers reach it, shown in My keys next to a key (<c>&lt;url&gt;/api/v2</c>). Unset, the
+    /// Api's discovered address (<c>services:api:http:0</c>) is used — right for a local stack, not behind a proxy.
+    /// </summary>
+    public string? ApiPublicUrl { get; set; }
+
     public string? TraceUrl(string? traceId) =>
         string.IsNullOrWhiteSpace(DashboardUrl) || string.IsNullOrWhiteSpace(traceId)
             ? null

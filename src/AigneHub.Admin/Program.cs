@@ -13,7 +13,8 @@ builder.AddAigneHubApiClient();
 builder.AddAdminDataProtection();
 builder.AddAdminAuthentication();
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section)
+    .PostConfigure<IConfiguration>((options, configuration) => options.ApiPublicUrl ??= configuration["services:api:http:0"]);
 
 // MudBlazor: a maintained, MIT-licensed Material component library for Blazor whose MudDataGrid (server paging,
 // filtering, sorting) and MudChart cover the rate table, call log and usage charts without hand-written widgets

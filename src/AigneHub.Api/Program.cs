@@ -50,6 +50,7 @@ management.MapModelAliasAdminApi();
 management.MapModelStatusApi();
 management.MapBillingApi();
 management.MapUsageApi();
+management.MapUsageBreakdownApi();
 management.MapAuditApi();
 
 app.MapHubDiscovery().AllowAnonymous();

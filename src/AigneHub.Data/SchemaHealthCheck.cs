@@ -17,7 +17,17 @@ public sealed class SchemaHealthCheck(AigneHubDbContext db) : IHealthCheck
         {
             return HealthCheckResult.Healthy("Schema is current.");
         }
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+        List<string> pending;
+        try
+        {
+            pending = [.. await db.Database.GetPendingMigrationsAsync(cancellationToken)];
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or Npgsql.NpgsqlException)
+        {
+            // The first probe of a fresh start can outrun Postgres (or EF building its model) and be cancelled by
+            // the probe's timeout: that is "not ready yet", not a failure — no exception, no error in the logs.
+            return HealthCheckResult.Degraded("Waiting for Postgres to answer the schema check.");
+        }
         if (pending.Count > 0)
         {
             return HealthCheckResult.Degraded($"Waiting for the Api to apply {pending.Count} migration(s).");

@@ -9,8 +9,9 @@ namespace AigneHub.Admin.Api;
 
 public sealed record PlaygroundMessage(string Role, string Content);
 
-/// <summary>One piece of a streamed answer: text, the final usage, or a mid-stream error.</summary>
-public sealed record ChatStreamChunk(string? Text, int? PromptTokens = null, int? CompletionTokens = null, string? Error = null);
+/// <summary>One piece of a streamed answer: text, the final usage, or a mid-stream error. The first chunk carries the
+/// call's trace id (the Api's <c>x-trace-id</c>), which its call record carries too.</summary>
+public sealed record ChatStreamChunk(string? Text, int? PromptTokens = null, int? CompletionTokens = null, string? Error = null, string? TraceId = null);
 
 /// <summary>
 /// The gateway exactly as callers use it (<c>/api/v2/models</c>, <c>/api/v2/chat/completions</c>, <c>/api/v2/status</c>),
@@ -49,6 +50,10 @@ public sealed class GatewayApiClient(HttpClient http)
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         using var response = await TrySendAsync(http, request, HttpCompletionOption.ResponseHeadersRead, ct);
         await EnsureSuccessAsync(response, ct);
+        if (response.Headers.TryGetValues("x-trace-id", out var trace))
+        {
+            yield return new ChatStreamChunk(null, TraceId: trace.FirstOrDefault());
+        }
 
         await using var stream = await response.Content.ReadAsStreamAsync(ct);
         using var reader = new StreamReader(stream, Encoding.UTF8);

@@ -2,7 +2,8 @@ using static AigneHub.Admin.Api.ApiHttp;
 
 namespace AigneHub.Admin.Api;
 
-/// <summary>Providers, their credentials and the model catalogue (<c>/api/admin/providers</c>, <c>/api/admin/models</c>).</summary>
+/// <summary>Providers, their credentials and health, the model catalogue and the model aliases (<c>/api/admin/providers</c>,
+/// <c>/api/admin/models</c>, <c>/api/admin/aliases</c>).</summary>
 public sealed class ProvidersApiClient(HttpClient http)
 {
     /// <summary>The provider names the Api accepts (its <c>ProviderKinds.Configurable</c>).</summary>
@@ -65,4 +66,41 @@ public sealed class ProvidersApiClient(HttpClient http)
 
     public Task<List<ModelResponse>> ListCatalogAsync(CancellationToken ct = default) =>
         GetAsync(http, "/api/admin/models", ManagementJsonContext.Default.ListModelResponse, ct);
+
+    public Task<ModelResponse> CreateModelAsync(ModelRequest body, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Post, "/api/admin/models", body, ManagementJsonContext.Default.ModelRequest, ManagementJsonContext.Default.ModelResponse, ct);
+
+    public Task<ModelResponse> UpdateModelAsync(Guid id, ModelRequest body, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Put, $"/api/admin/models/{id}", body, ManagementJsonContext.Default.ModelRequest, ManagementJsonContext.Default.ModelResponse, ct);
+
+    public Task DeleteModelAsync(Guid id, CancellationToken ct = default) => SendAsync(http, HttpMethod.Delete, $"/api/admin/models/{id}", ct);
+
+    /// <summary>Every catalogue entry with its rate and what stands between it and a served call.</summary>
+    public Task<ModelSetupResponse> ListServableAsync(CancellationToken ct = default) =>
+        GetAsync(http, "/api/admin/models/servable", ManagementJsonContext.Default.ModelSetupResponse, ct);
+
+    /// <summary>A one-token probe of a catalogue model (not billed, not in the call log).</summary>
+    public async Task<CredentialTestResponse> TestModelAsync(Guid id, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/admin/models/{id}/test");
+        return await SendAsync(http, request, ManagementJsonContext.Default.CredentialTestResponse, ct);
+    }
+
+    /// <summary>The model ids the provider's own <c>/models</c> lists.</summary>
+    public Task<UpstreamModelsResponse> ListUpstreamModelsAsync(Guid providerId, CancellationToken ct = default) =>
+        GetAsync(http, $"/api/admin/providers/{providerId}/upstream-models", ManagementJsonContext.Default.UpstreamModelsResponse, ct);
+
+    public Task<ProvidersHealthResponse> GetHealthAsync(CancellationToken ct = default) =>
+        GetAsync(http, "/api/admin/providers/health", ManagementJsonContext.Default.ProvidersHealthResponse, ct);
+
+    public Task<List<ModelAliasResponse>> ListAliasesAsync(CancellationToken ct = default) =>
+        GetAsync(http, "/api/admin/aliases", AliasesJsonContext.Default.ListModelAliasResponse, ct);
+
+    public Task<ModelAliasResponse> CreateAliasAsync(ModelAliasRequest body, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Post, "/api/admin/aliases", body, AliasesJsonContext.Default.ModelAliasRequest, AliasesJsonContext.Default.ModelAliasResponse, ct);
+
+    public Task<ModelAliasResponse> UpdateAliasAsync(Guid id, ModelAliasRequest body, CancellationToken ct = default) =>
+        SendJsonAsync(http, HttpMethod.Put, $"/api/admin/aliases/{id}", body, AliasesJsonContext.Default.ModelAliasRequest, AliasesJsonContext.Default.ModelAliasResponse, ct);
+
+    public Task DeleteAliasAsync(Guid id, CancellationToken ct = default) => SendAsync(http, HttpMethod.Delete, $"/api/admin/aliases/{id}", ct);
 }

@@ -22,6 +22,10 @@ public sealed class UsageApiClient(HttpClient http)
         GetAsync(http, Url(admin, "model-calls", filter, ("page", page.ToString(CultureInfo.InvariantCulture)),
             ("pageSize", pageSize.ToString(CultureInfo.InvariantCulture))), UsageJsonContext.Default.PagedResponseModelCallResponse, ct);
 
+    /// <param name="by"><c>model</c>, <c>provider</c>, <c>key</c> (and for admins <c>user</c>, <c>app</c>).</param>
+    public Task<UsageBreakdownResponse> GetBreakdownAsync(bool admin, CallFilter filter, string by, CancellationToken ct = default) =>
+        GetAsync(http, Url(admin, "usage/breakdown", filter, ("by", by)), UsageJsonContext.Default.UsageBreakdownResponse, ct);
+
     /// <summary>The CSV export as bytes (the Api caps it at 10,000 rows).</summary>
     public async Task<byte[]> ExportCallsAsync(bool admin, CallFilter filter, CancellationToken ct = default)
     {
@@ -51,6 +55,8 @@ public sealed class UsageApiClient(HttpClient http)
         Add("provider", filter.Provider);
         Add("appId", filter.AppId);
         Add("userId", filter.UserId?.ToString());
+        Add("userEmail", filter.UserEmail);
+        Add("accessKeyId", filter.AccessKeyId?.ToString());
         foreach (var (name, value) in extra)
         {
             Add(name, value);
@@ -70,4 +76,6 @@ public sealed record CallFilter
     public string? Provider { get; init; }
     public string? AppId { get; init; }
     public Guid? UserId { get; init; }
+    public string? UserEmail { get; init; }
+    public Guid? AccessKeyId { get; init; }
 }

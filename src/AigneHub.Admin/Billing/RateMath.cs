@@ -46,3 +46,18 @@ public static class RateMath
         return Math.Round(unitCost * (1 + marginPercent / 100m) / creditPrice, 18, MidpointRounding.AwayFromZero);
     }
 }
+
+/// <summary>Rate bodies as the rate forms send them, prices entered as shown (per 1M tokens, per image, per second).</summary>
+public static class RateForms
+{
+    public static readonly string[] Types = ["chat", "embedding", "image", "video"];
+
+    /// <summary>A new rate with only an input and an output price.</summary>
+    public static ModelRateRequest Simple(string provider, string model, string type, decimal shownInput, decimal shownOutput) =>
+        new(provider, model, type, RateMath.FromDisplay(shownInput, type), RateMath.FromDisplay(shownOutput, type), null, null, null, null, false);
+
+    /// <summary>An existing rate with new input and output prices, everything else kept (a PUT replaces the whole rate).</summary>
+    public static ModelRateRequest WithPrices(ModelRateResponse rate, decimal shownInput, decimal shownOutput) =>
+        new(rate.Provider, rate.Model, rate.Type, RateMath.FromDisplay(shownInput, rate.Type), RateMath.FromDisplay(shownOutput, rate.Type),
+            rate.CacheWriteRate, rate.CacheReadRate, RateMath.UnitCostsOf(rate.UnitCosts), rate.Metadata, rate.Deprecated);
+}

@@ -116,7 +116,10 @@ internal sealed partial class CallRecorder(
             }
             if (rated.Count == 0)
             {
-                return Admission.Refuse(new Refusal(RefusalKind.UnsupportedModel, $"Unsupported model: {context.RequestedModel}"));
+                // Say why: the model resolves, only its price is missing, and an admin can fix that.
+                var unrated = string.Join(", ", candidates.Select(c => c.PublicName).Distinct(StringComparer.Ordinal));
+                return Admission.Refuse(new Refusal(RefusalKind.UnsupportedModel,
+                    $"Unsupported model: {context.RequestedModel} (no rate is set for {unrated}; with credit billing on, an admin sets one under Models)"));
             }
             targets = rated;
         }

@@ -126,7 +126,9 @@ public sealed class CreditAccounts(NpgsqlDataSource database, IOptionsMonitor<Bi
         p.Add(new NpgsqlParameter("expires", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = (object?)grant.ExpiresAt ?? DBNull.Value });
         p.Add(new NpgsqlParameter("by", NpgsqlTypes.NpgsqlDbType.Uuid) { Value = (object?)grantedBy ?? DBNull.Value });
         p.Add(new NpgsqlParameter<Guid>("entry", Guid.CreateVersion7()));
-        p.Add(new NpgsqlParameter<string>("description", category == GrantCategory.Paid ? "Credits purchased" : "Promotional credits"));
+        // The ledger line carries the admin's note: it is what the person granted reads in their transactions.
+        var description = (category == GrantCategory.Paid ? "Credits purchased" : "Promotional credits") + (string.IsNullOrWhiteSpace(note) ? "" : $": {note.Trim()}");
+        p.Add(new NpgsqlParameter<string>("description", description.Length > 500 ? description[..500] : description));
         p.Add(new NpgsqlParameter<DateTimeOffset>("now", grant.CreatedAt));
         grant.Remaining = (decimal)(await cmd.ExecuteScalarAsync(cancellationToken))!;
         return grant;

@@ -1,5 +1,7 @@
 using AigneHub.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AigneHub.Api.Infrastructure;
@@ -38,6 +40,12 @@ internal sealed partial class DatabaseMigrator(
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
+                // EF Core reads the history table before it creates it, so a fresh database logs a failed command
+                // (an error, a red badge on the dashboard) on a healthy first start. EF's own script creates it first.
+                if (!await HistoryTableExistsAsync(db, stoppingToken))
+                {
+                    await db.Database.ExecuteSqlRawAsync(db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), stoppingToken);
+                }
                 await db.Database.MigrateAsync(stoppingToken);
                 foreach (var seeder in seeders)
                 {
@@ -53,6 +61,13 @@ internal sealed partial class DatabaseMigrator(
                 await Task.Delay(RetryDelay, time, stoppingToken);
             }
         }
+    }
+
+    /// <summary>Asks the catalogue (to_regclass is null for a missing table), so nothing fails to find out.</summary>
+    private static async Task<bool> HistoryTableExistsAsync(AigneHubDbContext db, CancellationToken cancellationToken)
+    {
+        var table = $"{AigneHubDbContext.Schema}.\"{HistoryRepository.DefaultTableName}\"";
+        return await db.Database.SqlQuery<bool>($"SELECT to_regclass({table}) IS NOT NULL AS \"Value\"").SingleAsync(cancellationToken);
     }
 
     private static partial class Log

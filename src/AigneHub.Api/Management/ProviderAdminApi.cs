@@ -71,6 +71,7 @@ public static partial class ProviderAdminApi
             .WithSummary("Make a one-token test call with a credential; success re-activates it.").Accepts<CredentialTestRequest>("application/json");
 
         ModelCatalogAdminApi.Map(group);
+        ModelSetupApi.Map(group);
         return group;
     }
 

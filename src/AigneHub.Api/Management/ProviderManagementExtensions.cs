@@ -24,6 +24,7 @@ public static class ProviderManagementExtensions
 
         services.AddSingleton<CredentialProtector>();
         services.TryAddSingleton<ICredentialTester, ChatCredentialTester>();
+        services.TryAddSingleton<ProviderModelList>();
         services.AddHostedService<CredentialMaintenanceService>();
 
         services.ConfigureHttpJsonOptions(o =>

@@ -324,6 +324,26 @@ public sealed partial class CredentialPool(
         return due;
     }
 
+    /// <summary>
+    /// Read-only, for the admin's provider health: what this replica has learnt about each credential it rotates —
+    /// out of rotation since a refusal, or cooling down until when. Credentials it has not rotated yet are absent.
+    /// </summary>
+    public IReadOnlyDictionary<Guid, CredentialPoolState> Snapshot()
+    {
+        Dictionary<Guid, CredentialPoolState> states = [];
+        foreach (var rotation in _rotations.Values)
+        {
+            lock (rotation)
+            {
+                foreach (var slot in rotation.Slots)
+                {
+                    states[slot.Id] = new CredentialPoolState(slot.Active, slot.CoolingUntil);
+                }
+            }
+        }
+        return states;
+    }
+
     private async Task DeactivateAsync(string provider, Guid credentialId, string message, DateTimeOffset now, CancellationToken cancellationToken)
     {
         try
@@ -562,3 +582,7 @@ public sealed partial class CredentialPool(
         public static partial void Paused(ILogger logger, string provider, Guid credentialId, string model, int count);
     }
 }
+
+/// <summary>One credential as a replica's pool sees it (<see cref="CredentialPool.Snapshot"/>); a past
+/// <paramref name="CoolingUntil"/> means it has cooled down and is restored on its next use.</summary>
+public sealed record CredentialPoolState(bool Active, DateTimeOffset? CoolingUntil);

@@ -5,6 +5,7 @@ using AigneHub.Api.Providers;
 using AigneHub.Data;
 using AigneHub.Data.Gateway;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using ZiggyCreatures.Caching.Fusion;
 
 namespace AigneHub.Api.Routing;
@@ -90,6 +91,7 @@ public sealed partial class ProviderCatalog(
     ReplicatedCache cache,
     IServiceScopeFactory scopes,
     CredentialProtector protector,
+    IOptionsMonitor<DemoProviderOptions> demo,
     TimeProvider time,
     ILogger<ProviderCatalog> logger) : IModelCatalog
 {
@@ -108,8 +110,10 @@ public sealed partial class ProviderCatalog(
     public async ValueTask<IReadOnlyList<CatalogModel>> ListAsync(ModelType? type, CancellationToken cancellationToken)
     {
         var snapshot = await GetAsync(cancellationToken);
-        return [.. snapshot.Models.Where(m => m.Enabled && (type is null || m.Type == type)
-            && snapshot.ById.TryGetValue(m.ProviderId, out var p) && p.Enabled)];
+        IEnumerable<CatalogModel> listed = snapshot.Models.Where(m => m.Enabled && (type is null || m.Type == type)
+            && snapshot.ById.TryGetValue(m.ProviderId, out var p) && p.Enabled);
+        // The demo model resolves without a catalogue entry (ModelResolver); listing it is how a new user finds it.
+        return demo.CurrentValue.Enabled && type is null or ModelType.Chat ? [DemoModel, .. listed] : [.. listed];
     }
 
     public async ValueTask<IReadOnlyList<ListedAlias>> ListAliasesAsync(CancellationToken cancellationToken)
@@ -130,6 +134,10 @@ public sealed partial class ProviderCatalog(
         }
         return listed;
     }
+
+    /// <summary><c>demo/echo</c> as the model lists show it while the demo provider is on; it has no catalogue row.</summary>
+    public static readonly CatalogModel DemoModel = new(Guid.Empty, Guid.Empty, ProviderKinds.Demo.Name, ProviderKinds.Demo.DisplayName,
+        Providers.Demo.DemoChatAdapter.Model, ModelType.Chat, null, null, true, DateTimeOffset.UnixEpoch);
 
     private async Task<ProviderSnapshot> LoadAsync(CancellationToken cancellationToken)
     {

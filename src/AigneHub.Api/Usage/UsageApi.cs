@@ -7,6 +7,7 @@ using AigneHub.Api.Infrastructure;
 using AigneHub.Contracts.Usage;
 using AigneHub.Data;
 using AigneHub.Data.Billing;
+using AigneHub.Data.Identity;
 using CsvHelper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -15,7 +16,10 @@ using Npgsql;
 namespace AigneHub.Api.Usage;
 
 /// <summary>Filters shared by the call list, the export and the trends (query string).</summary>
-public sealed record UsageFilter(DateTimeOffset? From, DateTimeOffset? To, string? Status, string? Model, string? Type, string? Provider, string? AppId);
+/// <param name="UserEmail">The calling user's email (exact, case-insensitive); admins use it instead of a user id.</param>
+/// <param name="AccessKeyId">Calls made with this access key.</param>
+public sealed record UsageFilter(DateTimeOffset? From, DateTimeOffset? To, string? Status, string? Model, string? Type, string? Provider, string? AppId,
+    string? UserEmail = null, Guid? AccessKeyId = null);
 
 /// <summary>
 /// My usage under <c>/api/v2</c> (quota, trends, calls, CSV export) and the same across users under
@@ -190,17 +194,17 @@ public static class UsageApi
         }
         var query = Query(db, userId, filter);
         var total = await query.LongCountAsync(cancellationToken);
-        var rows = await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
-            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedResponse<ModelCallResponse>(rows.Select(c => ToResponse(c, forMember)).ToList(), page, pageSize, total));
+        var rows = await WithNames(db, query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Skip((page - 1) * pageSize).Take(pageSize))
+            .OrderByDescending(r => r.Call.CreatedAt).ThenByDescending(r => r.Call.Id).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedResponse<ModelCallResponse>(rows.Select(r => ToResponse(r, forMember)).ToList(), page, pageSize, total));
     }
 
     /// <summary>The export's columns, in order; <see cref="WriteCsvAsync"/> writes a field for each.</summary>
     private static readonly string[] ExportColumns =
     [
-        "id", "created_at", "completed_at", "status", "provider", "model", "requested_model", "type", "user_id", "app_id",
-        "prompt_tokens", "completion_tokens", "cache_creation_tokens", "cache_read_tokens", "images", "credits", "estimated",
-        "duration_ms", "gateway_ttfb_ms", "error_reason", "request_id", "trace_id",
+        "id", "created_at", "completed_at", "status", "provider", "model", "requested_model", "type", "user_id", "user_email", "app_id",
+        "access_key_id", "access_key_name", "prompt_tokens", "completion_tokens", "cache_creation_tokens", "cache_read_tokens", "images",
+        "credits", "estimated", "duration_ms", "gateway_ttfb_ms", "status_code", "error_reason", "request_id", "trace_id",
     ];
 
     /// <summary>RFC 4180 quoting with LF line ends; a text cell that a spreadsheet would run as a formula (it starts
@@ -223,17 +227,18 @@ public static class UsageApi
         {
             return ApiErrors.BadRequest(errors);
         }
-        var rows = Query(db, userId, filter).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
-            .Take(MaxExportRows).AsAsyncEnumerable();
+        var rows = WithNames(db, Query(db, userId, filter).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Take(MaxExportRows))
+            .OrderByDescending(r => r.Call.CreatedAt).ThenByDescending(r => r.Call.Id).AsAsyncEnumerable();
         return TypedResults.Stream(body => WriteCsvAsync(body, rows, forMember, cancellationToken), "text/csv; charset=utf-8", "model-calls.csv");
     }
 
-    private static async Task WriteCsvAsync(Stream body, IAsyncEnumerable<ModelCall> rows, bool forMember, CancellationToken cancellationToken)
+    private static async Task WriteCsvAsync(Stream body, IAsyncEnumerable<NamedCall> rows, bool forMember, CancellationToken cancellationToken)
     {
         await using var csv = CsvWriter.Create(body, ExportCsv, leaveOpen: true);
         csv.WriteHeader(ExportColumns);
-        await foreach (var c in rows.WithCancellation(cancellationToken))
+        await foreach (var row in rows.WithCancellation(cancellationToken))
         {
+            var c = row.Call;
             csv.WriteField(c.Id);
             csv.WriteField(c.CreatedAt.ToUniversalTime());
             csv.WriteField(c.CompletedAt?.ToUniversalTime());
@@ -243,7 +248,10 @@ public static class UsageApi
             csv.WriteField(c.RequestedModel);
             csv.WriteField(BillingModel.Word(c.Type));
             csv.WriteField(c.UserId);
+            csv.WriteField(row.UserEmail);
             csv.WriteField(c.AppId);
+            csv.WriteField(c.AccessKeyId);
+            csv.WriteField(row.KeyName);
             csv.WriteField(c.PromptTokens);
             csv.WriteField(c.CompletionTokens);
             csv.WriteField(c.CacheCreationTokens);
@@ -253,6 +261,7 @@ public static class UsageApi
             csv.WriteField(c.Estimated);
             csv.WriteField(c.DurationMs);
             csv.WriteField(c.GatewayTtfbMs);
+            csv.WriteField(c.StatusCode);
             csv.WriteField(ErrorReason(c, forMember));
             csv.WriteField(c.RequestId);
             csv.WriteField(c.TraceId);
@@ -260,7 +269,35 @@ public static class UsageApi
         }
     }
 
-    private static IQueryable<ModelCall> Query(AigneHubDbContext db, Guid? userId, UsageFilter filter)
+    /// <summary>A call with the names an operator reads it by: its user's email and its access key's name.</summary>
+    /// <remarks>Init properties, not a positional record: EF translates ordering on a member-initialised projection.</remarks>
+    internal sealed class NamedCall
+    {
+        public required ModelCall Call { get; init; }
+
+        public string? UserEmail { get; init; }
+
+        public string? KeyName { get; init; }
+    }
+
+    /// <summary>What a sign-in session is called where a key name would be: the Admin's pages (the Playground) use one.</summary>
+    public const string SessionKeyName = "sign-in session (Admin, Playground)";
+
+    /// <summary>Left joins in SQL, so the list and the streamed export read each name with its call.</summary>
+    internal static IQueryable<NamedCall> WithNames(AigneHubDbContext db, IQueryable<ModelCall> calls) =>
+        from c in calls
+        join k in db.Set<AccessKey>() on c.AccessKeyId equals (Guid?)k.Id into keys
+        from k in keys.DefaultIfEmpty()
+        join u in db.Set<User>() on c.UserId equals (Guid?)u.Id into users
+        from u in users.DefaultIfEmpty()
+        select new NamedCall
+        {
+            Call = c,
+            UserEmail = u == null ? null : u.Email,
+            KeyName = k == null ? null : k.Kind == AccessKeyKind.Session ? SessionKeyName : k.Name ?? k.Prefix,
+        };
+
+    internal static IQueryable<ModelCall> Query(AigneHubDbContext db, Guid? userId, UsageFilter filter)
     {
         var query = db.Set<ModelCall>().AsNoTracking();
         if (userId is { } u)
@@ -300,10 +337,19 @@ public static class UsageApi
         {
             query = query.Where(c => c.AppId == filter.AppId);
         }
+        if (!string.IsNullOrWhiteSpace(filter.UserEmail))
+        {
+            var email = filter.UserEmail.Trim().ToLowerInvariant();
+            query = query.Where(c => db.Set<User>().Any(u => u.Id == c.UserId && u.Email == email));
+        }
+        if (filter.AccessKeyId is { } keyId)
+        {
+            query = query.Where(c => c.AccessKeyId == keyId);
+        }
         return query;
     }
 
-    private static void ValidateFilter(UsageFilter filter, Dictionary<string, string[]> errors)
+    internal static void ValidateFilter(UsageFilter filter, Dictionary<string, string[]> errors)
     {
         if (filter.Status is { } s && !(Enum.TryParse<ModelCallStatus>(s, true, out var status) && Enum.IsDefined(status) && !int.TryParse(s, out _)))
         {
@@ -333,9 +379,13 @@ public static class UsageApi
     private static string? ErrorReason(ModelCall c, bool forMember) =>
         forMember && c.ErrorReason is { } reason ? CallerErrorText.Sanitize(reason) : c.ErrorReason;
 
-    private static ModelCallResponse ToResponse(ModelCall c, bool forMember) => new(
-        c.Id, c.UserId, c.AppId, BillingModel.Word(c.Surface), c.Provider, c.Model, c.RequestedModel, BillingModel.Word(c.Type), BillingModel.Word(c.Status),
-        c.PromptTokens, c.CompletionTokens, c.CacheCreationTokens, c.CacheReadTokens, c.Images, c.ImageSize, c.ImageQuality,
-        c.Credits, c.Estimated, c.DurationMs, c.GatewayTtfbMs, c.ProviderTtfbMs, c.Attempts, ErrorReason(c, forMember),
-        c.RequestId, c.TraceId, c.CreatedAt, c.CompletedAt);
+    private static ModelCallResponse ToResponse(NamedCall row, bool forMember)
+    {
+        var c = row.Call;
+        return new(
+            c.Id, c.UserId, c.AppId, BillingModel.Word(c.Surface), c.Provider, c.Model, c.RequestedModel, BillingModel.Word(c.Type), BillingModel.Word(c.Status),
+            c.PromptTokens, c.CompletionTokens, c.CacheCreationTokens, c.CacheReadTokens, c.Images, c.ImageSize, c.ImageQuality,
+            c.Credits, c.Estimated, c.DurationMs, c.GatewayTtfbMs, c.ProviderTtfbMs, c.Attempts, ErrorReason(c, forMember),
+            c.RequestId, c.TraceId, c.CreatedAt, c.CompletedAt, row.UserEmail, c.AccessKeyId, row.KeyName, c.StatusCode);
+    }
 }

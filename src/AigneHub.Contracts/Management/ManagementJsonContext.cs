@@ -17,4 +17,7 @@ namespace AigneHub.Contracts.Management;
 [JsonSerializable(typeof(ModelResponse))]
 [JsonSerializable(typeof(List<ModelResponse>))]
 [JsonSerializable(typeof(ModelStatusResponse))]
+[JsonSerializable(typeof(ModelSetupResponse))]
+[JsonSerializable(typeof(UpstreamModelsResponse))]
+[JsonSerializable(typeof(ProvidersHealthResponse))]
 public sealed partial class ManagementJsonContext : JsonSerializerContext;

@@ -24,4 +24,13 @@ public sealed record ModelCallResponse(
     int PromptTokens, int CompletionTokens, int CacheCreationTokens, int CacheReadTokens, int Images, string? ImageSize, string? ImageQuality,
     [property: JsonConverter(typeof(DecimalString))] decimal Credits,
     bool Estimated, int? DurationMs, int? GatewayTtfbMs, int? ProviderTtfbMs, int Attempts, string? ErrorReason,
-    string? RequestId, string? TraceId, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt);
+    string? RequestId, string? TraceId, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt,
+    string? UserEmail = null, Guid? AccessKeyId = null, string? AccessKeyName = null, int? StatusCode = null);
+
+/// <summary>Usage grouped by one dimension (<c>model</c>, <c>provider</c>, <c>user</c>, <c>key</c> or <c>app</c>), dearest first.</summary>
+public sealed record UsageBreakdownResponse(string By, IReadOnlyList<UsageBreakdownRow> Rows);
+
+/// <param name="Key">What the row groups by (<c>provider/model</c>, a user or access key id, an app id); null for calls without one.</param>
+/// <param name="Label">How a person reads it: the model name, the user's email, the key's name.</param>
+public sealed record UsageBreakdownRow(string? Key, string Label, long Calls, long Failed, long Tokens,
+    [property: JsonConverter(typeof(DecimalString))] decimal Credits);

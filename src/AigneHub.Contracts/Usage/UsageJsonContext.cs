@@ -7,4 +7,5 @@ namespace AigneHub.Contracts.Usage;
 [JsonSerializable(typeof(QuotaResponse))]
 [JsonSerializable(typeof(TrendsResponse))]
 [JsonSerializable(typeof(PagedResponse<ModelCallResponse>))]
+[JsonSerializable(typeof(UsageBreakdownResponse))]
 public sealed partial class UsageJsonContext : JsonSerializerContext;

@@ -133,11 +133,10 @@ public sealed class AdminEndToEndTests(AdminStackFixture stack, ITestOutputHelpe
         var page = await context.NewPageAsync();
         await SignInAsync(page, OwnerEmail);
 
-        string[] pages = ["/", "/providers", "/model-rates", "/usage", "/calls", "/users", "/invitations", "/audit", "/apps", "/me/keys", "/me/usage", "/playground", "/connect/0123456789abcdef0123456789abcdef"];
+        string[] pages = ["/", "/providers", "/models", "/model-rates", "/usage", "/calls", "/users", "/invitations", "/audit", "/apps", "/me/keys", "/me/usage", "/playground", "/connect/0123456789abcdef0123456789abcdef"];
         foreach (var path in pages)
         {
-            await page.GotoAsync(path);
-            await BrowserFixture.WaitForInteractiveAsync(page);
+            await TimedGotoAsync(page, path);
             await page.Locator("h1").First.WaitForAsync();
             await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
             var name = path == "/" ? "overview" : path.Trim('/').Split('/')[^1].Length == 32 ? "connect" : path.Trim('/').Replace('/', '-');
@@ -218,17 +217,29 @@ public sealed class AdminEndToEndTests(AdminStackFixture stack, ITestOutputHelpe
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
     }
 
+    /// <summary>
+    /// Issue 15's walk: a new owner on an empty stack gets from a provider to a paid, streamed Playground answer in
+    /// the Admin alone — provider, credential, model (Models page), rate, credits — and then reads the same non-zero
+    /// charge on the Overview, Usage analytics, the Call log (with key and email) and My keys.
+    /// </summary>
     [Fact]
-    public async Task Provider_rate_and_credits_set_in_the_ui_serve_a_streamed_playground_call_that_shows_in_the_call_log()
+    public async Task A_new_owner_goes_from_an_empty_stack_to_a_paid_streamed_answer_and_sees_one_charge_everywhere()
     {
-        const string test = nameof(Provider_rate_and_credits_set_in_the_ui_serve_a_streamed_playground_call_that_shows_in_the_call_log);
+        const string test = nameof(A_new_owner_goes_from_an_empty_stack_to_a_paid_streamed_answer_and_sees_one_charge_everywhere);
+        const string model = "gpt-4o-mini";
         await stack.CreateUserAsync(OwnerEmail, "owner", Password);
-        await using var ownerContext = await stack.Browser.NewContextAsync(stack.Admin.BaseUrl);
-        var page = await ownerContext.NewPageAsync();
+        await using var context = await stack.Browser.NewContextAsync(stack.Admin.BaseUrl);
+        var page = await context.NewPageAsync();
         await SignInAsync(page, OwnerEmail);
 
-        // :: Provider pointing at the fake, and its credential.
-        await GotoInteractiveAsync(page, "/providers");
+        // :: The Overview of an empty stack: the checklist, nothing done.
+        await TimedGotoAsync(page, "/");
+        await page.Locator("[data-testid=setup-checklist]").WaitForAsync();
+        Assert.Equal("false", await page.Locator("[data-testid=setup-provider]").GetAttributeAsync("data-done"));
+        await BrowserFixture.ScreenshotAsync(page, test, "1-overview-empty");
+
+        // :: A provider pointing at the fake, and its credential.
+        await TimedGotoAsync(page, "/providers");
         await FillAsync(page, "[data-testid=provider-baseurl]", stack.Provider.BaseUrl.ToString());
         await page.ClickAsync("[data-testid=provider-save]");
         await page.Locator("[data-testid=providers-table]").WaitForAsync();
@@ -236,63 +247,94 @@ public sealed class AdminEndToEndTests(AdminStackFixture stack, ITestOutputHelpe
         await FillAsync(page, "[data-testid=credential-value]", "sk-e2e-fake-key-0123456789");
         await page.ClickAsync("[data-testid=credential-save]");
         await page.Locator("[data-testid=credential-row]").WaitForAsync();
-        await BrowserFixture.ScreenshotAsync(page, test, "providers");
-        using (var model = await stack.Owner.PostAsJsonAsync("/api/admin/models", new JsonObject { ["provider"] = "openai", ["model"] = "gpt-4o-mini", ["type"] = "chat" }))
-        {
-            Assert.True(model.IsSuccessStatusCode, await model.Content.ReadAsStringAsync());
-        }
+        await BrowserFixture.ScreenshotAsync(page, test, "2-providers");
 
-        // :: A rate, per 1M tokens.
-        await GotoInteractiveAsync(page, "/model-rates");
-        await page.ClickAsync("[data-testid=rate-form] .mud-expand-panel-header");
-        await FillAsync(page, "[data-testid=rate-model]", "gpt-4o-mini");
-        await FillAsync(page, "[data-testid=rate-input]", "1000");
-        await FillAsync(page, "[data-testid=rate-output]", "2000");
-        await page.ClickAsync("[data-testid=rate-save]");
-        await page.GetByText("1000 per 1M tokens").First.WaitForAsync();
-        await BrowserFixture.ScreenshotAsync(page, test, "model-rates");
+        // :: The model on the Models page, its id offered from the provider's own list, its rate per 1M tokens.
+        await TimedGotoAsync(page, "/models");
+        await page.GetByText("models in openai's list").WaitForAsync();
+        await FillAsync(page, "[data-testid=model-id]", model);
+        await FillAsync(page, "[data-testid=model-rate-input]", "1000");
+        await FillAsync(page, "[data-testid=model-rate-output]", "2000");
+        await page.ClickAsync("[data-testid=model-add]");
+        var row = page.Locator("[data-testid=models-table] tbody tr", new() { HasText = $"openai/{model}" });
+        await row.Locator("[data-testid=model-servable]", new() { HasText = "Yes" }).WaitForAsync();
+        Assert.Equal("1,000 in · 2,000 out per 1M tokens", (await row.Locator("[data-testid=model-rate]").InnerTextAsync()).Trim());
+        await row.Locator("[data-testid=model-test]").ClickAsync();
+        await row.Locator("[data-testid=model-test-result]", new() { HasText = "Works" }).WaitForAsync();
+        await BrowserFixture.ScreenshotAsync(page, test, "3-models");
 
-        // :: A member with credits.
-        await GotoInteractiveAsync(page, "/users");
-        await FillAsync(page, "[data-testid=user-email]", MemberEmail);
-        await FillAsync(page, "[data-testid=user-password]", Password);
-        await page.ClickAsync("[data-testid=user-create]");
-        var memberRow = page.Locator("tr", new() { HasText = MemberEmail });
-        await memberRow.WaitForAsync();
-        await memberRow.Locator("[data-testid=user-credits]").ClickAsync();
+        // :: Credits for the owner: every call, the owner's too, is paid from them.
+        await TimedGotoAsync(page, "/users");
+        var ownerRow = page.Locator("tr", new() { HasText = OwnerEmail });
+        await ownerRow.Locator("[data-testid=user-credits]").ClickAsync();
         await FillAsync(page, "[data-testid=grant-amount]", "100");
+        await FillAsync(page, "[data-testid=grant-note]", "first hour");
         await page.ClickAsync("[data-testid=grant-submit]");
-        await memberRow.Locator("[data-testid=user-balance]", new() { HasText = "100" }).WaitForAsync();
-        await BrowserFixture.ScreenshotAsync(page, test, "users");
+        await ownerRow.Locator("[data-testid=user-balance]", new() { HasText = "100" }).WaitForAsync();
+        await page.Locator("[data-testid=transactions]", new() { HasText = "first hour" }).WaitForAsync();
+        await BrowserFixture.ScreenshotAsync(page, test, "4-users");
 
-        // :: The member chats in the Playground and sees the streamed answer.
-        await using (var memberContext = await stack.Browser.NewContextAsync(stack.Admin.BaseUrl))
-        {
-            var memberPage = await memberContext.NewPageAsync();
-            await SignInAsync(memberPage, MemberEmail);
-            await GotoInteractiveAsync(memberPage, "/playground");
-            await memberPage.GetByText("openai/gpt-4o-mini").First.WaitForAsync();
-            await FillAsync(memberPage, "[data-testid=playground-input]", "Say hello");
-            await memberPage.ClickAsync("[data-testid=playground-send]");
-            await memberPage.Locator("[data-testid=message-assistant]", new() { HasText = "Hello from the fake provider" }).WaitForAsync();
-            await BrowserFixture.ScreenshotAsync(memberPage, test, "playground");
-            await GotoInteractiveAsync(memberPage, "/me/usage");
-            await memberPage.Locator("[data-testid=my-calls]").WaitForAsync();
-            await BrowserFixture.ScreenshotAsync(memberPage, test, "my-usage");
-        }
+        // :: A streamed answer in the Playground, and its cost.
+        await TimedGotoAsync(page, "/playground");
+        // Pick the model (the demo model may be listed too, and first).
+        await page.ClickAsync("[data-testid=playground-model]");
+        await page.Locator(".mud-popover-open .mud-list-item", new() { HasText = $"openai/{model}" }).ClickAsync();
+        await FillAsync(page, "[data-testid=playground-input]", "Say hello");
+        await page.ClickAsync("[data-testid=playground-send]");
+        await page.Locator("[data-testid=message-assistant]", new() { HasText = "Hello from the fake provider" }).WaitForAsync();
+        var cost = page.Locator("[data-testid=playground-cost]");
+        await cost.WaitForAsync();
+        await BrowserFixture.ScreenshotAsync(page, test, "5-playground");
+        // The fake reports 11 prompt and 7 completion tokens: 11 × 1000 / 1M + 7 × 2000 / 1M credits.
+        var expected = (11 * 1000m + 7 * 2000m) / 1_000_000m;
+        var figure = (await cost.InnerTextAsync()).Trim()["Cost: ".Length..].Split(' ')[0];
+        Assert.Equal(expected, decimal.Parse(figure, System.Globalization.CultureInfo.InvariantCulture));
+        output.WriteLine($"The call cost {figure} credits.");
 
-        // :: The owner sees the call in the log, in the chart, and the credits deducted.
-        await GotoInteractiveAsync(page, "/calls");
-        await page.Locator("[data-testid=calls-grid] tbody tr", new() { HasText = "gpt-4o-mini" }).First.ClickAsync();
-        await page.Locator("[data-testid=call-detail]").WaitForAsync();
-        Assert.Equal(1, await page.Locator("[data-testid=trace-link]").CountAsync());
-        await BrowserFixture.ScreenshotAsync(page, test, "calls");
-        await GotoInteractiveAsync(page, "/usage");
+        // :: The same figure on the Overview (the checklist is done and gone), Usage analytics, the Call log, My keys.
+        await TimedGotoAsync(page, "/");
+        await Assertions.Expect(page.Locator("[data-testid=stat-credits-value]")).ToHaveTextAsync(figure);
+        Assert.Equal(0, await page.Locator("[data-testid=setup-checklist]").CountAsync());
+        await BrowserFixture.ScreenshotAsync(page, test, "6-overview");
+
+        await TimedGotoAsync(page, "/usage");
+        await page.ClickAsync("[data-testid=range-24h]");
+        await Assertions.Expect(page.Locator("[data-testid=usage-window]")).ToContainTextAsync("hour buckets");
+        await Assertions.Expect(page.Locator("[data-testid=usage-total-Credits-value]")).ToHaveTextAsync(figure);
         await page.Locator("[data-testid=usage-chart]").WaitForAsync();
-        await BrowserFixture.ScreenshotAsync(page, test, "usage");
-        await GotoInteractiveAsync(page, "/users");
-        var balance = await page.Locator("tr", new() { HasText = MemberEmail }).Locator("[data-testid=user-balance]").InnerTextAsync();
-        Assert.True(decimal.Parse(balance, System.Globalization.CultureInfo.InvariantCulture) < 100m, $"balance {balance} should be below the 100 granted");
+        await page.Locator("[data-testid=breakdown-key] [data-testid=breakdown-row]", new() { HasText = "sign-in session" }).WaitForAsync();
+        await BrowserFixture.ScreenshotAsync(page, test, "7-usage");
+
+        await TimedGotoAsync(page, "/calls");
+        await FillAsync(page, "[data-testid=calls-user-email]", OwnerEmail.ToUpperInvariant());
+        await page.ClickAsync("[data-testid=calls-apply]");
+        var call = page.Locator("[data-testid=calls-grid] tbody tr", new() { HasText = $"openai/{model}" }).First;
+        await call.WaitForAsync();
+        Assert.Equal(figure, (await call.Locator("[data-testid=call-credits]").InnerTextAsync()).Trim());
+        Assert.Equal(OwnerEmail, (await call.Locator("[data-testid=call-user]").InnerTextAsync()).Trim());
+        Assert.Contains("sign-in session", await call.Locator("[data-testid=call-key]").InnerTextAsync());
+        await call.ClickAsync();
+        var detail = page.Locator("[data-testid=call-detail]");
+        await detail.WaitForAsync();
+        // In view without scrolling: the whole panel lies inside the viewport.
+        var box = (await detail.BoundingBoxAsync())!;
+        Assert.True(box.Y >= 0 && box.Y + box.Height <= page.ViewportSize!.Height, $"detail panel at y={box.Y}, height {box.Height}");
+        Assert.Equal(1, await page.Locator("[data-testid=trace-link]").CountAsync());
+        await BrowserFixture.ScreenshotAsync(page, test, "8-calls");
+
+        await TimedGotoAsync(page, "/me/keys");
+        var sessions = page.Locator("[data-testid=keys-table] tr", new() { HasText = "sign-in session" });
+        await Assertions.Expect(sessions.Locator("[data-testid=key-row-credits]")).ToHaveTextAsync(figure);
+        Assert.Contains(stack.Owner.BaseAddress!.ToString().TrimEnd('/') + "/api/v2", await page.Locator("[data-testid=keys-base-url]").InnerTextAsync());
+        await BrowserFixture.ScreenshotAsync(page, test, "9-my-keys");
+    }
+
+    /// <summary>Navigates and waits for the interactive circuit, printing how long that took (measured, not asserted).</summary>
+    private async Task TimedGotoAsync(IPage page, string path)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await GotoInteractiveAsync(page, path);
+        output.WriteLine($"{path}: interactive after {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
     }
 
     private static async Task SignInAsync(IPage page, string email)

@@ -4,12 +4,17 @@ using System.Text;
 using AigneHub.Admin.Api;
 using AigneHub.Admin.Components.Pages;
 using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using ProvidersPage = AigneHub.Admin.Components.Pages.Providers;
 
 namespace AigneHub.Tests.Admin;
 
-public class PageTests : AdminComponentTestBase
+public class PageTests() : AdminComponentTestBase(services => services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now)))
 {
+    /// <summary>The pages' clock: rolling windows are computed from it.</summary>
+    private static readonly DateTimeOffset Now = new(2026, 11, 26, 10, 30, 0, TimeSpan.Zero);
+
     private const string Provider = """
         {"id":"11111111-1111-1111-1111-111111111111","name":"openai","displayName":"OpenAI","baseUrl":null,
          "effectiveBaseUrl":"https://api.openai.com/v1","protocol":"openai","enabled":true,"credentialCount":2,"activeCredentialCount":1,
@@ -99,7 +104,9 @@ public class PageTests : AdminComponentTestBase
             .On(HttpMethod.Post, "/api/v2/chat/completions", _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK)
             {
                 Content = new StreamContent(pipe.Reader.AsStream()) { Headers = { ContentType = new("text/event-stream") } },
-            }));
+                Headers = { { "x-trace-id", "0af7651916cd43dd8448eb211c80319c" } },
+            }))
+            .OnGet("/api/v2/model-calls", """{"items":[{"id":"77777777-7777-7777-7777-777777777777","userId":null,"appId":null,"surface":"v2","provider":"demo","model":"echo","requestedModel":"demo/echo","type":"chat","status":"success","promptTokens":5,"completionTokens":2,"cacheCreationTokens":0,"cacheReadTokens":0,"images":0,"imageSize":null,"imageQuality":null,"credits":"0.0000123","estimated":false,"durationMs":120,"gatewayTtfbMs":30,"providerTtfbMs":25,"attempts":1,"errorReason":null,"requestId":"r1","traceId":"0af7651916cd43dd8448eb211c80319c","createdAt":"2026-11-26T00:00:00Z","completedAt":"2026-11-26T00:00:01Z"}],"page":1,"pageSize":10,"total":1}""");
         var page = Render<Playground>();
         page.WaitForAssertion(() => Assert.Contains("demo/echo", page.Find("[data-testid=playground-model]").TextContent));
 
@@ -115,6 +122,8 @@ public class PageTests : AdminComponentTestBase
         pipe.Writer.Complete();
         page.WaitForAssertion(() => Assert.Contains("Hello there", page.Find("[data-testid=message-assistant]").TextContent));
         Assert.Contains("5 prompt + 2 completion tokens", page.Find("[data-testid=playground-usage]").TextContent);
+        // The cost comes from the call's own record, found by the trace id the gateway answered with.
+        page.WaitForAssertion(() => Assert.Equal("Cost: 0.0000123 credits", page.Find("[data-testid=playground-cost]").TextContent.Trim()));
         var sent = Api.Requests.Single(r => r.Method == HttpMethod.Post).Body!;
         Assert.Contains("\"stream\":true", sent);
         Assert.Contains("\"content\":\"Say hello\"", sent);
@@ -132,16 +141,29 @@ public class PageTests : AdminComponentTestBase
         page.Find("[data-testid=playground-input]").Change("Hi");
         page.Find("[data-testid=playground-send]").Click();
         page.WaitForAssertion(() => Assert.Contains("Insufficient credits", page.Find("[data-testid=api-error]").TextContent));
+        // The failed turn is not kept to be sent again: it is back in the box, and the transcript is empty.
+        Assert.Empty(page.FindAll("[data-testid=message-user]"));
+        Assert.Equal("Hi", page.Find("[data-testid=playground-input]").GetAttribute("value"));
     }
 
     [Fact]
-    public void My_keys_shows_a_new_key_once()
+    public void My_keys_shows_spend_per_key_and_a_new_key_once_with_its_expiry()
     {
-        Api.OnGet("/api/v2/access-keys", "[]")
+        Api.OnGet("/api/v2/access-keys", """[{"id":"45454545-4545-4545-4545-454545454545","prefix":"ahk_old1","name":"ci","kind":"api","createdAt":"2026-11-01T00:00:00Z","expiresAt":"2026-12-31T00:00:00Z","revokedAt":null,"lastUsedAt":null,"scope":"inference"}]""")
+            .OnGet("/api/v2/usage/breakdown", """{"by":"key","rows":[{"key":"session","label":"sign-in session (Admin, Playground)","calls":2,"failed":0,"tokens":36,"credits":"0.05"},{"key":"45454545-4545-4545-4545-454545454545","label":"ci","calls":1,"failed":0,"tokens":18,"credits":"0.025"}]}""")
             .On(HttpMethod.Post, "/api/v2/access-keys", HttpStatusCode.Created,
                 """{"id":"44444444-4444-4444-4444-444444444444","key":"ahk_secret_value_123","prefix":"ahk_secr","name":"laptop","expiresAt":null}""");
         var page = Render<MyKeys>();
-        page.WaitForAssertion(() => Assert.Contains("No keys yet", page.Markup));
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=key-row-name]").Count));
+        var names = page.FindAll("[data-testid=key-row-name]").Select(e => e.TextContent.Trim()).ToList();
+        var credits = page.FindAll("[data-testid=key-row-credits]").Select(e => e.TextContent.Trim()).ToList();
+        Assert.Equal(["ci", "sign-in session (Admin, Playground)"], names);
+        Assert.Equal(["0.025", "0.05"], credits);
+        Assert.Equal("2026-12-31 00:00:00Z", page.Find("[data-testid=key-row-expires]").TextContent.Trim());
+        // The 30 days up to the page's clock.
+        var spend = Api.Requests.Single(r => r.PathAndQuery.StartsWith("/api/v2/usage/breakdown", StringComparison.Ordinal)).PathAndQuery;
+        Assert.Contains("by=key", spend);
+        Assert.Contains("from=" + Uri.EscapeDataString(Now.AddDays(-30).ToString("O", System.Globalization.CultureInfo.InvariantCulture)), spend);
 
         page.Find("[data-testid=key-name]").Change("laptop");
         page.Find("[data-testid=key-create]").Click();
@@ -149,22 +171,76 @@ public class PageTests : AdminComponentTestBase
         Assert.Contains(Api.Requests, r => r.Method == HttpMethod.Post && r.Body!.Contains("\"name\":\"laptop\""));
     }
 
+    private const string CoolingHealth = """
+        {"windowMinutes":15,"providers":[{"id":"11111111-1111-1111-1111-111111111111","provider":"openai","displayName":"OpenAI","enabled":true,
+         "status":"cooling","summary":"every credential is rate limited; back in 42 s","recentCalls":5,"recentRateLimited":3,"recentServerErrors":1,
+         "lastError":"openai answered 429: Rate limit reached","lastErrorAt":"2026-11-26T10:29:00Z",
+         "credentials":[{"id":"22222222-2222-2222-2222-222222222222","name":"main","maskedValue":"sk-a…wxyz","status":"cooling","coolingSecondsLeft":42}]}]}
+        """;
+
     [Fact]
-    public void Overview_shows_stack_health_today_and_providers_with_problems()
+    public void Overview_counts_the_last_24_hours_and_is_honest_about_a_provider_cooling_down()
     {
         Api.OnGet("/health", """{"status":"Healthy","durationMs":3.2,"checks":[{"name":"postgres","status":"Healthy","description":null,"durationMs":1.5}]}""")
-            .OnGet("/api/admin/usage/trends", """{"buckets":[{"start":"2026-11-26T00:00:00Z","calls":8,"successes":6,"credits":"1.5"},{"start":"2026-11-26T01:00:00Z","calls":2,"successes":2,"credits":"0.5"}]}""")
-            .OnGet("/api/admin/model-calls", """{"items":[],"page":1,"pageSize":100,"total":0}""")
-            .OnGet("/api/admin/providers", $"[{Provider}]");
+            .OnGet("/api/admin/usage/trends", """{"buckets":[{"start":"2026-11-26T00:00:00Z","calls":8,"successes":6,"credits":"1.5"},{"start":"2026-11-26T01:00:00Z","calls":2,"successes":2,"credits":"0.0000004"}]}""")
+            .OnGet("/api/admin/usage/breakdown", """{"by":"model","rows":[{"key":"openai/gpt-4o-mini","label":"openai/gpt-4o-mini","calls":10,"failed":2,"tokens":180,"credits":"1.5000004"}]}""")
+            .OnGet("/api/admin/model-calls", """{"items":[],"page":1,"pageSize":20,"total":0}""")
+            .OnGet("/api/admin/providers", $"[{Provider}]")
+            .OnGet("/api/admin/providers/health", CoolingHealth)
+            .OnGet("/api/admin/models/servable", """{"billingEnabled":true,"demoEnabled":false,"models":[]}""")
+            .OnGet("/api/v2/credits", """{"balance":"0","reserved":"0","available":"0","currency":"credits","paymentLink":null,"grants":{"paid":"0","promotional":"0"},"expiringSoon":{"amount":"0","before":null}}""");
         var page = Render<Home>();
 
         page.WaitForAssertion(() => Assert.Contains("10", page.Find("[data-testid=stat-calls]").TextContent));
-        Assert.Contains("2", page.Find("[data-testid=stat-credits]").TextContent);
+        // 1.5 + 0.0000004: shown to two decimals above 1, as the one credit format does everywhere.
+        Assert.Equal("1.5", page.Find("[data-testid=stat-credits-value]").TextContent.Trim());
         Assert.Contains("20", page.Find("[data-testid=stat-errors]").TextContent);
+        // Rolling: the 24 hours up to now, not the current UTC day.
+        var trends = Api.Requests.First(r => r.PathAndQuery.StartsWith("/api/admin/usage/trends", StringComparison.Ordinal)).PathAndQuery;
+        Assert.Contains("from=" + Uri.EscapeDataString(Now.AddDays(-1).ToString("O", System.Globalization.CultureInfo.InvariantCulture)), trends);
         Assert.Contains("postgres", page.Find("[data-testid=api-check]").TextContent);
-        // The Worker's own /health (the fake answers every host's /health with the same report).
         page.WaitForAssertion(() => Assert.Contains("Healthy", page.Find("[data-testid=worker-check]").TextContent));
-        Assert.Contains("1 of 2 credentials inactive", page.Find("[data-testid=provider-problem]").TextContent);
+
+        // Postgres and Redis are fine, but no provider can serve: the stack is not "Healthy".
+        page.WaitForAssertion(() => Assert.Equal("Degraded", page.Find("[data-testid=api-status]").TextContent.Trim()));
+        Assert.Contains("no provider can serve calls right now", page.Find("[data-testid=api-status-note]").TextContent);
+        var problem = page.Find("[data-testid=provider-problem]").TextContent;
+        Assert.Contains("back in 42 s", problem);
+        Assert.Contains("3 × 429 and 1 × 5xx of 5 calls in the last 15 min", problem);
+        Assert.Contains("Rate limit reached", problem);
+        Assert.Empty(page.FindAll("[data-testid=providers-ok]"));
+    }
+
+    [Fact]
+    public void Overview_checklist_marks_what_is_done_and_links_the_next_steps()
+    {
+        Api.OnGet("/health", """{"status":"Healthy","durationMs":3.2,"checks":[]}""")
+            .OnGet("/api/admin/usage/trends", """{"buckets":[]}""")
+            .OnGet("/api/admin/usage/breakdown", """{"by":"model","rows":[]}""")
+            .OnGet("/api/admin/model-calls", """{"items":[],"page":1,"pageSize":20,"total":0}""")
+            .OnGet("/api/admin/providers", $"[{Provider}]")
+            .OnGet("/api/admin/providers/health", """{"windowMinutes":15,"providers":[]}""")
+            .OnGet("/api/admin/models/servable", """
+                {"billingEnabled":true,"demoEnabled":true,"models":[
+                 {"id":null,"provider":"demo","model":"echo","type":"chat","displayName":null,"enabled":true,"rateId":"33333333-3333-3333-3333-333333333333","inputRate":"0","outputRate":"0","servable":true,"missing":[]},
+                 {"id":"88888888-8888-8888-8888-888888888888","provider":"openai","model":"gpt-4o-mini","type":"chat","displayName":null,"enabled":true,"rateId":null,"inputRate":null,"outputRate":null,"servable":false,"missing":["no rate"]}]}
+                """)
+            .OnGet("/api/v2/credits", """{"balance":"0","reserved":"0","available":"0","currency":"credits","paymentLink":null,"grants":{"paid":"0","promotional":"0"},"expiringSoon":{"amount":"0","before":null}}""");
+        var page = Render<Home>();
+
+        page.WaitForAssertion(() => page.Find("[data-testid=setup-checklist]"));
+        string Done(string step) => page.Find($"[data-testid=setup-{step}]").GetAttribute("data-done")!;
+        Assert.Equal("true", Done("provider"));
+        Assert.Equal("true", Done("credential"));
+        Assert.Equal("true", Done("model"));
+        // The demo model's rate does not count: it proves the hub runs, not that a provider is set up.
+        Assert.Equal("false", Done("rate"));
+        Assert.Equal("false", Done("credits"));
+        Assert.Equal("false", Done("call"));
+        Assert.Equal("/models", page.Find("[data-testid=setup-rate] a").GetAttribute("href"));
+        Assert.Equal("/users", page.Find("[data-testid=setup-credits] a").GetAttribute("href"));
+        Assert.Equal("/playground", page.Find("[data-testid=setup-call] a").GetAttribute("href"));
+        Assert.Contains("providers-none", page.Markup);
     }
 
     [Fact]
@@ -189,6 +265,8 @@ public class PageTests : AdminComponentTestBase
         page.Find("[data-testid=grant-submit]").Click();
         page.WaitForAssertion(() => Assert.Equal("25", page.Find("[data-testid=user-balance]").TextContent.Trim()));
         Assert.Contains(Api.Requests, r => r.Body is { } b && b.Contains("\"amount\":\"25\"") && b.Contains("\"category\":\"promotional\""));
+        // The form starts over after a grant: a second click would grant nothing, not 25 again.
+        Assert.Equal("0", page.Find("[data-testid=grant-amount]").GetAttribute("value"));
     }
 
     [Fact]

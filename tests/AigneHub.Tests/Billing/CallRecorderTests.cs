@@ -139,11 +139,12 @@ public sealed class CallRecorderTests(ITestOutputHelper output)
             await host.Recorder.StartAsync(BillingHost.Context(user, model: "deepseek/no-rate"), [BillingHost.Unrated], new CallEstimate(), CancellationToken.None));
         Assert.Equal(400, ex.Status);
         Assert.Equal("invalid_request_error", ex.Type);
-        Assert.Equal("Unsupported model: deepseek/no-rate", ex.Message);
+        const string refusal = "Unsupported model: deepseek/no-rate (no rate is set for deepseek/no-rate; with credit billing on, an admin sets one under Models)";
+        Assert.Equal(refusal, ex.Message);
         var refused = Assert.Single(await host.CallsAsync(user));
         Assert.Equal(ModelCallStatus.Failed, refused.Status);
         Assert.Equal(0m, refused.Credits);
-        Assert.Equal("Unsupported model: deepseek/no-rate", refused.ErrorReason);
+        Assert.Equal(refusal, refused.ErrorReason);
 
         var ticket = await host.Recorder.StartAsync(BillingHost.Context(user, model: "any"), [BillingHost.Unrated, BillingHost.Gpt], new CallEstimate(), CancellationToken.None);
         Assert.Equal([BillingHost.Gpt], ticket.Targets);

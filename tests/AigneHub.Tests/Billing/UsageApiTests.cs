@@ -111,14 +111,15 @@ public sealed class UsageApiTests
         // Newest first. RFC 4180: a cell with a comma, quote, CR or LF is quoted, inner quotes doubled. A text cell
         // starting with = + - @ TAB or CR gets a leading ' (and quotes), so a spreadsheet shows it instead of running it.
         var expected =
-            "id,created_at,completed_at,status,provider,model,requested_model,type,user_id,app_id,prompt_tokens,completion_tokens," +
-            "cache_creation_tokens,cache_read_tokens,images,credits,estimated,duration_ms,gateway_ttfb_ms,error_reason,request_id,trace_id\n" +
-            $"{c},2026-03-01T12:00:00.0000000+00:00,2026-03-01T12:00:02.0000000+00:00,failed,anthropic,claude-x,anthropic/claude-x,chat,{user}," +
-            "\"'=HYPERLINK(\"\"http://x\"\")\",10,0,0,0,0,0.0000000001,false,2000,,\"'=cmd|' /C calc'!A0\",\"'\rline\",\n" +
-            $"{b},2026-03-01T11:00:00.0000000+00:00,,processing,,,\"'@SUM(A1)\",image,{user}," +
-            "\"'-2+3\",0,0,0,0,2,0,true,,,\"first line\nsecond, \"\"quoted\"\"\",\"'+cmd\",\"'\tx\"\n" +
-            $"{a},2026-03-01T10:00:00.0000010+00:00,2026-03-01T10:00:01.5000000+00:00,success,openai,gpt-x,openai/gpt-x,chat,{user}," +
-            "\"app,\"\"one\"\"\",1000,500,3,4,0,2.5,false,1500,40,,req-1,0af7651916cd43dd8448eb211c80319c\n";
+            "id,created_at,completed_at,status,provider,model,requested_model,type,user_id,user_email,app_id,access_key_id,access_key_name," +
+            "prompt_tokens,completion_tokens,cache_creation_tokens,cache_read_tokens,images,credits,estimated,duration_ms,gateway_ttfb_ms," +
+            "status_code,error_reason,request_id,trace_id\n" +
+            $"{c},2026-03-01T12:00:00.0000000+00:00,2026-03-01T12:00:02.0000000+00:00,failed,anthropic,claude-x,anthropic/claude-x,chat,{user},," +
+            "\"'=HYPERLINK(\"\"http://x\"\")\",,,10,0,0,0,0,0.0000000001,false,2000,,,\"'=cmd|' /C calc'!A0\",\"'\rline\",\n" +
+            $"{b},2026-03-01T11:00:00.0000000+00:00,,processing,,,\"'@SUM(A1)\",image,{user},," +
+            "\"'-2+3\",,,0,0,0,0,2,0,true,,,,\"first line\nsecond, \"\"quoted\"\"\",\"'+cmd\",\"'\tx\"\n" +
+            $"{a},2026-03-01T10:00:00.0000010+00:00,2026-03-01T10:00:01.5000000+00:00,success,openai,gpt-x,openai/gpt-x,chat,{user},," +
+            "\"app,\"\"one\"\"\",,,1000,500,3,4,0,2.5,false,1500,40,,,req-1,0af7651916cd43dd8448eb211c80319c\n";
         Assert.Equal(expected, await export.Content.ReadAsStringAsync());
     }
 }

@@ -37,6 +37,7 @@ public sealed class FakeOpenAI : FakeProvider
             routes.MapPost("/v1/responses", context => fake!.ResponsesAsync(context));
             routes.MapPost("/v1/embeddings", context => fake!.EmbeddingsAsync(context));
             routes.MapPost("/v1/images/generations", context => fake!.ImagesAsync(context));
+            routes.MapGet("/v1/models", context => fake!.ModelsAsync(context));
         });
         fake = new FakeOpenAI(host, dialect);
         return fake;
@@ -82,6 +83,17 @@ public sealed class FakeOpenAI : FakeProvider
             return true;
         }
         return false;
+    /// <summary>What <c>GET /v1/models</c> lists.</summary>
+    public IReadOnlyList<string> ListedModels { get; set; } = ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small"];
+
+    private async Task ModelsAsync(HttpContext context)
+    {
+        await Host.RecordAsync(context);
+        await FakeProviderHost.WriteJsonAsync(context, 200, new JsonObject
+        {
+            ["object"] = "list",
+            ["data"] = new JsonArray([.. ListedModels.Select(id => (JsonNode)new JsonObject { ["id"] = id, ["object"] = "model", ["owned_by"] = "fake" })]),
+        });
     }
 
     private async Task ChatAsync(HttpContext context)

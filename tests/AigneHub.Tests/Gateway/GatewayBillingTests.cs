@@ -152,7 +152,9 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
         var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!;
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("Unsupported model: openai/gpt-unpriced", (string?)error["message"]);
+        // The refusal says what is missing, not only that the model is "unsupported".
+        Assert.Equal("Unsupported model: openai/gpt-unpriced (no rate is set for openai/gpt-unpriced; with credit billing on, an admin sets one under Models)",
+            (string?)error["message"]);
         Assert.Equal(before, fake.Requests.Count);
         var call = Assert.Single(await host.CallsAsync(member));
         Assert.Equal(ModelCallStatus.Failed, call.Status);

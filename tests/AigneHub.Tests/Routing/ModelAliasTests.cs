@@ -153,7 +153,7 @@ public sealed class ModelAliasTests(GatewayFixture hub) : IClassFixture<GatewayF
     }
 
     [Fact]
-    public async Task The_model_lists_show_exact_aliases()
+    public async Task The_model_lists_show_exact_aliases_and_the_demo_model()
     {
         await CreateAliasAsync("listed-alias", "openai/gpt-4o-mini");
 
@@ -168,5 +168,10 @@ public sealed class ModelAliasTests(GatewayFixture hub) : IClassFixture<GatewayF
 
         var directory = JsonNode.Parse(await hub.Owner.GetStringAsync("/api/ai/models?type=chat"))!.AsArray();
         Assert.Contains(directory, m => (string?)m!["key"] == "listed-alias" && (string?)m["model"] == "gpt-4o-mini" && (string?)m["provider"] == "openai");
+
+        // The fixture runs with the demo provider on: every list names it the way a caller can send it.
+        Assert.Contains(openAi, m => (string?)m!["id"] == "demo/echo" && (string?)m["owned_by"] == "demo");
+        Assert.Contains(anthropic, m => (string?)m!["id"] == "demo/echo");
+        Assert.Contains(directory, m => (string?)m!["key"] == "demo/echo" && (string?)m["provider"] == "demo");
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway.Pipeline;
 using AigneHub.Api.Infrastructure;
+using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
 using AigneHub.Data;
 
@@ -83,12 +84,13 @@ public static class AnthropicApi
     }
 
     /// <summary>What an Anthropic caller can send as <c>model</c>: exact aliases first, then each chat model of the
-    /// catalogue by its own name (an unprefixed name resolves through the catalogue).</summary>
+    /// catalogue by its own name (an unprefixed name resolves through the catalogue), the demo model, which has no
+    /// catalogue entry, by its provider/model name.</summary>
     private static async Task<List<string>> CallableNamesAsync(IModelCatalog catalog, CancellationToken cancellationToken)
     {
         var aliases = await catalog.ListAliasesAsync(cancellationToken);
         var models = await catalog.ListAsync(ModelType.Chat, cancellationToken);
-        return [.. aliases.Select(a => a.Name).Concat(models.Select(m => m.Model)).Distinct(StringComparer.Ordinal)];
+        return [.. aliases.Select(a => a.Name).Concat(models.Select(m => m.Provider == ProviderKinds.Demo.Name ? m.PublicName : m.Model)).Distinct(StringComparer.Ordinal)];
     }
 
     /// <summary>The caller's <c>anthropic-version</c> and <c>anthropic-beta</c> (several lines joined, as HTTP allows).</summary>
