@@ -170,7 +170,8 @@ internal static class ModelSetupApi
                     $"{provider.Name}'s credential cannot be decrypted with the configured {SecretsOptions.MasterKeyPath}; enter it again."));
             }
         }
-        var result = await s.Tester.TestAsync(kind, ProviderCatalog.BaseUrlOf(kind, provider.BaseUrl), secret ?? "", model.Model, cancellationToken);
+        var settings = ProviderSettings.FromJson(provider.Settings);
+        var result = await s.Tester.TestAsync(kind, ProviderCatalog.BaseUrlOf(kind, provider.BaseUrl, settings), settings, secret ?? "", model.Model, cancellationToken);
         return TypedResults.Ok(result.Ok
             ? new CredentialTestResponse(true, result.LatencyMs, null)
             : new CredentialTestResponse(false, null, result.Error ?? "The test call failed."));
@@ -198,7 +199,7 @@ internal static class ModelSetupApi
         try
         {
             var secret = credential is null ? null : s.Protector.Unprotect(credential.Id, credential.EncryptedValue);
-            var models = await s.ModelList.ListAsync(kind, ProviderCatalog.BaseUrlOf(kind, provider.BaseUrl), secret, cancellationToken);
+            var models = await s.ModelList.ListAsync(kind, ProviderCatalog.BaseUrlOf(kind, provider.BaseUrl, ProviderSettings.FromJson(provider.Settings)), secret, cancellationToken);
             return TypedResults.Ok(new UpstreamModelsResponse(models, null));
         }
         catch (ProviderException ex)

@@ -337,7 +337,7 @@ public sealed partial class CredentialPool(
             {
                 foreach (var slot in rotation.Slots)
                 {
-                    states[slot.Id] = new CredentialPoolState(slot.Active, slot.CoolingUntil);
+                    states[slot.Id] = new CredentialPoolState(slot.Active, slot.CredentialCoolingUntil);
                 }
             }
         }
@@ -469,6 +469,9 @@ public sealed partial class CredentialPool(
 
         /// <summary>429s without a hint since the last success, each after the previous cool-down had ended.</summary>
         private int _strikes;
+
+        /// <summary>When a cool-down of the whole credential ends (a model's own cool-down aside).</summary>
+        public DateTimeOffset? CredentialCoolingUntil => _coolingUntil;
 
         /// <summary>When the cool-down for <paramref name="model"/> ends; null when the credential may serve it now.</summary>
         public DateTimeOffset? CoolingUntil(string model, DateTimeOffset now)

@@ -83,6 +83,8 @@ public sealed class FakeOpenAI : FakeProvider
             return true;
         }
         return false;
+    }
+
     /// <summary>What <c>GET /v1/models</c> lists.</summary>
     public IReadOnlyList<string> ListedModels { get; set; } = ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small"];
 
