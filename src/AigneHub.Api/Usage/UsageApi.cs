@@ -130,12 +130,10 @@ public static class UsageApi
             FROM {AigneHubDbContext.Schema}.model_calls
             WHERE created_at >= greatest(@from, @split) AND created_at < @to
             """);
-        AddSqlFilter(sql, cmd, "user_id", userId);
-        AddSqlFilter(sql, cmd, "app_id", filter.AppId);
-        AddSqlFilter(sql, cmd, "status", filter.Status?.ToLowerInvariant());
-        AddSqlFilter(sql, cmd, "model", filter.Model);
-        AddSqlFilter(sql, cmd, "type", filter.Type?.ToLowerInvariant());
-        AddSqlFilter(sql, cmd, "provider", filter.Provider?.ToLowerInvariant());
+        // The rollups have every filter column but status (a missing user or app kept as the empty value there).
+        var shared = SqlFilters(cmd, ("user_id", userId), ("app_id", filter.AppId), ("model", filter.Model),
+            ("type", filter.Type?.ToLowerInvariant()), ("provider", filter.Provider?.ToLowerInvariant()));
+        sql.Append(shared).Append(SqlFilters(cmd, ("status", filter.Status?.ToLowerInvariant())));
         sql.Append($"""
              GROUP BY 1
             UNION ALL
@@ -145,12 +143,7 @@ public static class UsageApi
             FROM {AigneHubDbContext.Schema}.usage_rollups
             WHERE granularity = 'hour' AND bucket_start >= @from AND bucket_start < least(@to, @split)
             """);
-        // The rollups keep a missing user or app as the empty value, and only the filters they have.
-        AddSqlFilter(sql, cmd, "user_id", userId);
-        AddSqlFilter(sql, cmd, "app_id", filter.AppId);
-        AddSqlFilter(sql, cmd, "model", filter.Model);
-        AddSqlFilter(sql, cmd, "type", filter.Type?.ToLowerInvariant());
-        AddSqlFilter(sql, cmd, "provider", filter.Provider?.ToLowerInvariant());
+        sql.Append(shared);
         // Percentiles do not add up: a bucket made of one part keeps its own, a merged one reports none.
         sql.Append("""
              GROUP BY 1)
@@ -364,15 +357,22 @@ public static class UsageApi
     /// <summary>How long the Worker keeps raw calls (<c>AigneHub:Usage:RetentionDays</c>, read the same way there).</summary>
     private static int RetentionDays(IConfiguration config) => config.GetValue("AigneHub:Usage:RetentionDays", UsageRollup.DefaultRetentionDays);
 
-    private static void AddSqlFilter(StringBuilder sql, NpgsqlCommand cmd, string column, object? value)
+    /// <summary>The <c> AND column = @f_column</c> conditions of the given filters, each parameter added once (the
+    /// trends apply the same conditions to the raw calls and to the rollups).</summary>
+    private static string SqlFilters(NpgsqlCommand cmd, params (string Column, object? Value)[] filters)
     {
-        if (value is null or "")
+        var sql = new StringBuilder();
+        foreach (var (column, value) in filters)
         {
-            return;
+            if (value is null or "")
+            {
+                continue;
+            }
+            var name = "f_" + column;
+            sql.Append(CultureInfo.InvariantCulture, $" AND {column} = @{name}");
+            cmd.Parameters.AddWithValue(name, value);
         }
-        var name = "f_" + column;
-        sql.Append(CultureInfo.InvariantCulture, $" AND {column} = @{name}");
-        cmd.Parameters.AddWithValue(name, value);
+        return sql.ToString();
     }
 
     /// <summary>Members see their own calls' errors without provider hosts or URLs; admins see the full text.</summary>

@@ -3,7 +3,6 @@ using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway.Pipeline;
 using AigneHub.Api.Gateway.Protocols.OpenAi;
 using AigneHub.Api.Identity;
-using AigneHub.Api.Providers;
 
 namespace AigneHub.Api.Gateway.Protocols.Responses;
 
