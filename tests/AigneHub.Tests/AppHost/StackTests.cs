@@ -112,6 +112,7 @@ public sealed class StackTests(ITestOutputHelper output)
             await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => probe.ConnectAsync("127.0.0.1", port));
         }
         output.WriteLine($"stack stopped after {started.Elapsed.TotalSeconds:0.0} s in all");
+        Directory.Delete(dataDir, recursive: true);
     }
 
     private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql)

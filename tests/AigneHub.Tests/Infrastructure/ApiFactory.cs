@@ -25,6 +25,9 @@ public class ApiFactory : WebApplicationFactory<AigneHub.Api.ApiAssembly>
 
     public Dictionary<string, string?> Settings { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Set when this instance made its database: it drops it when disposed (after any replica given it).</summary>
+    private bool _ownsDatabase;
+
     public static readonly IReadOnlyDictionary<string, string?> RelaxedClientLimits = new Dictionary<string, string?>
     {
         ["AigneHub:ClientLimits:SignInPerMinute"] = "1000000",
@@ -39,6 +42,7 @@ public class ApiFactory : WebApplicationFactory<AigneHub.Api.ApiAssembly>
         var factory = new T();
         var database = databaseConnectionString ?? await servers.CreateDatabaseAsync("api");
         factory.Settings["ConnectionStrings:aignehub"] = database;
+        factory._ownsDatabase = databaseConnectionString is null;
         // Replicas of one deployment (same database) share one Redis database too.
         var redisDatabase = RedisDatabases.GetOrAdd(database, _ => Interlocked.Increment(ref _redisDatabase) % 16);
         factory.Settings["ConnectionStrings:redis"] = $"{servers.RedisConnectionString},defaultDatabase={redisDatabase}";
@@ -79,6 +83,17 @@ public class ApiFactory : WebApplicationFactory<AigneHub.Api.ApiAssembly>
             client.DefaultRequestHeaders.Authorization = new("Bearer", bearer);
         }
         return client;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_ownsDatabase)
+        {
+            _ownsDatabase = false;
+            await (await TestServers.GetAsync()).DropDatabaseAsync(DatabaseConnectionString);
+        }
+        GC.SuppressFinalize(this);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

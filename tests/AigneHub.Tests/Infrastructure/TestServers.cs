@@ -10,7 +10,9 @@ namespace AigneHub.Tests.Infrastructure;
 /// <summary>
 /// One real PostgreSQL and one real Redis server for the whole test run, started as local processes the same way
 /// the AppHost's local mode starts them (<see cref="PostgresProcess"/>), and killed when the test process exits.
-/// Each test host gets a database of its own (<see cref="CreateDatabaseAsync"/>) and a Redis key prefix of its own.
+/// Each test host gets a database of its own (<see cref="CreateDatabaseAsync"/>, dropped again by
+/// <see cref="DropDatabaseAsync"/>) and a Redis key prefix of its own. The data folder is deleted when the servers
+/// stop, also when the test host is killed: a full run creates hundreds of databases, and a CI machine's disk is small.
 /// </summary>
 public sealed class TestServers
 {
@@ -58,6 +60,16 @@ public sealed class TestServers
         return $"{PostgresAdminConnectionString};Database={name}";
     }
 
+    /// <summary>Drops a database made by <see cref="CreateDatabaseAsync"/>, closing whatever still holds it open.</summary>
+    public async Task DropDatabaseAsync(string connectionString)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        await using var connection = new NpgsqlConnection(PostgresAdminConnectionString + ";Database=postgres");
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+
     private static async Task<TestServers> StartAsync()
     {
         var root = RepositoryPaths.NewTempFolder("aignehub-test-servers");
@@ -70,7 +82,9 @@ public sealed class TestServers
         await PostgresProcess.InitializeDataDirectoryAsync(bin, dataDir, password, asRoot, null, CancellationToken.None);
         var pgPort = FreePort();
         var postgres = Path.Combine(bin, "postgres");
-        var pgArgs = PostgresProcess.ServerArguments(postgres, dataDir, pgPort, fsync: false, asRoot).Select(a => a.ToString()!);
+        // WAL is recycled early: every CREATE DATABASE logs the whole template.
+        var pgArgs = PostgresProcess.ServerArguments(postgres, dataDir, pgPort, fsync: false, asRoot)
+            .Select(a => a.ToString()!).Concat(["-c", "max_wal_size=128MB", "-c", "min_wal_size=32MB"]);
 
         var redisPort = FreePort();
         var redisArgs = LocalRedisExtensions.ServerArguments(redisPort, password).Select(a => a.ToString()!);
@@ -78,8 +92,8 @@ public sealed class TestServers
         var servers = new TestServers(
             $"Host=127.0.0.1;Port={pgPort};Username={PostgresProcess.UserName};Password={password};Maximum Pool Size=40",
             $"127.0.0.1:{redisPort},password={password}");
-        servers._processes.Add(Start(PostgresProcess.Command(postgres, asRoot), pgArgs));
-        servers._processes.Add(Start(LocalRedisExtensions.FindRedisServer(null), redisArgs));
+        servers._processes.Add(Start(PostgresProcess.Command(postgres, asRoot), pgArgs, deleteAfterwards: root));
+        servers._processes.Add(Start(LocalRedisExtensions.FindRedisServer(null), redisArgs, deleteAfterwards: null));
         AppDomain.CurrentDomain.ProcessExit += (_, _) => servers.Stop();
 
         await WaitUntilAsync(async () =>
@@ -98,8 +112,9 @@ public sealed class TestServers
     /// <summary>
     /// Starts a server under a small shell watchdog that stops it (SIGINT) when the test process goes away — also when
     /// the test host is killed and its ProcessExit handler never runs — or when the watchdog itself is interrupted.
+    /// Once the server has exited, the watchdog deletes <paramref name="deleteAfterwards"/> (the server's data).
     /// </summary>
-    private static Process Start(string command, IEnumerable<string> args)
+    private static Process Start(string command, IEnumerable<string> args, string? deleteAfterwards)
     {
         const string watchdog = """
             "$@" & server=$!
@@ -107,6 +122,8 @@ public sealed class TestServers
             while kill -0 $PPID 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done
             kill -INT $server 2>/dev/null
             wait $server
+            [ -n "$DELETE_AFTERWARDS" ] && rm -rf "$DELETE_AFTERWARDS"
+            exit 0
             """;
         var psi = new ProcessStartInfo("sh", ["-c", watchdog, "watchdog", command, .. args])
         {
@@ -114,6 +131,7 @@ public sealed class TestServers
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        psi.Environment["DELETE_AFTERWARDS"] = deleteAfterwards ?? "";
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {command}");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
