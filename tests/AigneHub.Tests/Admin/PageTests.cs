@@ -97,6 +97,28 @@ public class PageTests() : AdminComponentTestBase(services => services.AddSingle
     }
 
     [Fact]
+    public void The_rate_form_says_what_is_wrong_in_its_own_labels_and_units_and_sends_nothing()
+    {
+        Api.OnGet("/api/admin/model-rates", "[]");
+        var page = Render<ModelRates>();
+        page.WaitForAssertion(() => page.Find("[data-testid=rate-save]"));
+
+        page.Find("[data-testid=rate-model]").Change("gpt-4o");
+        page.Find("[data-testid=rate-input]").Change("-1");
+        // Stored per token (18 decimal places at most), a price per 1M tokens may carry 12: this one has 13.
+        page.Find("[data-testid=rate-output]").Change("0.0000000000001");
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=rate-save]").HasAttribute("disabled")));
+        page.Find("[data-testid=rate-save]").Click();
+
+        page.WaitForAssertion(() => page.Find("[data-testid=api-error]"));
+        var error = page.Find("[data-testid=api-error]").TextContent;
+        Assert.Contains("Input cannot be negative.", error);
+        Assert.Contains("Output can have at most 12 decimal places (credits per 1M tokens).", error);
+        Assert.DoesNotContain("inputRate", error);
+        Assert.DoesNotContain(Api.Requests, r => r.Method == HttpMethod.Post);
+    }
+
+    [Fact]
     public void Playground_renders_the_answer_chunk_by_chunk_as_events_arrive()
     {
         var pipe = new Pipe();
