@@ -234,6 +234,25 @@ public class PageTests() : AdminComponentTestBase(services => services.AddSingle
     }
 
     [Fact]
+    public void Overview_is_not_healthy_while_the_worker_is_unreachable()
+    {
+        Api.OnGet("/health", """{"status":"Healthy","durationMs":3.2,"checks":[]}""")
+            .OnGet("/api/admin/usage/trends", """{"buckets":[]}""")
+            .OnGet("/api/admin/usage/breakdown", """{"by":"model","rows":[]}""")
+            .OnGet("/api/admin/model-calls", """{"items":[],"page":1,"pageSize":20,"total":0}""")
+            .OnGet("/api/admin/providers", "[]")
+            .OnGet("/api/admin/providers/health", """{"windowMinutes":15,"providers":[]}""")
+            .OnGet("/api/admin/models/servable", """{"billingEnabled":true,"demoEnabled":false,"models":[]}""")
+            .OnGet("/api/v2/credits", """{"balance":"0","reserved":"0","available":"0","currency":"credits","paymentLink":null}""");
+        Worker.On(HttpMethod.Get, "/health", _ => throw new HttpRequestException("Connection refused"));
+        var page = Render<Home>();
+
+        page.WaitForAssertion(() => Assert.Contains("Unreachable", page.Find("[data-testid=worker-check]").TextContent));
+        page.WaitForAssertion(() => Assert.Equal("Degraded", page.Find("[data-testid=api-status]").TextContent.Trim()));
+        Assert.Contains("Worker is unreachable", page.Find("[data-testid=api-status-note]").TextContent);
+    }
+
+    [Fact]
     public void Overview_checklist_marks_what_is_done_and_links_the_next_steps()
     {
         Api.OnGet("/health", """{"status":"Healthy","durationMs":3.2,"checks":[]}""")
