@@ -33,6 +33,32 @@ public sealed class AnthropicBillingTests(ITestOutputHelper output)
         return new(new ClientOptions { BaseUrl = new Uri(http.BaseAddress!, "api/v2/anthropic").ToString(), ApiKey = key, MaxRetries = 0 });
     }
 
+    [Fact]
+    public async Task Count_tokens_rate_limited_on_one_credential_is_counted_by_the_next_and_is_never_a_call()
+    {
+        await using var fake = await FakeAnthropic.StartAsync();
+        await using var host = await BillingHost.StartAsync();
+        using var owner = host.Owner;
+        var provider = await GatewayFixture.AddProviderAsync(owner, "anthropic", fake.BaseUrl, "sk-ant-count-first-000000", "claude-count");
+        await owner.AddCredentialAsync(provider, "sk-ant-count-second-00000", weight: 100);
+        fake.Enqueue(new FakeReply { FailStatus = 429, FailMessage = "rate limited", FailHeaders = new Dictionary<string, string> { ["retry-after"] = "30" } });
+        fake.Enqueue(new FakeReply { InputTokens = 4321 });
+        var (_, key) = await owner.CreateMemberAsync();
+
+        var counted = await Sdk(host, key).Messages.CountTokens(new MessageCountTokensParams
+        {
+            Model = "anthropic/claude-count",
+            Messages = [new UserMessageParam { Content = "count me" }],
+        });
+
+        // Anthropic's own count, from the second credential: not the hub's estimate (a few tokens for "count me").
+        Assert.Equal(4321, counted.InputTokens);
+        var keys = fake.Requests.Select(r => r.Header("x-api-key")).ToList();
+        Assert.Equal(2, keys.Count);
+        Assert.NotEqual(keys[0], keys[1]);
+        Assert.Equal(0L, await host.ScalarAsync<long>("SELECT count(*) FROM aignehub.model_calls"));
+    }
+
     [Theory]
     [InlineData(false, false)]
     [InlineData(true, false)]

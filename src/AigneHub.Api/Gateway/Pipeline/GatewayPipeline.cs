@@ -29,7 +29,7 @@ public sealed partial class GatewayPipeline(
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Credentials one candidate may try in one call after credential-specific refusals (401, 429).</summary>
-    private const int CredentialsPerTarget = 3;
+    internal const int CredentialsPerTarget = 3;
 
     public CallContext CreateContext(HttpContext context, ApiSurface surface, string requestedModel, ModelType type, bool streaming)
     {

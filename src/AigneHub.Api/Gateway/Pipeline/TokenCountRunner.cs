@@ -9,9 +9,11 @@ public sealed record TokenCount(ReadOnlyMemory<byte>? ProviderAnswer, int Estima
 
 /// <summary>
 /// Counting a chat request's prompt tokens (Anthropic's <c>count_tokens</c>): not a model call, so no admission, no
-/// record and no charge. The first candidate whose provider counts this wire itself is asked (with a credential
-/// from the pool, whose outcome is reported as for any call); otherwise, or when that provider is unavailable, the
-/// hub's <see cref="TokenEstimator"/> answers. A provider refusing the request itself is the caller's error.
+/// record and no charge. The candidates whose provider counts this wire itself are asked in order, each with up to
+/// <see cref="GatewayPipeline.CredentialsPerTarget"/> of its credentials while a failure is the credential's own (a 401 or 429 takes
+/// it out of the rotation, so the next acquire picks another), as a call would fail over; each outcome is reported
+/// to the pool. When none answers, the hub's <see cref="TokenEstimator"/> does, for the first candidate. A provider
+/// refusing the request itself is the caller's error.
 /// </summary>
 public sealed class TokenCountRunner(IModelResolver resolver, ICredentialPool credentials, ProviderAdapters adapters, ProviderHttp http)
 {
@@ -22,40 +24,56 @@ public sealed class TokenCountRunner(IModelResolver resolver, ICredentialPool cr
         {
             throw GatewayErrors.NoSuchModel(chat.Request.Model);
         }
-        var first = candidates[0];
-        var estimate = TokenEstimator.Prompt(chat.Request).For(first.Kind);
-        if (chat.Passthrough is not { } raw || adapters.TokenCounter(first.Kind.Protocol, raw.Wire) is not { } counter)
+        var estimate = TokenEstimator.Prompt(chat.Request).For(candidates[0].Kind);
+        if (chat.Passthrough is not { } raw)
         {
             return new TokenCount(null, estimate);
         }
-
-        CredentialLease? lease;
-        try
+        foreach (var target in candidates)
         {
-            lease = await credentials.AcquireAsync(first, cancellationToken);
-        }
-        catch (ProviderException)
-        {
-            return new TokenCount(null, estimate); // no usable credential right now: the estimate still answers
-        }
-        var endpoint = new ProviderEndpoint(first.Kind.Name, first.BaseUrl, lease?.Secret, http.Client) { Settings = first.Settings };
-        try
-        {
-            var answer = await counter.CountTokensRawAsync(endpoint, new PassthroughRequest(first.Model, raw.Body, null, raw.Headers), cancellationToken);
-            await ReportAsync(first, lease, null);
-            return new TokenCount(answer, estimate);
-        }
-        catch (ProviderException ex)
-        {
-            await ReportAsync(first, lease, ex);
-            if (ex.ErrorClass is ProviderErrorClass.BadRequest or ProviderErrorClass.ModelNotFound)
+            if (adapters.TokenCounter(target.Kind.Protocol, raw.Wire) is not { } counter)
             {
-                throw GatewayErrors.FromProvider(ex);
+                continue;
             }
-            return new TokenCount(null, estimate);
+            HashSet<Guid> tried = [];
+            for (var attempt = 0; attempt < GatewayPipeline.CredentialsPerTarget; attempt++)
+            {
+                CredentialLease? lease;
+                try
+                {
+                    lease = await credentials.AcquireAsync(target, cancellationToken);
+                }
+                catch (ProviderException)
+                {
+                    break; // no usable credential here right now: the next candidate, or the estimate
+                }
+                if (lease is not null && !tried.Add(lease.CredentialId))
+                {
+                    break; // the pool offers one already tried: none other is left
+                }
+                var endpoint = new ProviderEndpoint(target.Kind.Name, target.BaseUrl, lease?.Secret, http.Client) { Settings = target.Settings };
+                try
+                {
+                    var answer = await counter.CountTokensRawAsync(endpoint, new PassthroughRequest(target.Model, raw.Body, null, raw.Headers), cancellationToken);
+                    await ReportAsync(target, lease, null);
+                    return new TokenCount(answer, estimate);
+                }
+                catch (ProviderException ex)
+                {
+                    await ReportAsync(target, lease, ex);
+                    if (ex.ErrorClass is ProviderErrorClass.BadRequest or ProviderErrorClass.ModelNotFound)
+                    {
+                        throw GatewayErrors.FromProvider(ex);
+                    }
+                    if (lease is null || ex.ErrorClass is not (ProviderErrorClass.InvalidCredential or ProviderErrorClass.RateLimited))
+                    {
+                        break; // another credential would not help
+                    }
+                }
+            }
         }
+        return new TokenCount(null, estimate);
     }
-
     private async Task ReportAsync(ModelTarget target, CredentialLease? lease, ProviderException? error)
     {
         if (lease is not null)
