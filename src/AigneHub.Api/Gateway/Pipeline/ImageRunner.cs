@@ -32,13 +32,12 @@ public sealed class ImageRunner(GatewayPipeline pipeline, ProviderAdapters adapt
         return pipeline.RunAsync(context, call, estimate, writer, async (attempt, cancellationToken) =>
         {
             var target = attempt.Target;
-            var adapter = adapters.Image(target.Kind.Protocol)
-                ?? throw new ProviderException(target.Kind.Name, ProviderErrorClass.BadRequest, null, $"Provider '{target.Kind.Name}' does not generate images.");
+            var adapter = adapters.Image(target.Kind.Protocol)!;
             var response = await adapter.GenerateAsync(attempt.Endpoint, request with { Model = target.Model }, cancellationToken);
             attempt.MarkProviderFirstByte();
             var usage = response.Usage ?? new TokenUsage { InputTokens = estimate.PromptTokens };
             await writer.WriteAsync(response, usage, target);
             return new AttemptResult { Usage = usage, UsageEstimated = response.Usage is null, Images = response.Images.Count, CallerGone = writer.Caller.Gone };
-        });
+        }, target => adapters.Image(target.Kind.Protocol) is null ? $"{target.Kind.DisplayName} does not generate images." : null);
     }
 }

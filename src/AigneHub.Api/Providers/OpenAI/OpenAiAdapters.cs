@@ -7,7 +7,7 @@ namespace AigneHub.Api.Providers.OpenAI;
 /// <summary>
 /// The OpenAI-compatible family (OpenAI, DeepSeek, xAI, OpenRouter, Ollama, Doubao, Poe, Mistral, Groq, Azure OpenAI):
 /// chat completions, embeddings and image generation at <c>{baseUrl}chat/completions</c>, <c>embeddings</c>,
-/// <c>images/generations</c>. Quirks by provider are data (<see cref="OpenAiDialect"/> on the kind): the output-cap
+/// <c>images/generations</c> (audio: <see cref="OpenAiAudioAdapter"/>). Quirks by provider are data (<see cref="OpenAiDialect"/> on the kind): the output-cap
 /// field (OpenAI, Groq and Azure read <c>max_completion_tokens</c>, the others <c>max_tokens</c>); Mistral refuses
 /// fields it does not know, so it gets no <c>stream_options</c> (its last chunk carries the usage anyway), its seed
 /// as <c>random_seed</c> and no <c>user</c>; Groq may report a stream's usage under <c>x_groq.usage</c>; DeepSeek
@@ -213,16 +213,20 @@ internal static class OpenAiRequests
     /// deployment serving the body's model, <c>{base}openai/deployments/{deployment}/{path}?api-version=…</c>, with
     /// the key in an <c>api-key</c> header; every other member of the family takes <c>{base}{path}</c> and a bearer token.
     /// </summary>
-    public static HttpRequestMessage Post(ProviderEndpoint endpoint, string path, JsonNode body)
+    public static HttpRequestMessage Post(ProviderEndpoint endpoint, string path, JsonNode body) =>
+        Post(endpoint, path, (string?)body["model"] ?? "", ProviderHttp.JsonContent(body));
+
+    /// <summary>A POST of any content (a multipart upload) for <paramref name="model"/>, addressed as above.</summary>
+    public static HttpRequestMessage Post(ProviderEndpoint endpoint, string path, string model, HttpContent content)
     {
         var azure = Dialect(endpoint).AzureDeployments;
         var url = azure
-            ? new Uri(endpoint.BaseUrl, $"openai/deployments/{Uri.EscapeDataString(endpoint.Settings.DeploymentOf((string?)body["model"] ?? ""))}/{path}"
+            ? new Uri(endpoint.BaseUrl, $"openai/deployments/{Uri.EscapeDataString(endpoint.Settings.DeploymentOf(model))}/{path}"
                 + $"?api-version={Uri.EscapeDataString(endpoint.Settings.ApiVersion ?? ProviderSettings.DefaultAzureApiVersion)}")
             : new Uri(endpoint.BaseUrl, path);
         var message = new HttpRequestMessage(HttpMethod.Post, url)
         {
-            Content = ProviderHttp.JsonContent(body),
+            Content = content,
         };
         if (!string.IsNullOrEmpty(endpoint.ApiKey))
         {
