@@ -48,8 +48,8 @@ public sealed class SpeechAudio(HttpResponseMessage response, Stream body, strin
     }
 }
 
-/// <summary>An uploaded audio file, whole in memory (it may be sent to a second provider on failover).</summary>
-public sealed record AudioUpload(string FileName, string ContentType, ReadOnlyMemory<byte> Bytes);
+/// <summary>An uploaded file (audio to transcribe, an image to edit), whole in memory: a failover sends it again.</summary>
+public sealed record UploadedFile(string FileName, string ContentType, ReadOnlyMemory<byte> Bytes);
 
 /// <summary>
 /// Audio to turn into text: <see cref="AudioOperations.Transcription"/> or <see cref="AudioOperations.Translation"/>.
@@ -62,7 +62,7 @@ public sealed record TranscriptionRequest
 
     public required string Model { get; init; }
 
-    public required AudioUpload File { get; init; }
+    public required UploadedFile File { get; init; }
 
     public IReadOnlyList<KeyValuePair<string, string>> Fields { get; init; } = [];
 }

@@ -41,6 +41,8 @@ public sealed class ProviderAdapters(
 
     public IImageAdapter? Image(ProviderProtocol protocol) => _image.GetValueOrDefault(protocol);
 
+    public IImageEditAdapter? ImageEdit(ProviderProtocol protocol) => _image.GetValueOrDefault(protocol) as IImageEditAdapter;
+
     /// <summary>The adapter for <paramref name="operation"/> on <paramref name="kind"/>, when that provider offers it.</summary>
     public IAudioAdapter? Audio(ProviderKind kind, AudioOperations operation) =>
         kind.Audio.HasFlag(operation) ? _audio.GetValueOrDefault(kind.Protocol) : null;

@@ -40,6 +40,7 @@ public sealed class FakeOpenAI : FakeProvider
             routes.MapPost("/v1/responses", context => fake!.ResponsesAsync(context));
             routes.MapPost("/v1/embeddings", context => fake!.EmbeddingsAsync(context));
             routes.MapPost("/v1/images/generations", context => fake!.ImagesAsync(context));
+            routes.MapPost("/v1/images/edits", context => fake!.ImageEditsAsync(context));
             routes.MapPost("/v1/audio/speech", context => fake!.SpeechAsync(context));
             routes.MapPost("/v1/audio/transcriptions", context => fake!.TranscriptionAsync(context));
             routes.MapPost("/v1/audio/translations", context => fake!.TranscriptionAsync(context));
@@ -361,6 +362,33 @@ public sealed class FakeOpenAI : FakeProvider
             ["data"] = new JsonArray(Enumerable.Range(0, n).Select(i => (JsonNode?)(b64
                 ? new JsonObject { ["b64_json"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"png-{i}")) }
                 : new JsonObject { ["url"] = $"https://images.example/{i}.png" })).ToArray()),
+        });
+    }
+
+    private async Task ImageEditsAsync(HttpContext context)
+    {
+        var recorded = await Host.RecordFormAsync(context);
+        var form = recorded.RequiredBody;
+        var reply = Host.NextReply();
+        if (reply.FailStatus is int status)
+        {
+            FakeProviderHost.ApplyFailHeaders(context, reply);
+            await WriteErrorAsync(context, status, reply.FailMessage);
+            return;
+        }
+        if (form["image"] is null && form["image[]"] is null || (string?)form["prompt"] is null)
+        {
+            await WriteErrorAsync(context, 400, "image and prompt are required");
+            return;
+        }
+        var n = int.Parse((string?)form["n"] ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+        var b64 = (string?)form["response_format"] == "b64_json" || ((string?)form["model"])?.StartsWith("gpt-image", StringComparison.Ordinal) == true;
+        await FakeProviderHost.WriteJsonAsync(context, 200, new JsonObject
+        {
+            ["created"] = 1700000000,
+            ["data"] = new JsonArray(Enumerable.Range(0, n).Select(i => (JsonNode?)(b64
+                ? new JsonObject { ["b64_json"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"edited-{i}")) }
+                : new JsonObject { ["url"] = $"https://images.example/edited-{i}.png" })).ToArray()),
         });
     }
 

@@ -72,7 +72,8 @@ public sealed class FakeProviderHost : IAsyncDisposable
     }
 
     /// <summary>Reads and records a multipart form: its text fields as the body's members (repeated ones joined by
-    /// commas), the file's name, content type and length under <c>file</c>, and its bytes as <see cref="RecordedRequest.File"/>.</summary>
+    /// commas), each file's name, content type and length under its part's name, and the first file's bytes as
+    /// <see cref="RecordedRequest.File"/>.</summary>
     public async Task<RecordedRequest> RecordFormAsync(HttpContext context)
     {
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
@@ -82,12 +83,12 @@ public sealed class FakeProviderHost : IAsyncDisposable
             body[name] = values.ToString();
         }
         byte[]? bytes = null;
-        if (form.Files.GetFile("file") is { } file)
+        foreach (var file in form.Files)
         {
             using var buffer = new MemoryStream();
             await file.CopyToAsync(buffer, context.RequestAborted);
-            bytes = buffer.ToArray();
-            body["file"] = new JsonObject { ["filename"] = file.FileName, ["content_type"] = file.ContentType, ["length"] = bytes.Length };
+            bytes ??= buffer.ToArray();
+            body[file.Name] = new JsonObject { ["filename"] = file.FileName, ["content_type"] = file.ContentType, ["length"] = (int)buffer.Length };
         }
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         var recorded = new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", headers, body, "")

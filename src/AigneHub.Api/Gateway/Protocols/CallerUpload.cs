@@ -6,9 +6,12 @@ using Microsoft.Net.Http.Headers;
 
 namespace AigneHub.Api.Gateway.Protocols;
 
-/// <summary>A caller's multipart form: its text fields in order, and its one file.</summary>
-public sealed record UploadForm(IReadOnlyList<KeyValuePair<string, string>> Fields, AudioUpload File)
+/// <summary>A caller's multipart form: its text fields and its files (by part name), each in order.</summary>
+public sealed record UploadForm(IReadOnlyList<KeyValuePair<string, string>> Fields, IReadOnlyList<KeyValuePair<string, UploadedFile>> Files)
 {
+    /// <summary>The files sent in the parts named <paramref name="names"/>, in order.</summary>
+    public IReadOnlyList<UploadedFile> FilesOf(params string[] names) => [.. Files.Where(f => names.Contains(f.Key, StringComparer.Ordinal)).Select(f => f.Value)];
+
     /// <summary>The one value of a field that may appear once (a second is a 400 naming it).</summary>
     public string? Single(string name)
     {
@@ -26,13 +29,13 @@ public sealed record UploadForm(IReadOnlyList<KeyValuePair<string, string>> Fiel
 
 /// <summary>
 /// The body of an upload route (<c>multipart/form-data</c>, read with ASP.NET Core's <see cref="MultipartReader"/>):
-/// the file at most <see cref="MaxFileBytes"/> (413), the body at most that and <see cref="MaxFieldsBytes"/> of
-/// fields; anything that is not a well-formed form with exactly one file is a 400 naming what is wrong. The file is
-/// kept whole in memory: a failover sends it again.
+/// files only in the parts the route names (each of the single ones once), together at most <see cref="MaxFileBytes"/>
+/// (413), the body at most that and <see cref="MaxFieldsBytes"/> of fields; anything else is a 400 naming what is
+/// wrong. Files are kept whole in memory: a failover sends them again.
 /// </summary>
 public static class CallerUpload
 {
-    /// <summary>OpenAI's own limit for audio uploads.</summary>
+    /// <summary>OpenAI's own limit for audio uploads (and here for all of one request's files).</summary>
     public const long MaxFileBytes = 25 * 1024 * 1024;
 
     /// <summary>Room for the text fields (a prompt, a language, the parts' headers).</summary>
@@ -40,13 +43,16 @@ public static class CallerUpload
 
     private const int MaxFields = 64;
 
-    public static async Task<UploadForm> ReadAsync(HttpContext context)
+    /// <param name="single">File parts that may come once (<c>file</c>, <c>mask</c>).</param>
+    /// <param name="repeated">File parts that may come several times (<c>image</c>, <c>image[]</c>).</param>
+    public static async Task<UploadForm> ReadAsync(HttpContext context, string[] single, string[]? repeated = null)
     {
+        repeated ??= [];
         var request = context.Request;
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
             || !string.Equals(type.MediaType.Value, "multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
-            throw GatewayException.BadRequest("The request body must be multipart/form-data with the audio as its 'file' part.");
+            throw GatewayException.BadRequest($"The request body must be multipart/form-data with a '{single.Concat(repeated).First()}' file part.");
         }
         var boundary = HeaderUtilities.RemoveQuotes(type.Boundary).Value;
         if (string.IsNullOrEmpty(boundary) || boundary.Length > 70)
@@ -63,7 +69,8 @@ public static class CallerUpload
         }
 
         var fields = new List<KeyValuePair<string, string>>();
-        AudioUpload? file = null;
+        var files = new List<KeyValuePair<string, UploadedFile>>();
+        long fileBytes = 0;
         var reader = new MultipartReader(boundary, request.Body);
         try
         {
@@ -78,17 +85,18 @@ public static class CallerUpload
                 var name = HeaderUtilities.RemoveQuotes(quotedName).Value!;
                 if (disposition.IsFileDisposition())
                 {
-                    if (name != "file")
+                    if (!single.Contains(name, StringComparer.Ordinal) && !repeated.Contains(name, StringComparer.Ordinal))
                     {
-                        throw GatewayException.BadRequest($"Unexpected file part '{name}': the audio goes in the 'file' part.", name);
+                        throw GatewayException.BadRequest($"Unexpected file part '{name}': files go in {string.Join(", ", single.Concat(repeated).Select(n => $"'{n}'"))}.", name);
                     }
-                    if (file is not null)
+                    if (single.Contains(name, StringComparer.Ordinal) && files.Any(f => f.Key == name))
                     {
-                        throw GatewayException.BadRequest("'file' was sent more than once.", "file");
+                        throw GatewayException.BadRequest($"'{name}' was sent more than once.", name);
                     }
-                    var bytes = await ReadUpToAsync(section.Body, MaxFileBytes, context.RequestAborted) ?? throw TooLarge();
+                    var bytes = await ReadUpToAsync(section.Body, MaxFileBytes - fileBytes, context.RequestAborted) ?? throw TooLarge();
+                    fileBytes += bytes.Length;
                     var fileName = (disposition.FileNameStar.HasValue ? disposition.FileNameStar : HeaderUtilities.RemoveQuotes(disposition.FileName)).Value;
-                    file = new AudioUpload(string.IsNullOrWhiteSpace(fileName) ? "audio" : fileName, section.ContentType ?? "application/octet-stream", bytes);
+                    files.Add(new(name, new UploadedFile(string.IsNullOrWhiteSpace(fileName) ? name : fileName, section.ContentType ?? "application/octet-stream", bytes)));
                     continue;
                 }
                 if (fields.Count == MaxFields)
@@ -112,7 +120,7 @@ public static class CallerUpload
         {
             throw GatewayException.BadRequest($"The multipart body could not be read: {ex.Message}");
         }
-        return new UploadForm(fields, file ?? throw GatewayException.BadRequest("'file' is required: the audio to transcribe.", "file"));
+        return new UploadForm(fields, files);
     }
 
     /// <summary>The whole stream, or null once it passes <paramref name="limit"/> bytes.</summary>

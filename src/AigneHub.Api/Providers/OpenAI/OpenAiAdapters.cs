@@ -174,7 +174,13 @@ public sealed class OpenAiEmbeddingAdapter(ProviderHttp http) : IEmbeddingAdapte
     }
 }
 
-public sealed class OpenAiImageAdapter(ProviderHttp http) : IImageAdapter
+/// <summary>
+/// Image generation (<c>images/generations</c>, JSON) and edits (<c>images/edits</c>, multipart: <c>image</c> — or
+/// <c>image[]</c> when there are several, as gpt-image-1 takes them — and <c>mask</c>). Limitations: only the
+/// neutral options go out (prompt, n, size, quality, style, the response format for DALL·E); gpt-image-1's
+/// <c>background</c>, <c>output_format</c> and the like are not passed on.
+/// </summary>
+public sealed class OpenAiImageAdapter(ProviderHttp http) : IImageAdapter, IImageEditAdapter
 {
     public async Task<ImageResponse> GenerateAsync(ProviderEndpoint endpoint, ImageRequest request, CancellationToken cancellationToken)
     {
@@ -193,7 +199,45 @@ public sealed class OpenAiImageAdapter(ProviderHttp http) : IImageAdapter
             payload["response_format"] = request.ResponseFormat;
         }
         using var message = OpenAiRequests.Post(endpoint, "images/generations", payload);
-        var body = await http.PostJsonAsync(endpoint, message, cancellationToken);
+        return ReadImages(await http.PostJsonAsync(endpoint, message, cancellationToken));
+    }
+
+    public async Task<ImageResponse> EditAsync(ProviderEndpoint endpoint, ImageEditRequest request, CancellationToken cancellationToken)
+    {
+        var image = request.Image;
+        var form = new MultipartFormDataContent
+        {
+            { new StringContent(image.Model), "model" },
+            { new StringContent(image.Prompt), "prompt" },
+            { new StringContent(image.N.ToString(System.Globalization.CultureInfo.InvariantCulture)), "n" },
+        };
+        if (image.Size is not null) { form.Add(new StringContent(image.Size), "size"); }
+        if (image.Quality is not null) { form.Add(new StringContent(image.Quality), "quality"); }
+        if (!image.Model.StartsWith("gpt-image", StringComparison.OrdinalIgnoreCase))
+        {
+            form.Add(new StringContent(image.ResponseFormat), "response_format");
+        }
+        foreach (var file in request.Images)
+        {
+            form.Add(FilePart(file), request.Images.Count > 1 ? "image[]" : "image", file.FileName);
+        }
+        if (request.Mask is { } mask)
+        {
+            form.Add(FilePart(mask), "mask", mask.FileName);
+        }
+        using var message = OpenAiRequests.Post(endpoint, "images/edits", image.Model, form);
+        return ReadImages(await http.PostJsonAsync(endpoint, message, cancellationToken));
+    }
+
+    private static ReadOnlyMemoryContent FilePart(UploadedFile file)
+    {
+        var part = new ReadOnlyMemoryContent(file.Bytes);
+        part.Headers.ContentType = MediaTypeHeaderValue.TryParse(file.ContentType, out var type) ? type : new MediaTypeHeaderValue("application/octet-stream");
+        return part;
+    }
+
+    private static ImageResponse ReadImages(JsonNode body)
+    {
         var images = (body["data"] as JsonArray ?? [])
             .Select(d => new GeneratedImage((string?)d?["url"], (string?)d?["b64_json"], (string?)d?["revised_prompt"]))
             .ToList();

@@ -27,6 +27,10 @@ public static class OpenAiApi
         group.MapPost("/images/generations", (HttpContext context, GatewayServices services) => ImagesAsync(context, services, surface))
             .WithName($"{surface}ImageGenerations")
             .WithSummary("Image generation (OpenAI wire format; url or b64_json).");
+        group.MapPost("/images/edits", (HttpContext context, GatewayServices services) => ImageEditsAsync(context, services, surface))
+            .WithName($"{surface}ImageEdits")
+            .WithSummary("Image edit (multipart: image or image[], optional mask; OpenAI wire format).")
+            .DisableAntiforgery();
         group.MapPost("/audio/speech", (HttpContext context, GatewayServices services) => SpeechAsync(context, services, surface))
             .WithName($"{surface}AudioSpeech")
             .WithSummary("Text to speech (OpenAI wire format): the audio bytes streamed back as they arrive, in the provider's content type.");
@@ -88,6 +92,13 @@ public static class OpenAiApi
         return Results.Empty;
     }
 
+    private static async Task<IResult> ImageEditsAsync(HttpContext context, GatewayServices services, ApiSurface surface)
+    {
+        var (request, parameters) = OpenAiImages.ReadEdit(await CallerUpload.ReadAsync(context, ["mask"], ["image", "image[]"]));
+        await services.Images.EditAsync(context, surface, request, parameters, new OpenAiImageWriter(context));
+        return Results.Empty;
+    }
+
     private static async Task<IResult> SpeechAsync(HttpContext context, GatewayServices services, ApiSurface surface)
     {
         var (request, parameters) = OpenAiAudio.ReadSpeech(await CallerBody.ReadAsync(context));
@@ -97,7 +108,7 @@ public static class OpenAiApi
 
     private static async Task<IResult> TranscriptionAsync(HttpContext context, GatewayServices services, ApiSurface surface, AudioOperations operation)
     {
-        var call = OpenAiAudio.ReadTranscription(await CallerUpload.ReadAsync(context), operation);
+        var call = OpenAiAudio.ReadTranscription(await CallerUpload.ReadAsync(context, ["file"]), operation);
         await services.Audio.TranscribeAsync(context, surface, call, new OpenAiTranscriptionWriter(context));
         return Results.Empty;
     }

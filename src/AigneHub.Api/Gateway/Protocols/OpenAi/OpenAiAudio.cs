@@ -54,7 +54,7 @@ internal static class OpenAiAudio
         {
             throw GatewayException.BadRequest("'stream' is not offered for transcriptions: the transcript is answered whole.", "stream");
         }
-        var file = form.File;
+        var file = form.FilesOf("file") is [var upload] ? upload : throw GatewayException.BadRequest("'file' is required: the audio to transcribe.", "file");
         var container = AudioContainer.Read(file.Bytes.Span)
             ?? throw GatewayException.BadRequest(
                 $"Unsupported audio container '{AudioContainer.Describe(file.Bytes.Span, file.FileName)}' (file '{file.FileName}'): send one of {AudioContainer.Supported}.", "file");
