@@ -1,10 +1,12 @@
 namespace AigneHub.Data;
 
-/// <summary>What kind of model call: the reference's chat/embedding/image/video.</summary>
+/// <summary>What kind of model call: the reference's chat/embedding/image/video, and audio (speech, transcription,
+/// translation).</summary>
 public enum ModelType
 {
     Chat,
     Embedding,
     Image,
     Video,
+    Audio,
 }

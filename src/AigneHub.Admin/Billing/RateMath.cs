@@ -94,5 +94,6 @@ public static class RateForms
     /// <summary>An existing rate with new input and output prices, everything else kept (a PUT replaces the whole rate).</summary>
     public static ModelRateRequest WithPrices(ModelRateResponse rate, decimal shownInput, decimal shownOutput) =>
         new(rate.Provider, rate.Model, rate.Type, RateMath.FromDisplay(shownInput, rate.Type), RateMath.FromDisplay(shownOutput, rate.Type),
-            rate.CacheWriteRate, rate.CacheReadRate, RateMath.UnitCostsOf(rate.UnitCosts), rate.Metadata, rate.Deprecated);
+            rate.CacheWriteRate, rate.CacheReadRate, RateMath.UnitCostsOf(rate.UnitCosts), rate.Metadata, rate.Deprecated,
+            CharacterRate: rate.CharacterRate, SecondRate: rate.SecondRate);
 }

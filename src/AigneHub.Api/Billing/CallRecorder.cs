@@ -174,7 +174,9 @@ internal sealed partial class CallRecorder(
                     usage?.CacheCreationInputTokens ?? 0,
                     usage?.CacheReadInputTokens ?? 0,
                     result.Images,
-                    ToDecimal(result.VideoSeconds)));
+                    ToDecimal(result.VideoSeconds),
+                    result.Characters,
+                    result.AudioSeconds ?? 0));
             }
             else if (options.CurrentValue.Enabled)
             {
@@ -205,6 +207,8 @@ internal sealed partial class CallRecorder(
             CacheReadTokens = usage?.CacheReadInputTokens ?? 0,
             Images = result.Images,
             VideoSeconds = result.VideoSeconds is null ? null : ToDecimal(result.VideoSeconds),
+            Characters = (int)Math.Min(result.Characters, int.MaxValue),
+            AudioSeconds = result.AudioSeconds,
             Credits = credits,
             Estimated = result.UsageEstimated,
             DurationMs = Milliseconds(result.Duration),
@@ -268,13 +272,14 @@ internal sealed partial class CallRecorder(
     }
 
     /// <summary>The most the call can cost: the prompt estimate at the dearer of the input and cache-write rates plus
-    /// the output cap at the output rate (images or video seconds for those types), through the same formula as the
-    /// real charge.</summary>
+    /// the output cap at the output rate (images or video seconds for those types; audio: its characters and the
+    /// upload's most seconds), through the same formula as the real charge.</summary>
     internal static decimal WorstCase(RateCard rate, int promptTokens, CallEstimate estimate, BillingOptions o) => rate.Type switch
     {
         ModelType.Image => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0, Images: Math.Max(1, estimate.Images))),
         ModelType.Video => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0, VideoSeconds: o.DefaultMaxVideoSeconds)),
         ModelType.Embedding => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0)),
+        ModelType.Audio => CreditFormula.Compute(rate, new MeteredUsage(0, 0, Characters: estimate.Characters, AudioSeconds: estimate.AudioSeconds)),
         _ => CreditFormula.Compute(rate, CreditFormula.WorstCasePrompt(rate, promptTokens, estimate.MaxOutputTokens ?? o.DefaultMaxOutputTokens)),
     };
 

@@ -61,6 +61,12 @@ public sealed record CallEstimate
 
     public string? ImageQuality { get; init; }
 
+    /// <summary>Audio: characters to speak (known exactly before the call).</summary>
+    public long Characters { get; init; }
+
+    /// <summary>Audio: the most seconds the upload can hold (its container's duration, else a bound from its size).</summary>
+    public decimal AudioSeconds { get; init; }
+
     /// <summary>Model parameters to keep on the call record (temperature, max_tokens, size, ...).</summary>
     public JsonObject? Parameters { get; init; }
 }
@@ -95,6 +101,12 @@ public sealed record CallResult
     public int Images { get; init; }
 
     public double? VideoSeconds { get; init; }
+
+    /// <summary>Audio: characters spoken.</summary>
+    public long Characters { get; init; }
+
+    /// <summary>Audio: seconds heard, as billed.</summary>
+    public decimal? AudioSeconds { get; init; }
 
     /// <summary>Usage was estimated by the gateway (the provider reported none, e.g. the stream was cut).</summary>
     public bool UsageEstimated { get; init; }

@@ -137,7 +137,7 @@ public static class ModelRatesApi
             .OrderByDescending(h => h.ChangedAt).ThenByDescending(h => h.Id).ToListAsync(cancellationToken);
         return TypedResults.Ok(rows.Select(h => new ModelRateHistoryResponse(h.Id, h.RateId, BillingModel.Word(h.Change), h.Provider, h.Model,
             BillingModel.Word(h.Type), h.InputRate, h.OutputRate, h.CacheWriteRate,
-            h.CacheReadRate, h.UnitCosts, h.Metadata, h.Deprecated, h.ChangedBy, h.ChangedAt)).ToList());
+            h.CacheReadRate, h.UnitCosts, h.Metadata, h.Deprecated, h.ChangedBy, h.ChangedAt, h.CharacterRate, h.SecondRate)).ToList());
     }
 
     /// <summary>
@@ -156,8 +156,10 @@ public static class ModelRatesApi
         ModelType type = default;
         if (typeText is not null && (!Enum.TryParse(typeText, ignoreCase: true, out type) || !Enum.IsDefined(type) || int.TryParse(typeText, out _)))
         {
-            body.Error("type", "'type' must be one of chat, embedding, image, video.");
+            body.Error("type", "'type' must be one of chat, embedding, image, video, audio.");
         }
+        // Audio is priced per character and per second; its token rates are optional (and not charged).
+        var tokenRatesRequired = type != ModelType.Audio;
 
         JsonObject? unitCosts = null;
         decimal? unitInput = null, unitOutput = null;
@@ -199,11 +201,13 @@ public static class ModelRatesApi
 
         var derive = marginPercent is not null && creditPrice is > 0;
         var inputRate = body.Has("inputRate") || !derive || unitInput is null
-            ? body.Decimal("inputRate", required: true, 0, MaxRate, RateScale)
+            ? body.Decimal("inputRate", required: tokenRatesRequired, 0, MaxRate, RateScale) ?? 0
             : RateMargins.RateFor(unitInput.Value, marginPercent!.Value, creditPrice!.Value);
         var outputRate = body.Has("outputRate") || !derive || unitOutput is null
-            ? body.Decimal("outputRate", required: true, 0, MaxRate, RateScale)
+            ? body.Decimal("outputRate", required: tokenRatesRequired, 0, MaxRate, RateScale) ?? 0
             : RateMargins.RateFor(unitOutput.Value, marginPercent!.Value, creditPrice!.Value);
+        var characterRate = body.Decimal("characterRate", required: false, 0, MaxRate, RateScale);
+        var secondRate = body.Decimal("secondRate", required: false, 0, MaxRate, RateScale);
         var cacheWrite = body.Decimal("cacheWriteRate", required: false, 0, MaxRate, RateScale);
         var cacheRead = body.Decimal("cacheReadRate", required: false, 0, MaxRate, RateScale);
         var metadata = body.Object("metadata");
@@ -216,8 +220,10 @@ public static class ModelRatesApi
         rate.Provider = ProviderKinds.Find(providerName!)!.Name;
         rate.Model = model!;
         rate.Type = type;
-        rate.InputRate = inputRate!.Value;
-        rate.OutputRate = outputRate!.Value;
+        rate.InputRate = inputRate;
+        rate.OutputRate = outputRate;
+        rate.CharacterRate = characterRate;
+        rate.SecondRate = secondRate;
         rate.CacheWriteRate = cacheWrite;
         rate.CacheReadRate = cacheRead;
         rate.UnitCosts = unitCosts;
@@ -246,5 +252,5 @@ public static class ModelRatesApi
 
     private static ModelRateResponse ToResponse(ModelRate r) => new(r.Id, r.Provider, r.Model, BillingModel.Word(r.Type),
         r.InputRate, r.OutputRate, r.CacheWriteRate, r.CacheReadRate,
-        r.UnitCosts, r.Metadata, r.Deprecated, r.CreatedAt, r.UpdatedAt);
+        r.UnitCosts, r.Metadata, r.Deprecated, r.CreatedAt, r.UpdatedAt, r.CharacterRate, r.SecondRate);
 }

@@ -6,13 +6,15 @@ using AigneHub.Api.Routing;
 namespace AigneHub.Api.Gateway;
 
 /// <summary>What the gateway routes share: a runner per kind of call, the catalogue, the clock.</summary>
-public sealed class GatewayServices(ChatRunner chat, EmbeddingRunner embeddings, ImageRunner images, IModelCatalog catalog, TimeProvider time)
+public sealed class GatewayServices(ChatRunner chat, EmbeddingRunner embeddings, ImageRunner images, AudioRunner audio, IModelCatalog catalog, TimeProvider time)
 {
     public ChatRunner Chat { get; } = chat;
 
     public EmbeddingRunner Embeddings { get; } = embeddings;
 
     public ImageRunner Images { get; } = images;
+
+    public AudioRunner Audio { get; } = audio;
 
     public IModelCatalog Catalog { get; } = catalog;
 
@@ -33,6 +35,7 @@ public static class GatewayExtensions
         services.AddSingleton<ChatRunner>();
         services.AddSingleton<EmbeddingRunner>();
         services.AddSingleton<ImageRunner>();
+        services.AddSingleton<AudioRunner>();
         services.AddSingleton<TokenCountRunner>();
         services.AddSingleton<GatewayServices>();
         services.AddSingleton<ResponseStore>();

@@ -42,7 +42,7 @@ internal static class ModelCatalogAdminApi
         {
             if (!ModelTypes.TryParse(type, out var modelType))
             {
-                return ApiErrors.BadRequest("'type' must be one of: chat, embedding, image, video.", "type");
+                return ApiErrors.BadRequest("'type' must be one of: chat, embedding, image, video, audio.", "type");
             }
             query = query.Where(m => m.Type == modelType);
         }
@@ -68,7 +68,7 @@ internal static class ModelCatalogAdminApi
         }
         if (body.Type is null)
         {
-            return ApiErrors.BadRequest("'type' is required: one of chat, embedding, image, video.", "type");
+            return ApiErrors.BadRequest("'type' is required: one of chat, embedding, image, video, audio.", "type");
         }
         if (Validate(body) is { } invalid)
         {
@@ -177,7 +177,7 @@ internal static class ModelCatalogAdminApi
         }
         if (body.Type is not null && !ModelTypes.TryParse(body.Type, out _))
         {
-            return ApiErrors.BadRequest("'type' must be one of: chat, embedding, image, video.", "type");
+            return ApiErrors.BadRequest("'type' must be one of: chat, embedding, image, video, audio.", "type");
         }
         if (body.DisplayName is { Length: > 200 })
         {

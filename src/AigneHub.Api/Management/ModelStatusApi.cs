@@ -36,7 +36,7 @@ public static class ModelStatusApi
         var modelType = ModelType.Chat;
         if (!string.IsNullOrWhiteSpace(type) && !ModelTypes.TryParse(type, out modelType))
         {
-            return ApiErrors.BadRequest("'type' must be one of: chat, embedding, image, video.", "type");
+            return ApiErrors.BadRequest("'type' must be one of: chat, embedding, image, video, audio.", "type");
         }
         var targets = await resolver.ResolveAsync(model, modelType, cancellationToken);
         if (targets.Count == 0)

@@ -2,7 +2,7 @@ using AigneHub.Data;
 
 namespace AigneHub.Api.Management;
 
-/// <summary>Model types as the wire spells them (chat, embedding, image, video).</summary>
+/// <summary>Model types as the wire spells them (chat, embedding, image, video, audio).</summary>
 internal static class ModelTypes
 {
     public static bool TryParse(string? text, out ModelType type) =>

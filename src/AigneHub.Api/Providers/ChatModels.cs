@@ -228,6 +228,10 @@ public sealed record ImageRequest
     public string ResponseFormat { get; init; } = "url";
 }
 
+/// <summary>An image edit: <see cref="Image"/>'s prompt and options applied to the uploaded <see cref="Images"/>,
+/// within the transparent area of <see cref="Mask"/> when there is one.</summary>
+public sealed record ImageEditRequest(ImageRequest Image, IReadOnlyList<UploadedFile> Images, UploadedFile? Mask);
+
 public sealed record GeneratedImage(string? Url, string? Base64Json, string? RevisedPrompt);
 
 public sealed record ImageResponse(long Created, IReadOnlyList<GeneratedImage> Images, TokenUsage? Usage);

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace AigneHub.Api.Providers;
 
 /// <summary>What a media part says about its size, read from the bytes it carries (never fetched): image dimensions
-/// from the PNG, GIF, WebP or JPEG header, a WAV's duration, a PDF's pages; for anything else its length. A URL
+/// from the PNG, GIF, WebP or JPEG header, audio's duration from its container (<see cref="AudioContainer"/>), a PDF's pages; for anything else its length. A URL
 /// part knows only its type (from the extension). <see cref="Tokens"/> prices it per provider family by that
 /// family's published rule, or its largest case when the size is unknown.</summary>
 public sealed partial record MediaSize(string MediaType, long Bytes, bool Inline, string? Detail = null,
@@ -25,7 +25,6 @@ public sealed partial record MediaSize(string MediaType, long Bytes, bool Inline
     private const int OpenAiPdfPageLimit = 100;
     private const int AnthropicPdfPageLimit = 100;
     private const int GeminiPdfPageLimit = 1000;
-    private const long LowestAudioBytesPerSecond = 750;   // 6 kbit/s, below any speech codec's usual rate
     private const long LowestVideoBytesPerSecond = 6250;  // 50 kbit/s
 
     public static MediaSize Of(ImagePart part)
@@ -42,13 +41,11 @@ public sealed partial record MediaSize(string MediaType, long Bytes, bool Inline
             var (width, height) = ImageDimensions(Decode(base64, 64 * 1024));
             return new MediaSize(mediaType, bytes, true, part.Detail, width, height);
         }
-        if (mediaType is "audio/wav" or "audio/x-wav" or "audio/wave")
-        {
-            return new MediaSize(mediaType, bytes, true, Seconds: WavSeconds(Decode(base64, 4096)) ?? bytes / (double)LowestAudioBytesPerSecond);
-        }
         if (mediaType.StartsWith("audio/", StringComparison.Ordinal))
         {
-            return new MediaSize(mediaType, bytes, true, Seconds: bytes / (double)LowestAudioBytesPerSecond);
+            // The container states the duration (an MP4's may be at its end, so the whole part is read).
+            var container = AudioContainer.Read(Decode(base64, int.MaxValue));
+            return new MediaSize(mediaType, bytes, true, Seconds: container?.UpperBoundSeconds(bytes) ?? bytes / (double)AudioContainer.LowestBytesPerSecond);
         }
         if (mediaType.StartsWith("video/", StringComparison.Ordinal))
         {
@@ -176,30 +173,6 @@ public sealed partial record MediaSize(string MediaType, long Bytes, bool Inline
             }
         }
         return (null, null);
-    }
-
-    internal static double? WavSeconds(ReadOnlySpan<byte> b)
-    {
-        if (b.Length < 12 || !b[..4].SequenceEqual("RIFF"u8) || !b[8..12].SequenceEqual("WAVE"u8))
-        {
-            return null;
-        }
-        uint byteRate = 0;
-        for (var i = 12; i + 8 <= b.Length;)
-        {
-            var id = b.Slice(i, 4);
-            var size = BinaryPrimitives.ReadUInt32LittleEndian(b[(i + 4)..]);
-            if (id.SequenceEqual("fmt "u8) && i + 20 <= b.Length)
-            {
-                byteRate = BinaryPrimitives.ReadUInt32LittleEndian(b[(i + 16)..]);
-            }
-            else if (id.SequenceEqual("data"u8))
-            {
-                return byteRate == 0 ? null : size / (double)byteRate;
-            }
-            i += 8 + (int)Math.Min(size + (size & 1), int.MaxValue - 16);
-        }
-        return null;
     }
 
     /// <summary>The page objects a PDF shows; null when it hides them in compressed object streams (the family's

@@ -116,6 +116,12 @@ public interface IImageAdapter
     Task<ImageResponse> GenerateAsync(ProviderEndpoint endpoint, ImageRequest request, CancellationToken cancellationToken);
 }
 
+/// <summary>An image adapter whose provider also edits uploaded images.</summary>
+public interface IImageEditAdapter
+{
+    Task<ImageResponse> EditAsync(ProviderEndpoint endpoint, ImageEditRequest request, CancellationToken cancellationToken);
+}
+
 /// <summary>Why a provider call failed, in the classes the model-health records and failover decisions use.</summary>
 public enum ProviderErrorClass
 {

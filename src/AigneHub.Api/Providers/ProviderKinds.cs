@@ -27,6 +27,9 @@ public sealed record ProviderKind(string Name, string DisplayName, ProviderProto
     /// <summary>The <see cref="ProviderSettings"/> members this kind takes (anything else is refused).</summary>
     public ProviderSettingNames Settings { get; init; }
 
+    /// <summary>What of OpenAI's audio API the provider serves (its protocol's <see cref="IAudioAdapter"/> speaks it).</summary>
+    public AudioOperations Audio { get; init; }
+
     /// <summary>A default base URL per region (<c>{region}</c> in it), for providers addressed by region.</summary>
     public string? RegionalBaseUrl { get; init; }
 
@@ -58,7 +61,13 @@ public sealed record OpenAiDialect(
 
 public static class ProviderKinds
 {
-    public static readonly ProviderKind OpenAI = new("openai", "OpenAI", ProviderProtocol.OpenAI, new("https://api.openai.com/v1/")) { OpenAi = OpenAiDialect.OpenAI };
+    private const AudioOperations AllAudio = AudioOperations.Speech | AudioOperations.Transcription | AudioOperations.Translation;
+
+    public static readonly ProviderKind OpenAI = new("openai", "OpenAI", ProviderProtocol.OpenAI, new("https://api.openai.com/v1/"))
+    {
+        OpenAi = OpenAiDialect.OpenAI,
+        Audio = AllAudio,
+    };
     public static readonly ProviderKind Anthropic = new("anthropic", "Anthropic", ProviderProtocol.Anthropic, new("https://api.anthropic.com/v1/"));
     public static readonly ProviderKind Google = new("google", "Google Gemini", ProviderProtocol.Gemini, new("https://generativelanguage.googleapis.com/v1beta/"));
     public static readonly ProviderKind DeepSeek = new("deepseek", "DeepSeek", ProviderProtocol.OpenAI, new("https://api.deepseek.com/v1/"));
@@ -68,17 +77,21 @@ public static class ProviderKinds
     public static readonly ProviderKind Doubao = new("doubao", "Doubao (Volcengine Ark)", ProviderProtocol.OpenAI, new("https://ark.cn-beijing.volces.com/api/v3/"));
     public static readonly ProviderKind Poe = new("poe", "Poe", ProviderProtocol.OpenAI, new("https://api.poe.com/v1/"));
 
-    /// <summary>Mistral's La Plateforme: strict about fields (see <see cref="OpenAiDialect"/>).</summary>
+    /// <summary>Mistral's La Plateforme: strict about fields (see <see cref="OpenAiDialect"/>); Voxtral transcribes at
+    /// <c>audio/transcriptions</c> (no translations endpoint).</summary>
     public static readonly ProviderKind Mistral = new("mistral", "Mistral AI", ProviderProtocol.OpenAI, new("https://api.mistral.ai/v1/"))
     {
         OpenAi = new OpenAiDialect(StreamUsageOption: false, SeedField: "random_seed", AcceptsEndUser: false),
+        Audio = AudioOperations.Transcription,
     };
 
     /// <summary>Groq reads <c>max_completion_tokens</c> (<c>max_tokens</c> is deprecated there) and may report a stream's
-    /// usage under <c>x_groq.usage</c>.</summary>
+    /// usage under <c>x_groq.usage</c>; it serves OpenAI's audio API (Whisper transcriptions and translations, and
+    /// text to speech).</summary>
     public static readonly ProviderKind Groq = new("groq", "Groq", ProviderProtocol.OpenAI, new("https://api.groq.com/openai/v1/"))
     {
         OpenAi = new OpenAiDialect(OutputCapField: "max_completion_tokens"),
+        Audio = AllAudio,
     };
 
     /// <summary>Azure OpenAI: the customer's resource URL (<c>https://{resource}.openai.azure.com/</c>), deployments
@@ -86,6 +99,7 @@ public static class ProviderKinds
     public static readonly ProviderKind Azure = new("azure", "Azure OpenAI", ProviderProtocol.OpenAI, new("https://your-resource.openai.azure.com/"))
     {
         OpenAi = new OpenAiDialect(OutputCapField: "max_completion_tokens", AzureDeployments: true),
+        Audio = AllAudio,
         RequiresBaseUrl = true,
         Settings = ProviderSettingNames.ApiVersion | ProviderSettingNames.Deployments,
     };

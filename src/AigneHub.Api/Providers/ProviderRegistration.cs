@@ -15,12 +15,14 @@ public sealed class ProviderAdapters(
     IReadOnlyDictionary<ProviderProtocol, IChatAdapter> chat,
     IReadOnlyDictionary<ProviderProtocol, IEmbeddingAdapter> embedding,
     IReadOnlyDictionary<ProviderProtocol, IImageAdapter> image,
+    IReadOnlyDictionary<ProviderProtocol, IAudioAdapter> audio,
     IEnumerable<IChatPassthrough> passthroughs)
 {
     private readonly IChatPassthrough[] _passthroughs = [.. passthroughs];
     private readonly FrozenDictionary<ProviderProtocol, IChatAdapter> _chat = chat.ToFrozenDictionary();
     private readonly FrozenDictionary<ProviderProtocol, IEmbeddingAdapter> _embedding = embedding.ToFrozenDictionary();
     private readonly FrozenDictionary<ProviderProtocol, IImageAdapter> _image = image.ToFrozenDictionary();
+    private readonly FrozenDictionary<ProviderProtocol, IAudioAdapter> _audio = audio.ToFrozenDictionary();
 
     public IChatAdapter? Chat(ProviderProtocol protocol) => _chat.GetValueOrDefault(protocol);
 
@@ -38,6 +40,12 @@ public sealed class ProviderAdapters(
     public IEmbeddingAdapter? Embedding(ProviderProtocol protocol) => _embedding.GetValueOrDefault(protocol);
 
     public IImageAdapter? Image(ProviderProtocol protocol) => _image.GetValueOrDefault(protocol);
+
+    public IImageEditAdapter? ImageEdit(ProviderProtocol protocol) => _image.GetValueOrDefault(protocol) as IImageEditAdapter;
+
+    /// <summary>The adapter for <paramref name="operation"/> on <paramref name="kind"/>, when that provider offers it.</summary>
+    public IAudioAdapter? Audio(ProviderKind kind, AudioOperations operation) =>
+        kind.Audio.HasFlag(operation) ? _audio.GetValueOrDefault(kind.Protocol) : null;
 }
 
 public static class ProviderRegistration
@@ -73,10 +81,12 @@ public static class ProviderRegistration
         Embedding<OpenAiEmbeddingAdapter>(services, ProviderProtocol.OpenAI);
         Embedding<GeminiEmbeddingAdapter>(services, ProviderProtocol.Gemini);
         Image<OpenAiImageAdapter>(services, ProviderProtocol.OpenAI);
+        services.TryAddSingleton<OpenAiAudioAdapter>();
+        services.TryAddKeyedSingleton<IAudioAdapter>(ProviderProtocol.OpenAI, (sp, _) => sp.GetRequiredService<OpenAiAudioAdapter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatPassthrough, OpenAiResponsesPassthrough>());
 
         services.TryAddSingleton(sp => new ProviderAdapters(
-            Keyed<IChatAdapter>(sp), Keyed<IEmbeddingAdapter>(sp), Keyed<IImageAdapter>(sp), sp.GetServices<IChatPassthrough>()));
+            Keyed<IChatAdapter>(sp), Keyed<IEmbeddingAdapter>(sp), Keyed<IImageAdapter>(sp), Keyed<IAudioAdapter>(sp), sp.GetServices<IChatPassthrough>()));
         return services;
     }
 

@@ -350,7 +350,7 @@ public static class UsageApi
         }
         if (filter.Type is { } t && !(Enum.TryParse<ModelType>(t, true, out var type) && Enum.IsDefined(type) && !int.TryParse(t, out _)))
         {
-            errors["type"] = ["'type' must be chat, embedding, image or video."];
+            errors["type"] = ["'type' must be chat, embedding, image, video or audio."];
         }
     }
 
@@ -386,6 +386,7 @@ public static class UsageApi
             c.Id, c.UserId, c.AppId, BillingModel.Word(c.Surface), c.Provider, c.Model, c.RequestedModel, BillingModel.Word(c.Type), BillingModel.Word(c.Status),
             c.PromptTokens, c.CompletionTokens, c.CacheCreationTokens, c.CacheReadTokens, c.Images, c.ImageSize, c.ImageQuality,
             c.Credits, c.Estimated, c.DurationMs, c.GatewayTtfbMs, c.ProviderTtfbMs, c.Attempts, ErrorReason(c, forMember),
-            c.RequestId, c.TraceId, c.CreatedAt, c.CompletedAt, row.UserEmail, c.AccessKeyId, row.KeyName, c.StatusCode);
+            c.RequestId, c.TraceId, c.CreatedAt, c.CompletedAt, row.UserEmail, c.AccessKeyId, row.KeyName, c.StatusCode,
+            c.Characters, c.AudioSeconds);
     }
 }

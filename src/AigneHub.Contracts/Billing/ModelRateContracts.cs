@@ -3,7 +3,8 @@ using System.Text.Json.Serialization;
 
 namespace AigneHub.Contracts.Billing;
 
-// Model rates (/api/admin/model-rates): credits per token (or image, or second) of a provider+model+type. Every rate
+// Model rates (/api/admin/model-rates): credits per token (or image, or second; audio: per character spoken and per
+// second heard) of a provider+model+type. Every rate
 // is a decimal string on the wire (DecimalString). The Api reads rate bodies field by field (so that it can report
 // every problem at once and derive rates from unit costs and a margin); ModelRateRequest is the shape it accepts.
 
@@ -13,7 +14,9 @@ public sealed record ModelRateResponse(
     [property: JsonConverter(typeof(DecimalString))] decimal OutputRate,
     [property: JsonConverter(typeof(DecimalString))] decimal? CacheWriteRate,
     [property: JsonConverter(typeof(DecimalString))] decimal? CacheReadRate,
-    JsonObject? UnitCosts, JsonObject? Metadata, bool Deprecated, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    JsonObject? UnitCosts, JsonObject? Metadata, bool Deprecated, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    [property: JsonConverter(typeof(DecimalString))] decimal? CharacterRate = null,
+    [property: JsonConverter(typeof(DecimalString))] decimal? SecondRate = null);
 
 public sealed record ModelRateHistoryResponse(
     Guid Id, Guid RateId, string Change, string Provider, string Model, string Type,
@@ -21,12 +24,15 @@ public sealed record ModelRateHistoryResponse(
     [property: JsonConverter(typeof(DecimalString))] decimal OutputRate,
     [property: JsonConverter(typeof(DecimalString))] decimal? CacheWriteRate,
     [property: JsonConverter(typeof(DecimalString))] decimal? CacheReadRate,
-    JsonObject? UnitCosts, JsonObject? Metadata, bool Deprecated, Guid? ChangedBy, DateTimeOffset ChangedAt);
+    JsonObject? UnitCosts, JsonObject? Metadata, bool Deprecated, Guid? ChangedBy, DateTimeOffset ChangedAt,
+    [property: JsonConverter(typeof(DecimalString))] decimal? CharacterRate = null,
+    [property: JsonConverter(typeof(DecimalString))] decimal? SecondRate = null);
 
 /// <summary>
 /// The body of a rate create (POST) or replacement (PUT). <see cref="InputRate"/> and <see cref="OutputRate"/> may be
 /// left out when <see cref="UnitCosts"/> and <see cref="Margin"/> are given: the Api then derives them
-/// (<c>unitCost × (1 + percent/100) / creditPrice</c>).
+/// (<c>unitCost × (1 + percent/100) / creditPrice</c>). An audio rate prices <see cref="CharacterRate"/> (speech) and
+/// <see cref="SecondRate"/> (transcription, translation); its input and output rates may be left out (0).
 /// </summary>
 public sealed record ModelRateRequest(
     string? Provider, string? Model, string? Type,
@@ -34,7 +40,9 @@ public sealed record ModelRateRequest(
     [property: JsonConverter(typeof(DecimalString))] decimal? OutputRate,
     [property: JsonConverter(typeof(DecimalString))] decimal? CacheWriteRate,
     [property: JsonConverter(typeof(DecimalString))] decimal? CacheReadRate,
-    UnitCosts? UnitCosts, JsonObject? Metadata, bool? Deprecated, RateMargin? Margin = null);
+    UnitCosts? UnitCosts, JsonObject? Metadata, bool? Deprecated, RateMargin? Margin = null,
+    [property: JsonConverter(typeof(DecimalString))] decimal? CharacterRate = null,
+    [property: JsonConverter(typeof(DecimalString))] decimal? SecondRate = null);
 
 /// <summary>What the provider charges per unit, in money; stored on the rate as given.</summary>
 public sealed record UnitCosts(

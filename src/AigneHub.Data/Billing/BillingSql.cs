@@ -42,6 +42,8 @@ public sealed record SettleCallCommand
     public int CacheReadTokens { get; init; }
     public int Images { get; init; }
     public decimal? VideoSeconds { get; init; }
+    public int Characters { get; init; }
+    public decimal? AudioSeconds { get; init; }
     /// <summary>The cost; debited (ledger + meter event) only when the call is billed and this is positive.</summary>
     public decimal Credits { get; init; }
     public bool Estimated { get; init; }
@@ -127,7 +129,7 @@ public static class BillingSql
             UPDATE {S}.model_calls SET status = @status, provider = coalesce(@provider, provider), model = coalesce(@model, model),
                 credential_id = @credential, prompt_tokens = @prompt, completion_tokens = @completion,
                 cache_creation_tokens = @cache_write, cache_read_tokens = @cache_read, images = @images,
-                video_seconds = @video, credits = @credits, estimated = @estimated, duration_ms = @duration,
+                video_seconds = @video, characters = @characters, audio_seconds = @audio, credits = @credits, estimated = @estimated, duration_ms = @duration,
                 gateway_ttfb_ms = @gateway_ttfb, provider_ttfb_ms = @provider_ttfb, attempts = @attempts,
                 status_code = @status_code, error_reason = @error, completed_at = @now
             WHERE id = @id AND status = 'processing'
@@ -341,6 +343,8 @@ public static class BillingSql
         p.Add(new NpgsqlParameter<int>("cache_read", call.CacheReadTokens));
         p.Add(new NpgsqlParameter<int>("images", call.Images));
         p.Add(Nullable("video", call.VideoSeconds, NpgsqlDbType.Numeric));
+        p.Add(new NpgsqlParameter<int>("characters", call.Characters));
+        p.Add(Nullable("audio", call.AudioSeconds, NpgsqlDbType.Numeric));
         p.Add(new NpgsqlParameter<decimal>("credits", call.Credits));
         p.Add(new NpgsqlParameter<bool>("estimated", call.Estimated));
         p.Add(Nullable("duration", call.DurationMs, NpgsqlDbType.Integer));

@@ -12,14 +12,25 @@ public sealed record RateCard(
     decimal? CacheReadRate,
     bool Deprecated = false)
 {
+    /// <summary>Audio: credits per character spoken.</summary>
+    public decimal? CharacterRate { get; init; }
+
+    /// <summary>Audio: credits per second heard.</summary>
+    public decimal? SecondRate { get; init; }
+
     public static RateCard Of(ModelRate rate) =>
-        new(rate.Id, rate.Provider, rate.Model, rate.Type, rate.InputRate, rate.OutputRate, rate.CacheWriteRate, rate.CacheReadRate, rate.Deprecated);
+        new(rate.Id, rate.Provider, rate.Model, rate.Type, rate.InputRate, rate.OutputRate, rate.CacheWriteRate, rate.CacheReadRate, rate.Deprecated)
+        {
+            CharacterRate = rate.CharacterRate,
+            SecondRate = rate.SecondRate,
+        };
 }
 
 /// <summary>
 /// What a call used, in the units its rate is priced in. <see cref="PromptTokens"/> is the whole prompt, cached
 /// tokens INCLUDED (the neutral convention every provider adapter maps its usage to, once); the cache counts say
-/// how much of it was written to or read from the provider's prompt cache.
+/// how much of it was written to or read from the provider's prompt cache. Audio is metered in
+/// <see cref="Characters"/> spoken and <see cref="AudioSeconds"/> heard.
 /// </summary>
 public readonly record struct MeteredUsage(
     long PromptTokens,
@@ -27,7 +38,9 @@ public readonly record struct MeteredUsage(
     long CacheCreationTokens = 0,
     long CacheReadTokens = 0,
     long Images = 0,
-    decimal VideoSeconds = 0);
+    decimal VideoSeconds = 0,
+    long Characters = 0,
+    decimal AudioSeconds = 0);
 
 /// <summary>
 /// The credit formula, exactly, in <see cref="decimal"/>: the output (<c>images × outputRate</c> for image models,
@@ -35,7 +48,8 @@ public readonly record struct MeteredUsage(
 /// token by how it was served — fresh tokens (<c>prompt − cacheWrites − cacheReads</c>) at the input rate, cache
 /// writes at the write rate (else the input rate), cache reads at the read rate (else the input rate) — rounded half
 /// away from zero to 10 decimal places. A provider reporting more cached tokens than prompt tokens is charged for
-/// the cached ones and no fresh ones, never a negative amount.
+/// the cached ones and no fresh ones, never a negative amount. Audio is <c>characters × characterRate + seconds ×
+/// secondRate</c> (an absent rate prices its unit at zero); tokens an audio provider reports are recorded, not priced.
 /// </summary>
 public static class CreditFormula
 {
@@ -43,6 +57,11 @@ public static class CreditFormula
 
     public static decimal Compute(RateCard rate, MeteredUsage usage)
     {
+        if (rate.Type == ModelType.Audio)
+        {
+            return Math.Round(usage.Characters * (rate.CharacterRate ?? 0) + usage.AudioSeconds * (rate.SecondRate ?? 0),
+                Decimals, MidpointRounding.AwayFromZero);
+        }
         var output = rate.Type switch
         {
             ModelType.Image => usage.Images * rate.OutputRate,

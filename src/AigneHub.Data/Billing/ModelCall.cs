@@ -67,6 +67,12 @@ public sealed class ModelCall
 
     public decimal? VideoSeconds { get; set; }
 
+    /// <summary>Audio: characters of text spoken (speech).</summary>
+    public int Characters { get; set; }
+
+    /// <summary>Audio: seconds of audio heard (transcription, translation), as billed.</summary>
+    public decimal? AudioSeconds { get; set; }
+
     public JsonObject? Parameters { get; set; }
 
     public decimal Credits { get; set; }
@@ -126,6 +132,8 @@ internal sealed class ModelCallConfiguration : IEntityTypeConfiguration<ModelCal
         builder.Property(c => c.ImageSize).HasMaxLength(32);
         builder.Property(c => c.ImageQuality).HasMaxLength(32);
         builder.Property(c => c.VideoSeconds).HasColumnType("numeric(18,3)");
+        builder.Property(c => c.Characters).HasDefaultValue(0);
+        builder.Property(c => c.AudioSeconds).HasColumnType("numeric(18,3)");
         builder.Property(c => c.Parameters).HasColumnType("jsonb");
         builder.Property(c => c.Credits).HasColumnType(BillingModel.CreditsColumnType).HasDefaultValue(0m);
         builder.Property(c => c.ReservedCredits).HasColumnType(BillingModel.CreditsColumnType).HasDefaultValue(0m);

@@ -6,7 +6,8 @@ namespace AigneHub.Data.Billing;
 
 /// <summary>
 /// What a provider+model+type costs in credits: per token (chat, embedding), per image (output rate of image
-/// models) or per second (video). Cache rates fall back to the input rate when absent.
+/// models), per second (video), or per input character and per second of audio (audio). Cache rates fall back to
+/// the input rate when absent.
 /// </summary>
 public sealed class ModelRate
 {
@@ -25,6 +26,12 @@ public sealed class ModelRate
     public decimal? CacheWriteRate { get; set; }
 
     public decimal? CacheReadRate { get; set; }
+
+    /// <summary>Audio: credits per character of text spoken (speech).</summary>
+    public decimal? CharacterRate { get; set; }
+
+    /// <summary>Audio: credits per second of audio heard (transcription, translation).</summary>
+    public decimal? SecondRate { get; set; }
 
     /// <summary>The provider's own price <c>{"input": "...", "output": "..."}</c> (decimal strings), for margins.</summary>
     public JsonObject? UnitCosts { get; set; }
@@ -69,6 +76,10 @@ public sealed class ModelRateHistory
 
     public decimal? CacheReadRate { get; set; }
 
+    public decimal? CharacterRate { get; set; }
+
+    public decimal? SecondRate { get; set; }
+
     public JsonObject? UnitCosts { get; set; }
 
     public JsonObject? Metadata { get; set; }
@@ -90,6 +101,8 @@ public sealed class ModelRateHistory
         OutputRate = rate.OutputRate,
         CacheWriteRate = rate.CacheWriteRate,
         CacheReadRate = rate.CacheReadRate,
+        CharacterRate = rate.CharacterRate,
+        SecondRate = rate.SecondRate,
         UnitCosts = rate.UnitCosts?.DeepClone().AsObject(),
         Metadata = rate.Metadata?.DeepClone().AsObject(),
         Deprecated = rate.Deprecated,
@@ -111,6 +124,8 @@ internal sealed class ModelRateConfiguration : IEntityTypeConfiguration<ModelRat
         builder.Property(r => r.OutputRate).HasColumnType(BillingModel.RateColumnType);
         builder.Property(r => r.CacheWriteRate).HasColumnType(BillingModel.RateColumnType);
         builder.Property(r => r.CacheReadRate).HasColumnType(BillingModel.RateColumnType);
+        builder.Property(r => r.CharacterRate).HasColumnType(BillingModel.RateColumnType);
+        builder.Property(r => r.SecondRate).HasColumnType(BillingModel.RateColumnType);
         builder.Property(r => r.UnitCosts).HasColumnType("jsonb");
         builder.Property(r => r.Metadata).HasColumnType("jsonb");
         builder.HasIndex(r => new { r.Provider, r.Model, r.Type }).IsUnique();
@@ -131,6 +146,8 @@ internal sealed class ModelRateHistoryConfiguration : IEntityTypeConfiguration<M
         builder.Property(r => r.OutputRate).HasColumnType(BillingModel.RateColumnType);
         builder.Property(r => r.CacheWriteRate).HasColumnType(BillingModel.RateColumnType);
         builder.Property(r => r.CacheReadRate).HasColumnType(BillingModel.RateColumnType);
+        builder.Property(r => r.CharacterRate).HasColumnType(BillingModel.RateColumnType);
+        builder.Property(r => r.SecondRate).HasColumnType(BillingModel.RateColumnType);
         builder.Property(r => r.UnitCosts).HasColumnType("jsonb");
         builder.Property(r => r.Metadata).HasColumnType("jsonb");
         builder.HasIndex(r => new { r.RateId, r.ChangedAt });

@@ -378,6 +378,10 @@ namespace AigneHub.Data.Migrations
                         .HasDefaultValue(0)
                         .HasColumnName("attempts");
 
+                    b.Property<decimal?>("AudioSeconds")
+                        .HasColumnType("numeric(18,3)")
+                        .HasColumnName("audio_seconds");
+
                     b.Property<bool>("Billed")
                         .HasColumnType("boolean")
                         .HasColumnName("billed");
@@ -393,6 +397,12 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("integer")
                         .HasDefaultValue(0)
                         .HasColumnName("cache_read_tokens");
+
+                    b.Property<int>("Characters")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("characters");
 
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
@@ -566,6 +576,10 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("numeric(38,18)")
                         .HasColumnName("cache_write_rate");
 
+                    b.Property<decimal?>("CharacterRate")
+                        .HasColumnType("numeric(38,18)")
+                        .HasColumnName("character_rate");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -597,6 +611,10 @@ namespace AigneHub.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("provider");
+
+                    b.Property<decimal?>("SecondRate")
+                        .HasColumnType("numeric(38,18)")
+                        .HasColumnName("second_rate");
 
                     b.Property<string>("Type")
                         .IsRequired()
@@ -651,6 +669,10 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("changed_by");
 
+                    b.Property<decimal?>("CharacterRate")
+                        .HasColumnType("numeric(38,18)")
+                        .HasColumnName("character_rate");
+
                     b.Property<bool>("Deprecated")
                         .HasColumnType("boolean")
                         .HasColumnName("deprecated");
@@ -682,6 +704,10 @@ namespace AigneHub.Data.Migrations
                     b.Property<Guid>("RateId")
                         .HasColumnType("uuid")
                         .HasColumnName("rate_id");
+
+                    b.Property<decimal?>("SecondRate")
+                        .HasColumnType("numeric(38,18)")
+                        .HasColumnName("second_rate");
 
                     b.Property<string>("Type")
                         .IsRequired()

@@ -56,7 +56,7 @@ public sealed class BillingApiTests
 
     [Theory]
     [InlineData("""{"provider":"nope","model":"m","type":"chat","inputRate":1,"outputRate":1}""", "provider")]
-    [InlineData("""{"provider":"openai","model":"m","type":"audio","inputRate":1,"outputRate":1}""", "type")]
+    [InlineData("""{"provider":"openai","model":"m","type":"music","inputRate":1,"outputRate":1}""", "type")]
     [InlineData("""{"provider":"openai","model":"m","type":"chat","inputRate":-1,"outputRate":1}""", "inputRate")]
     [InlineData("""{"provider":"openai","model":"m","type":"chat","inputRate":"abc","outputRate":1}""", "inputRate")]
     [InlineData("""{"provider":"openai","model":"m","type":"chat","inputRate":1}""", "outputRate")]

@@ -68,7 +68,7 @@ public sealed class UsageApiTests
         {
             ("/api/v2/model-calls?status=done", "status"),
             ("/api/v2/model-calls?pageSize=0", "pageSize"),
-            ("/api/admin/model-calls/export?type=audio", "type"),
+            ("/api/admin/model-calls/export?type=music", "type"),
             ("/api/v2/usage/trends?granularity=week", "granularity"),
             ("/api/admin/usage/trends?timezoneOffset=9999", "timezoneOffset"),
             ("/api/v2/usage/trends?granularity=hour&from=2020-01-01T00:00:00Z", "from"),

@@ -31,12 +31,19 @@ public sealed class FakeOpenAI : FakeProvider
                 routes.MapPost("/openai/deployments/{deployment}/chat/completions", context => fake!.ChatAsync(context));
                 routes.MapPost("/openai/deployments/{deployment}/embeddings", context => fake!.EmbeddingsAsync(context));
                 routes.MapPost("/openai/deployments/{deployment}/images/generations", context => fake!.ImagesAsync(context));
+                routes.MapPost("/openai/deployments/{deployment}/audio/speech", context => fake!.SpeechAsync(context));
+                routes.MapPost("/openai/deployments/{deployment}/audio/transcriptions", context => fake!.TranscriptionAsync(context));
+                routes.MapPost("/openai/deployments/{deployment}/audio/translations", context => fake!.TranscriptionAsync(context));
                 return;
             }
             routes.MapPost("/v1/chat/completions", context => fake!.ChatAsync(context));
             routes.MapPost("/v1/responses", context => fake!.ResponsesAsync(context));
             routes.MapPost("/v1/embeddings", context => fake!.EmbeddingsAsync(context));
             routes.MapPost("/v1/images/generations", context => fake!.ImagesAsync(context));
+            routes.MapPost("/v1/images/edits", context => fake!.ImageEditsAsync(context));
+            routes.MapPost("/v1/audio/speech", context => fake!.SpeechAsync(context));
+            routes.MapPost("/v1/audio/transcriptions", context => fake!.TranscriptionAsync(context));
+            routes.MapPost("/v1/audio/translations", context => fake!.TranscriptionAsync(context));
             routes.MapGet("/v1/models", context => fake!.ModelsAsync(context));
         });
         fake = new FakeOpenAI(host, dialect);
@@ -356,6 +363,143 @@ public sealed class FakeOpenAI : FakeProvider
                 ? new JsonObject { ["b64_json"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"png-{i}")) }
                 : new JsonObject { ["url"] = $"https://images.example/{i}.png" })).ToArray()),
         });
+    }
+
+    private async Task ImageEditsAsync(HttpContext context)
+    {
+        var recorded = await Host.RecordFormAsync(context);
+        var form = recorded.RequiredBody;
+        var reply = Host.NextReply();
+        if (reply.FailStatus is int status)
+        {
+            FakeProviderHost.ApplyFailHeaders(context, reply);
+            await WriteErrorAsync(context, status, reply.FailMessage);
+            return;
+        }
+        if (form["image"] is null && form["image[]"] is null || (string?)form["prompt"] is null)
+        {
+            await WriteErrorAsync(context, 400, "image and prompt are required");
+            return;
+        }
+        var n = int.Parse((string?)form["n"] ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+        var b64 = (string?)form["response_format"] == "b64_json" || ((string?)form["model"])?.StartsWith("gpt-image", StringComparison.Ordinal) == true;
+        await FakeProviderHost.WriteJsonAsync(context, 200, new JsonObject
+        {
+            ["created"] = 1700000000,
+            ["data"] = new JsonArray(Enumerable.Range(0, n).Select(i => (JsonNode?)(b64
+                ? new JsonObject { ["b64_json"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"edited-{i}")) }
+                : new JsonObject { ["url"] = $"https://images.example/edited-{i}.png" })).ToArray()),
+        });
+    }
+
+    /// <summary>The bytes the fake speaks for <paramref name="input"/> when the reply scripts none.</summary>
+    public static byte[] SpeechFor(string input) => Encoding.UTF8.GetBytes($"fake-audio:{input}");
+
+    private async Task SpeechAsync(HttpContext context)
+    {
+        var recorded = await Host.RecordAsync(context);
+        var body = recorded.RequiredBody;
+        var reply = Host.NextReply();
+        if (await RefusedByDialectAsync(context, recorded))
+        {
+            return;
+        }
+        if (reply.FailStatus is int status)
+        {
+            FakeProviderHost.ApplyFailHeaders(context, reply);
+            await WriteErrorAsync(context, status, reply.FailMessage);
+            return;
+        }
+        var audio = reply.Audio ?? SpeechFor((string?)body["input"] ?? "");
+        context.Response.ContentType = ((string?)body["response_format"] ?? "mp3") switch
+        {
+            "wav" => "audio/wav",
+            "opus" => "audio/opus",
+            "flac" => "audio/flac",
+            "aac" => "audio/aac",
+            "pcm" => "audio/pcm",
+            _ => "audio/mpeg",
+        };
+        await context.Response.StartAsync(context.RequestAborted);
+        for (int i = 0, sent = 0; sent < audio.Length; i++, sent += reply.AudioChunkBytes)
+        {
+            if (reply.CutAfterEvents == i)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), context.RequestAborted);
+                context.Abort();
+                return;
+            }
+            if (i > 0 && reply.DelayBetweenEvents > TimeSpan.Zero)
+            {
+                await Task.Delay(reply.DelayBetweenEvents, context.RequestAborted);
+            }
+            await context.Response.Body.WriteAsync(audio.AsMemory(sent, Math.Min(reply.AudioChunkBytes, audio.Length - sent)), context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+        }
+        reply.LastEventSent.TrySetResult();
+    }
+
+    /// <summary>A canonical WAV's duration (a 44-byte header: byte rate at 28, the data after it), read the fake's own way.</summary>
+    private static double WavSeconds(byte[] wav) => (wav.Length - 44) / (double)BitConverter.ToInt32(wav, 28);
+
+    private async Task TranscriptionAsync(HttpContext context)
+    {
+        var recorded = await Host.RecordFormAsync(context);
+        var form = recorded.RequiredBody;
+        var reply = Host.NextReply();
+        if (await RefusedByDialectAsync(context, recorded))
+        {
+            return;
+        }
+        if (reply.FailStatus is int status)
+        {
+            FakeProviderHost.ApplyFailHeaders(context, reply);
+            await WriteErrorAsync(context, status, reply.FailMessage);
+            return;
+        }
+        if (recorded.File is not { } file || (string?)form["model"] is null)
+        {
+            await WriteErrorAsync(context, 400, "model and file are required");
+            return;
+        }
+        var text = reply.Text;
+        switch ((string?)form["response_format"] ?? "json")
+        {
+            case "text":
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await context.Response.WriteAsync(text, context.RequestAborted);
+                break;
+            case "srt":
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await context.Response.WriteAsync($"1\n00:00:00,000 --> 00:00:01,000\n{text}\n", context.RequestAborted);
+                break;
+            case "vtt":
+                context.Response.ContentType = "text/vtt; charset=utf-8";
+                await context.Response.WriteAsync($"WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n{text}\n", context.RequestAborted);
+                break;
+            case "verbose_json":
+                await FakeProviderHost.WriteJsonAsync(context, 200, new JsonObject
+                {
+                    ["task"] = context.Request.Path.Value!.EndsWith("translations", StringComparison.Ordinal) ? "translate" : "transcribe",
+                    ["language"] = "english",
+                    ["duration"] = reply.ReportedSeconds ?? WavSeconds(file),
+                    ["text"] = text,
+                    ["segments"] = new JsonArray(new JsonObject
+                    {
+                        ["id"] = 0, ["seek"] = 0, ["start"] = 0.0, ["end"] = 1.0, ["text"] = text, ["tokens"] = new JsonArray(1, 2),
+                        ["temperature"] = 0.0, ["avg_logprob"] = -0.1, ["compression_ratio"] = 1.0, ["no_speech_prob"] = 0.01,
+                    }),
+                });
+                break;
+            default:
+                var answer = new JsonObject { ["text"] = text };
+                if (reply.ReportedSeconds is double seconds)
+                {
+                    answer["usage"] = new JsonObject { ["type"] = "duration", ["seconds"] = seconds };
+                }
+                await FakeProviderHost.WriteJsonAsync(context, 200, answer);
+                break;
+        }
     }
 
     private static Task WriteErrorAsync(HttpContext context, int status, string? message)

@@ -71,6 +71,34 @@ public sealed class FakeProviderHost : IAsyncDisposable
         return recorded;
     }
 
+    /// <summary>Reads and records a multipart form: its text fields as the body's members (repeated ones joined by
+    /// commas), each file's name, content type and length under its part's name, and the first file's bytes as
+    /// <see cref="RecordedRequest.File"/>.</summary>
+    public async Task<RecordedRequest> RecordFormAsync(HttpContext context)
+    {
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var body = new JsonObject();
+        foreach (var (name, values) in form)
+        {
+            body[name] = values.ToString();
+        }
+        byte[]? bytes = null;
+        foreach (var file in form.Files)
+        {
+            using var buffer = new MemoryStream();
+            await file.CopyToAsync(buffer, context.RequestAborted);
+            bytes ??= buffer.ToArray();
+            body[file.Name] = new JsonObject { ["filename"] = file.FileName, ["content_type"] = file.ContentType, ["length"] = (int)buffer.Length };
+        }
+        var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        var recorded = new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", headers, body, "")
+        {
+            File = bytes,
+        };
+        _requests.Enqueue(recorded);
+        return recorded;
+    }
+
     /// <summary>
     /// Writes a reply's raw or huge 200 answer, if it has one (then true): a fake calls it before answering properly.
     /// </summary>
@@ -205,6 +233,9 @@ public sealed record SseEvent(string? Event, JsonNode? Data, string? RawData = n
 /// <summary>A request a fake received.</summary>
 public sealed record RecordedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, JsonNode? Body, string RawBody)
 {
+    /// <summary>The uploaded file of a multipart request.</summary>
+    public byte[]? File { get; init; }
+
     public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
 
     public JsonNode RequiredBody => Body ?? throw new InvalidOperationException("The request had no JSON body.");
@@ -238,6 +269,15 @@ public sealed class FakeReply
     public int CacheReadInputTokens { get; init; }
 
     public int ReasoningTokens { get; init; }
+
+    /// <summary>Audio fakes: the speech to send (by default a few bytes naming the input), sent in <see cref="AudioChunkBytes"/> pieces.</summary>
+    public byte[]? Audio { get; init; }
+
+    public int AudioChunkBytes { get; init; } = 5;
+
+    /// <summary>Audio fakes: the duration a transcription reports (<c>usage.seconds</c> in json, <c>duration</c> in
+    /// verbose_json). By default json reports none and verbose_json the duration of the WAV it received.</summary>
+    public double? ReportedSeconds { get; init; }
 
     /// <summary>Anthropic fakes: an extended-thinking block before the answer, signed with <see cref="ThinkingSignature"/>.</summary>
     public string? Thinking { get; init; }

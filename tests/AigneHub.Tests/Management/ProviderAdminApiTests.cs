@@ -197,7 +197,7 @@ public sealed class ProviderAdminApiTests
             HttpStatusCode.BadRequest, "provider");
         await AdminClient.AssertErrorAsync(await client.PostAsJsonAsync("/api/admin/models", new { provider = "nope", model = "x", type = "chat" }),
             HttpStatusCode.BadRequest, "provider");
-        await AdminClient.AssertErrorAsync(await client.PostAsJsonAsync("/api/admin/models", new { provider = "openai", model = "x", type = "audio" }),
+        await AdminClient.AssertErrorAsync(await client.PostAsJsonAsync("/api/admin/models", new { provider = "openai", model = "x", type = "music" }),
             HttpStatusCode.BadRequest, "type");
         await AdminClient.AssertErrorAsync(await client.PostAsJsonAsync("/api/admin/models", new { provider = "openai", type = "chat" }),
             HttpStatusCode.BadRequest, "model");

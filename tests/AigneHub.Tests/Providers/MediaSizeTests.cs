@@ -50,7 +50,7 @@ public sealed class MediaSizeTests
         "data"u8.CopyTo(wav.AsSpan(36));
         BinaryPrimitives.WriteInt32LittleEndian(wav.AsSpan(40), data);
 
-        Assert.Equal(seconds, MediaSize.WavSeconds(wav));
+        Assert.Equal(seconds, AudioContainer.WavSeconds(wav));
     }
 
     [Fact]

@@ -36,6 +36,12 @@ public sealed record AttemptResult
 
     public int Images { get; init; }
 
+    /// <summary>Audio: characters spoken.</summary>
+    public long Characters { get; init; }
+
+    /// <summary>Audio: seconds heard, as billed.</summary>
+    public decimal? AudioSeconds { get; init; }
+
     /// <summary>The caller left before the answer was complete (what was generated is still billed).</summary>
     public bool CallerGone { get; init; }
 

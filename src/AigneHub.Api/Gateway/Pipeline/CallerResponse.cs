@@ -49,6 +49,37 @@ public sealed class CallerResponse(HttpContext context)
         await context.Response.Body.WriteAsync(utf8Json, context.RequestAborted);
     });
 
+    /// <summary>Writes a whole answer of any type (a transcript as text, SRT or VTT; a provider's JSON).</summary>
+    public Task WriteBodyAsync(string contentType, ReadOnlyMemory<byte> body) => WriteAsync(async () =>
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = contentType;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
+    });
+
+    /// <summary>Writes the next piece of a byte stream (audio as it arrives), flushed; the first sets the status and
+    /// <paramref name="contentType"/> and turns response buffering off.</summary>
+    public Task WriteChunkAsync(string contentType, ReadOnlyMemory<byte> chunk) => WriteAsync(async () =>
+    {
+        var response = context.Response;
+        if (!response.HasStarted)
+        {
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = contentType;
+            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        }
+        await response.Body.WriteAsync(chunk, context.RequestAborted);
+        await response.Body.FlushAsync(context.RequestAborted);
+    });
+
+    /// <summary>Ends a committed byte stream as broken: it has no error event, so the caller must see a cut transfer
+    /// rather than a clean end of a truncated answer.</summary>
+    public void Abort()
+    {
+        Gone = true;
+        context.Abort();
+    }
+
     /// <summary>Starts the event stream (headers, flushed) without an event: the answer is committed.</summary>
     public Task StartEventsAsync() => _eventsStarted ? Task.CompletedTask : WriteAsync(() => Task.CompletedTask, events: true);
 

@@ -23,8 +23,7 @@ public sealed class EmbeddingRunner(GatewayPipeline pipeline, ProviderAdapters a
         return pipeline.RunAsync(context, call, estimate, writer, async (attempt, cancellationToken) =>
         {
             var target = attempt.Target;
-            var adapter = adapters.Embedding(target.Kind.Protocol)
-                ?? throw new ProviderException(target.Kind.Name, ProviderErrorClass.BadRequest, null, $"Provider '{target.Kind.Name}' does not serve embeddings.");
+            var adapter = adapters.Embedding(target.Kind.Protocol)!;
             var response = await adapter.EmbedAsync(attempt.Endpoint, request with { Model = target.Model }, cancellationToken);
             attempt.MarkProviderFirstByte();
             // Gemini reports no usage: the estimate stands in, marked as such.
@@ -32,6 +31,6 @@ public sealed class EmbeddingRunner(GatewayPipeline pipeline, ProviderAdapters a
             var usage = estimated ? response.Usage with { InputTokens = estimate.PromptTokens } : response.Usage;
             await writer.WriteAsync(response, usage, target);
             return new AttemptResult { Usage = usage, UsageEstimated = estimated, CallerGone = writer.Caller.Gone };
-        });
+        }, target => adapters.Embedding(target.Kind.Protocol) is null ? $"{target.Kind.DisplayName} does not serve embeddings." : null);
     }
 }

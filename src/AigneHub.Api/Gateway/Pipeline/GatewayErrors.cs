@@ -14,6 +14,10 @@ public static class GatewayErrors
     public static GatewayException NoSuchModel(string requestedModel) =>
         new(404, "invalid_request_error", $"The model '{requestedModel}' does not exist or no enabled provider serves it.", "model", "model_not_found");
 
+    /// <summary>No candidate offers this kind of call (<paramref name="reason"/>: "OpenAI does not …").</summary>
+    public static GatewayException Unserved(string reason) =>
+        new(400, "invalid_request_error", reason, "model", "model_not_supported");
+
     public static GatewayException NoProviderAvailable(string requestedModel) =>
         new(503, "api_error", $"No provider is available for '{requestedModel}' right now.");
 

@@ -71,8 +71,11 @@ public sealed partial class GatewayPipeline(
     /// <paramref name="writer"/>. A refusal before any byte (no such model, billing's refusal, every provider
     /// failed) is thrown as a <see cref="GatewayException"/> for the route's protocol to write.
     /// </summary>
+    /// <param name="unserved">Why a candidate cannot serve this kind of call at all (a provider without image
+    /// generation, one that does not transcribe), or null when it can: such candidates are dropped before
+    /// admission, and when none is left the call is a 400 with that reason — nothing reserved, no call recorded.</param>
     public async Task RunAsync(HttpContext context, CallContext call, CallEstimate estimate, IAnswerWriter writer,
-        Func<Attempt, CancellationToken, Task<AttemptResult>> attempt)
+        Func<Attempt, CancellationToken, Task<AttemptResult>> attempt, Func<ModelTarget, string?>? unserved = null)
     {
         var started = Stopwatch.GetTimestamp();
         var aborted = context.RequestAborted;
@@ -83,6 +86,11 @@ public sealed partial class GatewayPipeline(
         if (candidates.Count == 0)
         {
             throw GatewayErrors.NoSuchModel(call.RequestedModel);
+        }
+        if (unserved is not null && candidates.Any(c => unserved(c) is not null))
+        {
+            var served = candidates.Where(c => unserved(c) is null).ToList();
+            candidates = served.Count > 0 ? served : throw GatewayErrors.Unserved(unserved(candidates[0])!);
         }
 
         // :: Step 2: admission — rate limits, rates, credits — and the durable record, before any provider is called.
@@ -268,6 +276,8 @@ public sealed partial class GatewayPipeline(
                 Usage = outcome?.Usage,
                 UsageEstimated = outcome?.UsageEstimated ?? false,
                 Images = outcome?.Images ?? 0,
+                Characters = outcome?.Characters ?? 0,
+                AudioSeconds = outcome?.AudioSeconds,
                 ErrorReason = failure?.Message ?? outcome?.ProviderCut?.Message ?? (overran ? OverranMessage(ticket) : null),
                 StatusCode = status,
                 CallerDisconnected = outcome is not null ? outcome.CallerGone || caller.Gone : aborted.IsCancellationRequested,

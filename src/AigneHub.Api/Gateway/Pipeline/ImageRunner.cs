@@ -14,11 +14,24 @@ public interface IImageAnswerWriter : IAnswerWriter
     Task IAnswerWriter.WriteFailureAfterCommitAsync(string message) => Task.CompletedTask;
 }
 
-/// <summary>Image generation calls, for every caller protocol.</summary>
+/// <summary>Image generation and edit calls, for every caller protocol; both are priced per image (by size and quality).</summary>
 public sealed class ImageRunner(GatewayPipeline pipeline, ProviderAdapters adapters)
 {
     /// <param name="parameters">Model parameters to keep on the call record.</param>
-    public Task RunAsync(HttpContext context, ApiSurface surface, ImageRequest request, JsonObject? parameters, IImageAnswerWriter writer)
+    public Task RunAsync(HttpContext context, ApiSurface surface, ImageRequest request, JsonObject? parameters, IImageAnswerWriter writer) =>
+        RunAsync(context, request, surface, parameters, writer,
+            (target, endpoint, cancellationToken) => adapters.Image(target.Kind.Protocol)!.GenerateAsync(endpoint, request with { Model = target.Model }, cancellationToken),
+            target => adapters.Image(target.Kind.Protocol) is null ? $"{target.Kind.DisplayName} does not generate images." : null);
+
+    /// <summary>An edit of the uploaded images (<see cref="ImageEditRequest.Image"/> holds the prompt and options).</summary>
+    public Task EditAsync(HttpContext context, ApiSurface surface, ImageEditRequest request, JsonObject? parameters, IImageAnswerWriter writer) =>
+        RunAsync(context, request.Image, surface, parameters, writer,
+            (target, endpoint, cancellationToken) => adapters.ImageEdit(target.Kind.Protocol)!.EditAsync(endpoint,
+                request with { Image = request.Image with { Model = target.Model } }, cancellationToken),
+            target => adapters.ImageEdit(target.Kind.Protocol) is null ? $"{target.Kind.DisplayName} does not edit images." : null);
+
+    private Task RunAsync(HttpContext context, ImageRequest request, ApiSurface surface, JsonObject? parameters, IImageAnswerWriter writer,
+        Func<ModelTarget, ProviderEndpoint, CancellationToken, Task<ImageResponse>> call, Func<ModelTarget, string?> unserved)
     {
         var estimate = new CallEstimate
         {
@@ -28,17 +41,15 @@ public sealed class ImageRunner(GatewayPipeline pipeline, ProviderAdapters adapt
             ImageQuality = request.Quality,
             Parameters = parameters,
         };
-        var call = pipeline.CreateContext(context, surface, request.Model, ModelType.Image, streaming: false);
-        return pipeline.RunAsync(context, call, estimate, writer, async (attempt, cancellationToken) =>
+        var callContext = pipeline.CreateContext(context, surface, request.Model, ModelType.Image, streaming: false);
+        return pipeline.RunAsync(context, callContext, estimate, writer, async (attempt, cancellationToken) =>
         {
             var target = attempt.Target;
-            var adapter = adapters.Image(target.Kind.Protocol)
-                ?? throw new ProviderException(target.Kind.Name, ProviderErrorClass.BadRequest, null, $"Provider '{target.Kind.Name}' does not generate images.");
-            var response = await adapter.GenerateAsync(attempt.Endpoint, request with { Model = target.Model }, cancellationToken);
+            var response = await call(target, attempt.Endpoint, cancellationToken);
             attempt.MarkProviderFirstByte();
             var usage = response.Usage ?? new TokenUsage { InputTokens = estimate.PromptTokens };
             await writer.WriteAsync(response, usage, target);
             return new AttemptResult { Usage = usage, UsageEstimated = response.Usage is null, Images = response.Images.Count, CallerGone = writer.Caller.Gone };
-        });
+        }, unserved);
     }
 }

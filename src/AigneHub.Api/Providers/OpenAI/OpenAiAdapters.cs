@@ -7,7 +7,7 @@ namespace AigneHub.Api.Providers.OpenAI;
 /// <summary>
 /// The OpenAI-compatible family (OpenAI, DeepSeek, xAI, OpenRouter, Ollama, Doubao, Poe, Mistral, Groq, Azure OpenAI):
 /// chat completions, embeddings and image generation at <c>{baseUrl}chat/completions</c>, <c>embeddings</c>,
-/// <c>images/generations</c>. Quirks by provider are data (<see cref="OpenAiDialect"/> on the kind): the output-cap
+/// <c>images/generations</c> (audio: <see cref="OpenAiAudioAdapter"/>). Quirks by provider are data (<see cref="OpenAiDialect"/> on the kind): the output-cap
 /// field (OpenAI, Groq and Azure read <c>max_completion_tokens</c>, the others <c>max_tokens</c>); Mistral refuses
 /// fields it does not know, so it gets no <c>stream_options</c> (its last chunk carries the usage anyway), its seed
 /// as <c>random_seed</c> and no <c>user</c>; Groq may report a stream's usage under <c>x_groq.usage</c>; DeepSeek
@@ -174,7 +174,13 @@ public sealed class OpenAiEmbeddingAdapter(ProviderHttp http) : IEmbeddingAdapte
     }
 }
 
-public sealed class OpenAiImageAdapter(ProviderHttp http) : IImageAdapter
+/// <summary>
+/// Image generation (<c>images/generations</c>, JSON) and edits (<c>images/edits</c>, multipart: <c>image</c> — or
+/// <c>image[]</c> when there are several, as gpt-image-1 takes them — and <c>mask</c>). Limitations: only the
+/// neutral options go out (prompt, n, size, quality, style, the response format for DALL·E); gpt-image-1's
+/// <c>background</c>, <c>output_format</c> and the like are not passed on.
+/// </summary>
+public sealed class OpenAiImageAdapter(ProviderHttp http) : IImageAdapter, IImageEditAdapter
 {
     public async Task<ImageResponse> GenerateAsync(ProviderEndpoint endpoint, ImageRequest request, CancellationToken cancellationToken)
     {
@@ -193,7 +199,45 @@ public sealed class OpenAiImageAdapter(ProviderHttp http) : IImageAdapter
             payload["response_format"] = request.ResponseFormat;
         }
         using var message = OpenAiRequests.Post(endpoint, "images/generations", payload);
-        var body = await http.PostJsonAsync(endpoint, message, cancellationToken);
+        return ReadImages(await http.PostJsonAsync(endpoint, message, cancellationToken));
+    }
+
+    public async Task<ImageResponse> EditAsync(ProviderEndpoint endpoint, ImageEditRequest request, CancellationToken cancellationToken)
+    {
+        var image = request.Image;
+        var form = new MultipartFormDataContent
+        {
+            { new StringContent(image.Model), "model" },
+            { new StringContent(image.Prompt), "prompt" },
+            { new StringContent(image.N.ToString(System.Globalization.CultureInfo.InvariantCulture)), "n" },
+        };
+        if (image.Size is not null) { form.Add(new StringContent(image.Size), "size"); }
+        if (image.Quality is not null) { form.Add(new StringContent(image.Quality), "quality"); }
+        if (!image.Model.StartsWith("gpt-image", StringComparison.OrdinalIgnoreCase))
+        {
+            form.Add(new StringContent(image.ResponseFormat), "response_format");
+        }
+        foreach (var file in request.Images)
+        {
+            form.Add(FilePart(file), request.Images.Count > 1 ? "image[]" : "image", file.FileName);
+        }
+        if (request.Mask is { } mask)
+        {
+            form.Add(FilePart(mask), "mask", mask.FileName);
+        }
+        using var message = OpenAiRequests.Post(endpoint, "images/edits", image.Model, form);
+        return ReadImages(await http.PostJsonAsync(endpoint, message, cancellationToken));
+    }
+
+    private static ReadOnlyMemoryContent FilePart(UploadedFile file)
+    {
+        var part = new ReadOnlyMemoryContent(file.Bytes);
+        part.Headers.ContentType = MediaTypeHeaderValue.TryParse(file.ContentType, out var type) ? type : new MediaTypeHeaderValue("application/octet-stream");
+        return part;
+    }
+
+    private static ImageResponse ReadImages(JsonNode body)
+    {
         var images = (body["data"] as JsonArray ?? [])
             .Select(d => new GeneratedImage((string?)d?["url"], (string?)d?["b64_json"], (string?)d?["revised_prompt"]))
             .ToList();
@@ -213,16 +257,20 @@ internal static class OpenAiRequests
     /// deployment serving the body's model, <c>{base}openai/deployments/{deployment}/{path}?api-version=…</c>, with
     /// the key in an <c>api-key</c> header; every other member of the family takes <c>{base}{path}</c> and a bearer token.
     /// </summary>
-    public static HttpRequestMessage Post(ProviderEndpoint endpoint, string path, JsonNode body)
+    public static HttpRequestMessage Post(ProviderEndpoint endpoint, string path, JsonNode body) =>
+        Post(endpoint, path, (string?)body["model"] ?? "", ProviderHttp.JsonContent(body));
+
+    /// <summary>A POST of any content (a multipart upload) for <paramref name="model"/>, addressed as above.</summary>
+    public static HttpRequestMessage Post(ProviderEndpoint endpoint, string path, string model, HttpContent content)
     {
         var azure = Dialect(endpoint).AzureDeployments;
         var url = azure
-            ? new Uri(endpoint.BaseUrl, $"openai/deployments/{Uri.EscapeDataString(endpoint.Settings.DeploymentOf((string?)body["model"] ?? ""))}/{path}"
+            ? new Uri(endpoint.BaseUrl, $"openai/deployments/{Uri.EscapeDataString(endpoint.Settings.DeploymentOf(model))}/{path}"
                 + $"?api-version={Uri.EscapeDataString(endpoint.Settings.ApiVersion ?? ProviderSettings.DefaultAzureApiVersion)}")
             : new Uri(endpoint.BaseUrl, path);
         var message = new HttpRequestMessage(HttpMethod.Post, url)
         {
-            Content = ProviderHttp.JsonContent(body),
+            Content = content,
         };
         if (!string.IsNullOrEmpty(endpoint.ApiKey))
         {

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway.Pipeline;
 using AigneHub.Api.Gateway.Protocols.Aigne;
+using AigneHub.Api.Providers;
 
 namespace AigneHub.Api.Gateway.Protocols.OpenAi;
 
@@ -26,6 +27,21 @@ public static class OpenAiApi
         group.MapPost("/images/generations", (HttpContext context, GatewayServices services) => ImagesAsync(context, services, surface))
             .WithName($"{surface}ImageGenerations")
             .WithSummary("Image generation (OpenAI wire format; url or b64_json).");
+        group.MapPost("/images/edits", (HttpContext context, GatewayServices services) => ImageEditsAsync(context, services, surface))
+            .WithName($"{surface}ImageEdits")
+            .WithSummary("Image edit (multipart: image or image[], optional mask; OpenAI wire format).")
+            .DisableAntiforgery();
+        group.MapPost("/audio/speech", (HttpContext context, GatewayServices services) => SpeechAsync(context, services, surface))
+            .WithName($"{surface}AudioSpeech")
+            .WithSummary("Text to speech (OpenAI wire format): the audio bytes streamed back as they arrive, in the provider's content type.");
+        group.MapPost("/audio/transcriptions", (HttpContext context, GatewayServices services) => TranscriptionAsync(context, services, surface, AudioOperations.Transcription))
+            .WithName($"{surface}AudioTranscriptions")
+            .WithSummary("Speech to text (multipart upload, OpenAI wire format; response_format json, text, srt, vtt or verbose_json).")
+            .DisableAntiforgery();
+        group.MapPost("/audio/translations", (HttpContext context, GatewayServices services) => TranscriptionAsync(context, services, surface, AudioOperations.Translation))
+            .WithName($"{surface}AudioTranslations")
+            .WithSummary("Speech to English text (multipart upload, OpenAI wire format).")
+            .DisableAntiforgery();
         group.MapGet("/models", ListModelsAsync)
             .WithName($"{surface}ListModels")
             .WithSummary("Models callers can name: provider/model, and the exact model aliases.");
@@ -73,6 +89,27 @@ public static class OpenAiApi
     {
         var (request, parameters) = OpenAiImages.Read(await CallerBody.ReadAsync(context));
         await services.Images.RunAsync(context, surface, request, parameters, new OpenAiImageWriter(context));
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> ImageEditsAsync(HttpContext context, GatewayServices services, ApiSurface surface)
+    {
+        var (request, parameters) = OpenAiImages.ReadEdit(await CallerUpload.ReadAsync(context, ["mask"], ["image", "image[]"]));
+        await services.Images.EditAsync(context, surface, request, parameters, new OpenAiImageWriter(context));
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> SpeechAsync(HttpContext context, GatewayServices services, ApiSurface surface)
+    {
+        var (request, parameters) = OpenAiAudio.ReadSpeech(await CallerBody.ReadAsync(context));
+        await services.Audio.SpeakAsync(context, surface, request, parameters, new OpenAiSpeechWriter(context));
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> TranscriptionAsync(HttpContext context, GatewayServices services, ApiSurface surface, AudioOperations operation)
+    {
+        var call = OpenAiAudio.ReadTranscription(await CallerUpload.ReadAsync(context, ["file"]), operation);
+        await services.Audio.TranscribeAsync(context, surface, call, new OpenAiTranscriptionWriter(context));
         return Results.Empty;
     }
 

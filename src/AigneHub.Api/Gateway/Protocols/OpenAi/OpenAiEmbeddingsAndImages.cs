@@ -27,6 +27,31 @@ internal static class OpenAiImages
             () => body.OneOf("response_format", "url", "b64_json") ?? "url");
         return (request, body.Kept("n", "size", "quality", "style", "response_format"));
     }
+
+    /// <summary>An OpenAI <c>images/edits</c> form: the options read as a generation's (an <c>n</c> that is no
+    /// number is a 400 naming it), one or more images in <c>image</c> or <c>image[]</c>, an optional <c>mask</c>.</summary>
+    public static (ImageEditRequest Request, JsonObject Parameters) ReadEdit(UploadForm form)
+    {
+        var body = new JsonObject();
+        foreach (var name in (string[])["model", "prompt", "n", "size", "quality", "response_format"])
+        {
+            if (form.Single(name) is { } value)
+            {
+                // A form's n is text; as a JSON number it is read like a generation's (a parsed token, as the reader expects).
+                body[name] = name == "n" && int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)
+                    ? JsonNode.Parse(value)
+                    : value;
+            }
+        }
+        var (image, parameters) = Read(new JsonFields(body, ""));
+        var images = form.FilesOf("image", "image[]");
+        if (images.Count == 0)
+        {
+            throw GatewayException.BadRequest("'image' is required: the image to edit.", "image");
+        }
+        var mask = form.FilesOf("mask") is [var m] ? m : null;
+        return (new ImageEditRequest(image, images, mask), parameters);
+    }
 }
 
 /// <summary>OpenAI's embedding list: float arrays, or base64 of the little-endian floats.</summary>
