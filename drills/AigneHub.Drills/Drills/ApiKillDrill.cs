@@ -26,7 +26,7 @@ internal static class ApiKillDrill
         await Wait.UntilAsync(TimeSpan.FromSeconds(30), () => Task.FromResult(drill.Fake.ChatRequests >= 60), "the long calls to reach the provider");
         await Task.Delay(1000);
         var before = await MoneyState.ReadAsync(drill.Database);
-        drill.Figure($"at the kill: {before.Processing} calls processing, {before.Reserved} credits reserved");
+        drill.Figure($"at the kill: {before.Processing} calls processing, {before.Reserved:0.##########} credits reserved");
 
         await api.KillAsync();
         await Task.Delay(2000);
@@ -43,8 +43,9 @@ internal static class ApiKillDrill
         drill.Figure($"all closed {settle.Elapsed.TotalSeconds:0} s after the traffic stopped (the Worker fails a call whose lease is 1 min old)");
         var longIds = inFlight.Select(t => t.Result.RequestId).ToHashSet();
         var longRecords = money.Calls.Values.Where(c => c.RequestId is not null && longIds.Contains(c.RequestId)).ToList();
-        drill.Figure($"long calls: {longRecords.Count} of 40 had a record, {longRecords.Count(c => c.Status == "failed")} failed, charged {longRecords.Sum(c => c.Credits)}");
+        drill.Figure($"long calls: {longRecords.Count} of 40 had a record, {longRecords.Count(c => c.Status == "failed")} failed, charged {longRecords.Sum(c => c.Credits):0.##########}");
         var afterRestart = outcomes.Count(o => o.SentAt >= restarted && o.Served);
+        drill.Figure($"failed: {outcomes.Count(o => o.Failed && o.Status is null && o.CallId is null)} refused connections or torn answers with no call id while the Api was down or dying, {outcomes.Count(o => o.Failed && o.Status == 200)} streams cut at the kill");
         drill.Figure($"served after the restart: {afterRestart}");
 
         drill.Check(before.Processing >= 40, "the long calls were in flight at the kill");

@@ -30,7 +30,9 @@ internal static class RedisOutageDrill
         }
 
         using var load = new CancellationTokenSource();
-        var running = traffic.LoadAsync(i => (i % 2 == 0 ? limited.BaseUrl : open.BaseUrl, member.Key, i % 4 < 2, 50), concurrency: 8, maxCalls: 50_000, load.Token);
+        var running = Task.WhenAll(
+            traffic.LoadAsync(i => (i % 2 == 0 ? limited.BaseUrl : open.BaseUrl, member.Key, i % 4 < 2, 50), concurrency: 4, maxCalls: 50_000, load.Token),
+            traffic.PaceAsync(i => (i % 2 == 0 ? limited.BaseUrl : open.BaseUrl, member.Key, i % 4 < 2, 50), TimeSpan.FromMilliseconds(250), maxCalls: 2_000, load.Token));
         await Task.Delay(5000);
         var rssBefore = Math.Max(limited.ResidentMiB(), open.ResidentMiB());
         await drill.Run.Redis.StopAsync();
@@ -43,6 +45,7 @@ internal static class RedisOutageDrill
             rssMax = Math.Max(rssMax, Math.Max(limited.ResidentMiB(), open.ResidentMiB()));
             await Task.Delay(500);
         }
+        var restarting = DateTimeOffset.UtcNow;
         await drill.Run.Redis.StartAsync();
         var up = DateTimeOffset.UtcNow;
 
@@ -68,10 +71,11 @@ internal static class RedisOutageDrill
         var money = await MoneyState.SettledAsync(drill.Database, TimeSpan.FromSeconds(150));
 
         string Summary(IEnumerable<CallOutcome> os) => string.Join(", ", os.GroupBy(o => o.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no answer").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} × {g.Key}"));
-        var whileDown = outcomes.Where(o => o.SentAt > down.AddSeconds(1) && o.SentAt < up).ToList();
+        // Sent while the server was down: from a second after the stop until its restart began.
+        var whileDown = outcomes.Where(o => o.SentAt > down.AddSeconds(1) && o.SentAt < restarting).ToList();
         var limitedDown = whileDown.Where(o => IsOn(o, limited)).ToList();
         var openDown = whileDown.Where(o => !IsOn(o, limited)).ToList();
-        drill.Figure($"Redis down {(up - down).TotalSeconds:0} s under 8 callers over two Apis");
+        drill.Figure($"Redis down {(up - down).TotalSeconds:0} s; 4 callers and a new call every 250 ms, alternating between the two Apis");
         drill.Figure($"while down, the Api with rate limits: {Summary(limitedDown)}; slowest answer {MaxSeconds(limitedDown):0.0} s");
         drill.Figure($"while down, the Api without: {Summary(openDown)}; slowest answer {MaxSeconds(openDown):0.0} s");
         drill.Figure($"the limited Api served again {limitedBack.TotalSeconds:0.0} s after Redis was back, without a restart");
@@ -81,11 +85,16 @@ internal static class RedisOutageDrill
         }
         drill.Figure($"Api memory {rssBefore:0} MiB before, at most {rssMax:0} MiB while down");
 
-        drill.Check(limitedDown.Count > 0 && limitedDown.All(o => o.Refused), "with rate limits, every call while Redis is down is a 503 with Retry-After");
+        // The Redis client holds a command up to its 5 s timeout while it reconnects: a call sent in the outage's last
+        // seconds is counted once Redis is back, and served.
+        var heldUntilBack = limitedDown.Count(o => o.Served && o.SentAt + o.Took >= restarting);
+        drill.Figure($"of those, {heldUntilBack} were held by the Redis client until Redis was back, then served");
+        drill.Check(limitedDown.Count > 0 && limitedDown.All(o => o.Refused || (o.Served && o.SentAt + o.Took >= restarting)),
+            "with rate limits, every call while Redis is down is a 503 with Retry-After (or, sent in its last seconds, served once it is back)");
         drill.Check(openDown.Count > 0 && openDown.All(o => o.Served), "without rate limits, every call while Redis is down is served");
         drill.Check(refusedAfter.Values.All(a => a is not null), "the key revoked during the outage is refused by both Apis after it");
         drill.Check(rssMax < Math.Max(2 * rssBefore, rssBefore + 200), "memory stays bounded while Redis is down");
-        drill.CheckMoney(money, outcomes);
+        drill.CheckMoney(money, [.. outcomes, .. probes.Outcomes]);
         return drill.Result(outcomes, money, clock.Elapsed);
     }
 

@@ -76,7 +76,7 @@ internal static class ReplicasDrill
         drill.Figure($"api-3 killed with {onKilled.Count} long calls on it: the other replicas served {onOthers.Count(o => o.Served)} of {onOthers.Count} long calls; the killed one's calls ended {string.Join(", ", onKilled.GroupBy(o => o.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "torn").Select(g => $"{g.Count()} × {g.Key}"))} and their records {string.Join(", ", money.Calls.Values.Where(c => onKilled.Any(o => o.RequestId == c.RequestId)).GroupBy(c => c.Status).Select(g => $"{g.Count()} {g.Key}"))}");
         drill.Check(onOthers.All(o => o.Served), "the replicas left serve every long call they had");
         drill.Check(money.Calls.Values.Where(c => onKilled.Any(o => o.RequestId == c.RequestId)).All(c => c is { Status: "failed", Credits: 0 }), "the killed replica's calls end failed, charged nothing");
-        drill.CheckMoney(money, outcomes);
+        drill.CheckMoney(money, [.. outcomes, .. probes.Outcomes]);
         return drill.Result(outcomes, money, clock.Elapsed);
     }
 }

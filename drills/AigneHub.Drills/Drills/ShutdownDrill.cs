@@ -41,7 +41,7 @@ internal static class ShutdownDrill
         drill.Figure($"2 s calls served: {shortCalls.Count(t => t.Result.Served)} of 20");
         drill.Figure($"60 s streams: {longStreams.Count(t => t.Result is { Status: 200, StreamError: true, Completed: false })} of 10 ended with an error event, {longStreams.Count(t => t.Result.Transport is not null)} torn");
         drill.Figure($"60 s JSON calls: {string.Join(", ", longJson.GroupBy(t => t.Result.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "torn").Select(g => $"{g.Count()} × {g.Key}"))}");
-        drill.Figure($"records {money.Records}, processing {money.Processing}, reserved {money.Reserved} — read at once, no Worker");
+        drill.Figure($"records {money.Records}, processing {money.Processing}, reserved {money.Reserved:0.##########} — read at once, no Worker");
 
         drill.Check(exitCode == 0, "the Api exits 0");
         drill.Check(stopping.Elapsed < TimeSpan.FromSeconds(DrainSeconds + 15), "the Api exits within the drain bound and its settlement");

@@ -107,6 +107,27 @@ internal sealed class Traffic : IDisposable
         }));
     }
 
+    /// <summary>Sends a new call every <paramref name="every"/> whether or not the earlier ones were answered (so a
+    /// stall does not stop the arrivals, as it stops <see cref="LoadAsync"/>'s callers), bounded in count and time.</summary>
+    public async Task PaceAsync(Func<int, (Uri Api, string Key, bool Stream, int HoldMs)> next, TimeSpan every, int maxCalls, CancellationToken until)
+    {
+        var calls = new List<Task>();
+        for (var n = 1; n <= maxCalls && !until.IsCancellationRequested; n++)
+        {
+            var (api, key, stream, hold) = next(n);
+            calls.Add(CallAsync(api, key, stream, hold));
+            try
+            {
+                await Task.Delay(every, until);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        await Task.WhenAll(calls);
+    }
+
     public void Dispose() => _client.Dispose();
 
     public static HttpStatusCode? StatusOf(CallOutcome o) => o.Status is int s ? (HttpStatusCode)s : null;
