@@ -2,7 +2,8 @@ using static AigneHub.Admin.Api.ApiHttp;
 
 namespace AigneHub.Admin.Api;
 
-/// <summary>Model rates and credits (<c>/api/admin/model-rates</c>, <c>/api/v2/credits</c>, <c>/api/admin/users/{id}/credits</c>).</summary>
+/// <summary>Model rates, credits and meter events (<c>/api/admin/model-rates</c>, <c>/api/v2/credits</c>,
+/// <c>/api/admin/users/{id}/credits</c>, <c>/api/admin/meter-events</c>).</summary>
 public sealed class BillingApiClient(HttpClient http)
 {
     public Task<List<ModelRateResponse>> ListRatesAsync(CancellationToken ct = default) =>
@@ -42,4 +43,11 @@ public sealed class BillingApiClient(HttpClient http)
 
     public Task<PagedResponse<LedgerEntryResponse>> MyTransactionsAsync(int page, int pageSize, CancellationToken ct = default) =>
         GetAsync(http, $"/api/v2/credits/transactions?page={page}&pageSize={pageSize}", BillingJsonContext.Default.PagedResponseLedgerEntryResponse, ct);
+
+    public Task<List<DeadMeterEventResponse>> ListDeadMeterEventsAsync(CancellationToken ct = default) =>
+        GetAsync(http, "/api/admin/meter-events/dead", BillingJsonContext.Default.ListDeadMeterEventResponse, ct);
+
+    /// <summary>Puts a dead-lettered meter event back in the Worker's delivery queue.</summary>
+    public Task RetryMeterEventAsync(Guid modelCallId, CancellationToken ct = default) =>
+        SendAsync(http, HttpMethod.Post, $"/api/admin/meter-events/{modelCallId}/retry", ct);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -51,6 +52,40 @@ public static class RateMath
 public static class RateForms
 {
     public static readonly string[] Types = ["chat", "embedding", "image", "video"];
+
+    /// <summary>
+    /// What is wrong with the prices of a rate form, in the form's words and units (per 1M tokens for token-priced
+    /// types), checked before anything is sent: the Api's own limits (<see cref="RateLimits"/>) are per token and
+    /// name its JSON fields, which mean nothing to someone typing a price per 1M tokens.
+    /// </summary>
+    public static List<string> Problems(string type, params (string Label, decimal? Shown)[] prices)
+    {
+        var unit = RateMath.UnitLabel(type);
+        var max = RateMath.ToDisplay(RateLimits.MaxPerUnit, type);
+        // A shown price is divided by 10^6 before it is stored, so it may have six fewer decimal places.
+        var places = RateLimits.MaxDecimalPlaces - (RateMath.IsTokenPriced(type) ? 6 : 0);
+        var problems = new List<string>();
+        foreach (var (label, shown) in prices)
+        {
+            if (shown is not { } value)
+            {
+                continue;
+            }
+            if (value < 0)
+            {
+                problems.Add($"{label} cannot be negative.");
+            }
+            else if (value > max)
+            {
+                problems.Add($"{label} can be at most {max.ToString("#,0", CultureInfo.InvariantCulture)} credits {unit}.");
+            }
+            else if (value.Scale > places && value != Math.Round(value, places))
+            {
+                problems.Add($"{label} can have at most {places} decimal places (credits {unit}).");
+            }
+        }
+        return problems;
+    }
 
     /// <summary>A new rate with only an input and an output price.</summary>
     public static ModelRateRequest Simple(string provider, string model, string type, decimal shownInput, decimal shownOutput) =>

@@ -34,8 +34,8 @@ public static class RateMargins
 /// </summary>
 public static class ModelRatesApi
 {
-    private const decimal MaxRate = 1_000_000_000_000m;
-    private const int RateScale = 18;
+    private const decimal MaxRate = RateLimits.MaxPerUnit;
+    private const int RateScale = RateLimits.MaxDecimalPlaces;
 
     public static RouteGroupBuilder MapModelRatesApi(this IEndpointRouteBuilder app)
     {

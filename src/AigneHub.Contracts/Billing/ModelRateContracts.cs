@@ -45,3 +45,12 @@ public sealed record UnitCosts(
 public sealed record RateMargin(
     [property: JsonConverter(typeof(DecimalString))] decimal Percent,
     [property: JsonConverter(typeof(DecimalString))] decimal CreditPrice);
+
+/// <summary>What the Api accepts for every price on a rate, per token (or image, or second) as stored; the Admin's
+/// forms check the same limits in their own units before sending.</summary>
+public static class RateLimits
+{
+    public const decimal MaxPerUnit = 1_000_000_000_000m;
+
+    public const int MaxDecimalPlaces = 18;
+}

@@ -23,6 +23,9 @@ public sealed class FakeApiHandler : HttpMessageHandler
 
     public ConcurrentQueue<(HttpMethod Method, string PathAndQuery, string? Body)> Requests { get; } = new();
 
+    /// <summary>Answers what no route of this handler matches (another service's handler falling back to the Api's).</summary>
+    public FakeApiHandler? Fallback { get; init; }
+
     public FakeApiHandler On(HttpMethod method, string path, Func<HttpRequestMessage, Task<HttpResponseMessage>> answer)
     {
         _routes.Add((method, path, answer));
@@ -49,6 +52,11 @@ public sealed class FakeApiHandler : HttpMessageHandler
                 return await answer(request);
             }
         }
+        if (Fallback is not null)
+        {
+            using var invoker = new HttpMessageInvoker(Fallback, disposeHandler: false);
+            return await invoker.SendAsync(request, cancellationToken);
+        }
         return Json(HttpStatusCode.NotFound, $$$"""{"error":{"message":"No fake route for {{{request.Method}}} {{{path}}}","type":"not_found_error"}}""");
     }
 }
@@ -59,6 +67,9 @@ public abstract class AdminComponentTestBase : IAsyncLifetime
     protected BunitContext Context { get; } = new();
 
     protected FakeApiHandler Api { get; } = new();
+
+    /// <summary>The Worker's <c>/health</c>, scripted apart from the Api's; unscripted, it answers as the Api does.</summary>
+    protected FakeApiHandler Worker { get; }
 
     /// <summary>Signed in as an owner unless a test changes the roles before rendering.</summary>
     protected BunitAuthorizationContext Auth { get; }
@@ -72,7 +83,8 @@ public abstract class AdminComponentTestBase : IAsyncLifetime
         Context.Services.AddSingleton<IOptions<AdminOptions>>(Options.Create(new AdminOptions { DashboardUrl = "http://dashboard.test" }));
         HttpClient Client() => new(Api, disposeHandler: false) { BaseAddress = new Uri("http://api") };
         Context.Services.AddSingleton(new AigneHubApiClient(Client()));
-        Context.Services.AddSingleton(new WorkerHealthClient(Client()));
+        Worker = new FakeApiHandler { Fallback = Api };
+        Context.Services.AddSingleton(new WorkerHealthClient(new HttpClient(Worker, disposeHandler: false) { BaseAddress = new Uri("http://worker") }));
         Context.Services.AddSingleton(new AuthApiClient(Client()));
         Context.Services.AddSingleton(new IdentityApiClient(Client()));
         Context.Services.AddSingleton(new ProvidersApiClient(Client()));

@@ -97,6 +97,28 @@ public class PageTests() : AdminComponentTestBase(services => services.AddSingle
     }
 
     [Fact]
+    public void The_rate_form_says_what_is_wrong_in_its_own_labels_and_units_and_sends_nothing()
+    {
+        Api.OnGet("/api/admin/model-rates", "[]");
+        var page = Render<ModelRates>();
+        page.WaitForAssertion(() => page.Find("[data-testid=rate-save]"));
+
+        page.Find("[data-testid=rate-model]").Change("gpt-4o");
+        page.Find("[data-testid=rate-input]").Change("-1");
+        // Stored per token (18 decimal places at most), a price per 1M tokens may carry 12: this one has 13.
+        page.Find("[data-testid=rate-output]").Change("0.0000000000001");
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=rate-save]").HasAttribute("disabled")));
+        page.Find("[data-testid=rate-save]").Click();
+
+        page.WaitForAssertion(() => page.Find("[data-testid=api-error]"));
+        var error = page.Find("[data-testid=api-error]").TextContent;
+        Assert.Contains("Input cannot be negative.", error);
+        Assert.Contains("Output can have at most 12 decimal places (credits per 1M tokens).", error);
+        Assert.DoesNotContain("inputRate", error);
+        Assert.DoesNotContain(Api.Requests, r => r.Method == HttpMethod.Post);
+    }
+
+    [Fact]
     public void Playground_renders_the_answer_chunk_by_chunk_as_events_arrive()
     {
         var pipe = new Pipe();
@@ -212,6 +234,25 @@ public class PageTests() : AdminComponentTestBase(services => services.AddSingle
     }
 
     [Fact]
+    public void Overview_is_not_healthy_while_the_worker_is_unreachable()
+    {
+        Api.OnGet("/health", """{"status":"Healthy","durationMs":3.2,"checks":[]}""")
+            .OnGet("/api/admin/usage/trends", """{"buckets":[]}""")
+            .OnGet("/api/admin/usage/breakdown", """{"by":"model","rows":[]}""")
+            .OnGet("/api/admin/model-calls", """{"items":[],"page":1,"pageSize":20,"total":0}""")
+            .OnGet("/api/admin/providers", "[]")
+            .OnGet("/api/admin/providers/health", """{"windowMinutes":15,"providers":[]}""")
+            .OnGet("/api/admin/models/servable", """{"billingEnabled":true,"demoEnabled":false,"models":[]}""")
+            .OnGet("/api/v2/credits", """{"balance":"0","reserved":"0","available":"0","currency":"credits","paymentLink":null}""");
+        Worker.On(HttpMethod.Get, "/health", _ => throw new HttpRequestException("Connection refused"));
+        var page = Render<Home>();
+
+        page.WaitForAssertion(() => Assert.Contains("Unreachable", page.Find("[data-testid=worker-check]").TextContent));
+        page.WaitForAssertion(() => Assert.Equal("Degraded", page.Find("[data-testid=api-status]").TextContent.Trim()));
+        Assert.Contains("Worker is unreachable", page.Find("[data-testid=api-status-note]").TextContent);
+    }
+
+    [Fact]
     public void Overview_checklist_marks_what_is_done_and_links_the_next_steps()
     {
         Api.OnGet("/health", """{"status":"Healthy","durationMs":3.2,"checks":[]}""")
@@ -307,6 +348,44 @@ public class PageTests() : AdminComponentTestBase(services => services.AddSingle
         Assert.Contains("gpt-4o-mini", page.Find("[data-testid=my-calls]").TextContent);
         Assert.Contains("0.0123", page.Find("[data-testid=my-calls]").TextContent);
         Assert.Empty(page.FindAll("[data-testid=api-error]"));
+    }
+
+    [Fact]
+    public void Meter_events_lists_the_undelivered_charges_and_sends_one_again()
+    {
+        const string first = "88888888-8888-8888-8888-888888888881";
+        const string second = "88888888-8888-8888-8888-888888888882";
+        Api.OnGet("/api/admin/meter-events/dead", $$"""
+                [{"modelCallId":"{{first}}","userId":"55555555-5555-5555-5555-555555555555","credits":"12.5","createdAt":"2026-11-25T00:00:00Z","attempts":8,"lastError":"sink answered 500","deadAt":"2026-11-25T06:00:00Z"},
+                 {"modelCallId":"{{second}}","userId":"55555555-5555-5555-5555-555555555555","credits":"0.25","createdAt":"2026-11-24T00:00:00Z","attempts":8,"lastError":"timeout","deadAt":"2026-11-24T06:00:00Z"}]
+                """)
+            .On(HttpMethod.Post, $"/api/admin/meter-events/{first}/retry", HttpStatusCode.NoContent, "");
+        var page = Render<MeterEvents>();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=meter-retry]").Count));
+        Assert.Equal(["12.5", "0.25"], page.FindAll("[data-testid=meter-credits]").Select(c => c.TextContent.Trim()));
+        Assert.Contains("sink answered 500", page.Find("[data-testid=meter-error]").TextContent);
+
+        page.FindAll("[data-testid=meter-retry]")[0].Click();
+        page.WaitForAssertion(() => Assert.Contains("1 sent back", page.Find("[data-testid=meter-requeued]").TextContent));
+        Assert.Contains(Api.Requests, r => r.Method == HttpMethod.Post && r.PathAndQuery == $"/api/admin/meter-events/{first}/retry");
+        Assert.DoesNotContain(Api.Requests, r => r.PathAndQuery.Contains(second + "/retry"));
+        Assert.Equal(["0.25"], page.FindAll("[data-testid=meter-credits]").Select(c => c.TextContent.Trim()));
+    }
+
+    [Fact]
+    public void Meter_events_shows_the_apis_error_when_a_retry_is_refused()
+    {
+        const string id = "88888888-8888-8888-8888-888888888883";
+        Api.OnGet("/api/admin/meter-events/dead", $$"""[{"modelCallId":"{{id}}","userId":"55555555-5555-5555-5555-555555555555","credits":"1","createdAt":"2026-11-25T00:00:00Z","attempts":8,"lastError":"x","deadAt":"2026-11-25T06:00:00Z"}]""")
+            .On(HttpMethod.Post, $"/api/admin/meter-events/{id}/retry", HttpStatusCode.NotFound,
+                $$$"""{"error":{"message":"No dead-lettered meter event '{{{id}}}'.","type":"not_found_error"}}""");
+        var page = Render<MeterEvents>();
+
+        page.WaitForAssertion(() => page.Find("[data-testid=meter-retry]"));
+        page.Find("[data-testid=meter-retry]").Click();
+        page.WaitForAssertion(() => Assert.Contains("No dead-lettered meter event", page.Find("[data-testid=api-error]").TextContent));
+        Assert.Single(page.FindAll("[data-testid=meter-retry]"));
     }
 
     private static void Write(Pipe pipe, string line)

@@ -10,6 +10,20 @@ namespace AigneHub.Tests.Billing;
 public sealed class RateCatalogTests(ITestOutputHelper output)
 {
     [Fact]
+    public async Task The_demo_rate_a_new_stack_seeds_has_its_creation_in_the_rate_history()
+    {
+        await using var host = await BillingHost.StartAsync(configure: f => f.Settings["AigneHub:Providers:Demo:Enabled"] = "true");
+        var rates = System.Text.Json.Nodes.JsonNode.Parse(await host.Owner.GetStringAsync("/api/admin/model-rates"))!.AsArray();
+        var demo = Assert.Single(rates, r => (string?)r!["provider"] == "demo");
+
+        var history = System.Text.Json.Nodes.JsonNode.Parse(await host.Owner.GetStringAsync($"/api/admin/model-rates/{demo!["id"]}/history"))!.AsArray();
+        var created = Assert.Single(history)!;
+        Assert.Equal("created", (string?)created["change"]);
+        Assert.Equal(("0", "0"), ((string?)created["inputRate"], (string?)created["outputRate"]));
+        Assert.Null(created["changedBy"]); // the system, not a person
+    }
+
+    [Fact]
     public async Task A_rate_changed_on_one_replica_reaches_the_other_replicas_rate_cache_at_once()
     {
         await using var first = await BillingHost.StartAsync();

@@ -22,7 +22,7 @@ internal sealed class DemoRateSeeder(TimeProvider time) : IStartupSeeder
             return;
         }
         var now = time.GetUtcNow();
-        db.Set<ModelRate>().Add(new ModelRate
+        var rate = new ModelRate
         {
             Provider = ProviderKinds.Demo.Name,
             Model = DemoChatAdapter.Model,
@@ -31,7 +31,10 @@ internal sealed class DemoRateSeeder(TimeProvider time) : IStartupSeeder
             OutputRate = 0m,
             CreatedAt = now,
             UpdatedAt = now,
-        });
+        };
+        db.Set<ModelRate>().Add(rate);
+        // Its history starts like every rate's, with its creation (by the system: no user).
+        db.Add(ModelRateHistory.Of(rate, RateChange.Created, changedBy: null, now));
         try
         {
             await db.SaveChangesAsync(cancellationToken);
