@@ -33,8 +33,6 @@ internal sealed class Service
 
     public Process Process => _process ?? throw new InvalidOperationException($"{Name} not started");
 
-    public string LogFile => _logFile;
-
     public static Service Api(DrillContext drill, string name, IReadOnlyDictionary<string, string>? settings = null) =>
         Create(drill, name, "AigneHub.Api", new Dictionary<string, string>
         {

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Text;
 
 namespace AigneHub.Drills.Infrastructure;
@@ -129,6 +128,4 @@ internal sealed class Traffic : IDisposable
     }
 
     public void Dispose() => _client.Dispose();
-
-    public static HttpStatusCode? StatusOf(CallOutcome o) => o.Status is int s ? (HttpStatusCode)s : null;
 }
