@@ -2,6 +2,7 @@ using AigneHub.Api.Gateway.Pipeline;
 using AigneHub.Api.Gateway.Protocols.Responses;
 using AigneHub.Api.Providers;
 using AigneHub.Api.Routing;
+using Microsoft.Extensions.Options;
 
 namespace AigneHub.Api.Gateway;
 
@@ -39,6 +40,11 @@ public static class GatewayExtensions
         services.AddSingleton<TokenCountRunner>();
         services.AddSingleton<GatewayServices>();
         services.AddSingleton<ResponseStore>();
+        services.AddOptions<GatewayShutdownOptions>().BindConfiguration(GatewayShutdownOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayShutdownOptions>, ValidateGatewayShutdownOptions>();
+        services.AddOptions<HostOptions>().Configure<IOptions<GatewayShutdownOptions>>((host, gateway) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(gateway.Value.ShutdownDrainSeconds) + GatewayShutdownOptions.SettleMargin);
+        services.AddSingleton<GatewayShutdown>();
         return builder;
     }
 }

@@ -49,6 +49,14 @@ public static partial class UnhandledErrors
                 "AigneHub is busy; retry shortly.", ErrorTypes.Unavailable);
             return;
         }
+        if (error is BadHttpRequestException { StatusCode: >= 400 and < 500 } bad)
+        {
+            // Kestrel refused the request itself while a route read it (a body arriving slower than
+            // MinRequestBodyDataRate, a malformed chunk): the client's fault, in its own status.
+            Log.BadRequest(logger, context.Request.Path, bad.StatusCode);
+            await ApiErrors.WriteAsync(context.Response, bad.StatusCode, "The request could not be read (too slow, or malformed).", ErrorTypes.InvalidRequest);
+            return;
+        }
         Log.Failed(logger, error, context.Request.Path);
         await ApiErrors.WriteAsync(context.Response, StatusCodes.Status500InternalServerError,
             "AigneHub failed to process this request. Quote its x-trace-id when you report it.", "api_error");
@@ -61,5 +69,8 @@ public static partial class UnhandledErrors
 
         [LoggerMessage(2, LogLevel.Error, "Unhandled error while serving {Path}.")]
         public static partial void Failed(ILogger logger, Exception? exception, string path);
+
+        [LoggerMessage(3, LogLevel.Information, "The request to {Path} could not be read; answered {Status}.")]
+        public static partial void BadRequest(ILogger logger, string path, int status);
     }
 }

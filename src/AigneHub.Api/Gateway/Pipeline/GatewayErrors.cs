@@ -38,6 +38,13 @@ public static class GatewayErrors
         _ => new GatewayException(refusal.StatusCode, "invalid_request_error", refusal.Message, "model", "model_not_supported"),
     };
 
+    /// <summary>The Api is stopping and the call had not begun its answer when the drain ran out: another replica
+    /// (or this one, restarted) serves it.</summary>
+    public static GatewayException ShuttingDown() =>
+        new(503, "api_error", ShuttingDownMessage, code: "service_unavailable") { RetryAfterSeconds = 1 };
+
+    public const string ShuttingDownMessage = "AigneHub is restarting; the call was ended. Send it again.";
+
     /// <summary>A defect inside the hub: the caller learns that much and the request id, never the exception's text.</summary>
     public static GatewayException Internal() =>
         new(500, "api_error", "AigneHub failed to process this request; it was not charged. Quote its x-trace-id when you report it.", code: "internal_error");

@@ -22,6 +22,7 @@ public sealed partial class GatewayPipeline(
     ICallRecorder recorder,
     ProviderHttp http,
     GatewayTelemetry telemetry,
+    GatewayShutdown shutdown,
     TimeProvider time,
     ILogger<GatewayPipeline> logger)
 {
@@ -103,11 +104,15 @@ public sealed partial class GatewayPipeline(
         context.Response.Headers["x-aignehub-call-id"] = ticket.CallId.ToString();
         caller.CallId = ticket.CallId;
 
-        // The call's own deadline: at its maximum duration the attempt is cancelled and the call ends cleanly.
+        // The call's own deadline, and the end of the drain when the Api is stopping: either cancels the attempt
+        // and the call ends cleanly.
         using var deadline = new CancellationTokenSource(ticket.MaxDuration ?? Timeout.InfiniteTimeSpan, time);
-        using var callCancellation = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
+        using var callCancellation = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token, shutdown.Drained);
         var callToken = callCancellation.Token;
-        var overran = false;
+        string? endedBy = null;
+        string? EndReason() => deadline.IsCancellationRequested ? OverranMessage(ticket)
+            : shutdown.Drained.IsCancellationRequested ? GatewayErrors.ShuttingDownMessage
+            : null;
 
         var attempts = 0;
         ModelTarget? lastTarget = null;
@@ -173,12 +178,12 @@ public sealed partial class GatewayPipeline(
                         await WriteInStreamAsync(writer, GatewayErrors.MidStreamMessage(cut));
                         break;
                     }
-                    if (deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
+                    if (EndReason() is { } reason && !aborted.IsCancellationRequested)
                     {
-                        // The answer was cut at the deadline after it had started: what was delivered is billed,
-                        // and the caller is told why its stream ended.
-                        overran = true;
-                        await WriteInStreamAsync(writer, OverranMessage(ticket));
+                        // The answer was cut at the deadline or the shutdown after it had started: what was
+                        // delivered is billed, and the caller is told why its stream ended.
+                        endedBy = reason;
+                        await WriteInStreamAsync(writer, reason);
                     }
                     GatewayTelemetry.RecordUsage(span, outcome.Usage);
                     await ReportAsync(current, null);
@@ -210,6 +215,11 @@ public sealed partial class GatewayPipeline(
                     failure = new ProviderException(target.Kind.Name, ProviderErrorClass.Timeout, null, OverranMessage(ticket));
                     break;
                 }
+                catch (OperationCanceledException) when (shutdown.Drained.IsCancellationRequested)
+                {
+                    failure = GatewayErrors.ShuttingDown();
+                    break;
+                }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // An answer we could not read or translate: the caller gets a clean error, never a torn
@@ -233,6 +243,11 @@ public sealed partial class GatewayPipeline(
                     refusal = GatewayErrors.FromProvider(providerFailure, SoonestServable(ticket.Targets));
                 }
             }
+            else if (failure is GatewayException ended)
+            {
+                // Ended by the shutdown: before the answer began, a 503 the caller retries elsewhere.
+                await EndAsync(ended);
+            }
             else if (failure is null && outcome is null)
             {
                 refusal = GatewayErrors.NoProviderAvailable(call.RequestedModel);
@@ -241,6 +256,12 @@ public sealed partial class GatewayPipeline(
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             failure = new OperationCanceledException("The caller disconnected.");
+        }
+        catch (OperationCanceledException) when (shutdown.Drained.IsCancellationRequested)
+        {
+            // The drain ran out while no attempt was running (waiting for a credential).
+            failure = GatewayErrors.ShuttingDown();
+            await EndAsync((GatewayException)failure);
         }
         catch (GatewayException ex)
         {
@@ -278,7 +299,7 @@ public sealed partial class GatewayPipeline(
                 Images = outcome?.Images ?? 0,
                 Characters = outcome?.Characters ?? 0,
                 AudioSeconds = outcome?.AudioSeconds,
-                ErrorReason = failure?.Message ?? outcome?.ProviderCut?.Message ?? (overran ? OverranMessage(ticket) : null),
+                ErrorReason = failure?.Message ?? outcome?.ProviderCut?.Message ?? endedBy,
                 StatusCode = status,
                 CallerDisconnected = outcome is not null ? outcome.CallerGone || caller.Gone : aborted.IsCancellationRequested,
                 Duration = Stopwatch.GetElapsedTime(started, end),
@@ -294,6 +315,18 @@ public sealed partial class GatewayPipeline(
         if (refusal is not null)
         {
             throw refusal;
+        }
+
+        async Task EndAsync(GatewayException ended)
+        {
+            if (caller.Committed)
+            {
+                await WriteInStreamAsync(writer, ended.Message);
+            }
+            else
+            {
+                refusal = ended;
+            }
         }
     }
 

@@ -59,12 +59,19 @@ public static class CallerBody
         }
     }
 
-    /// <summary>Only escaped strings can hold invalid UTF-16 (raw bytes are validated as UTF-8 by the reader).</summary>
+    /// <summary>An escaped string may hold invalid UTF-16 (a lone surrogate), an unescaped one bytes that are not
+    /// UTF-8: the reader does not check either until the text is read (a property name is read lazily, when a member
+    /// is looked up, which threw past every 400 the protocols write).</summary>
     private static void CheckEscapedText(ReadOnlySpan<byte> utf8)
     {
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
         while (reader.Read())
         {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && !reader.ValueIsEscaped
+                && !System.Text.Unicode.Utf8.IsValid(reader.ValueSpan))
+            {
+                throw GatewayException.BadRequest($"The request body holds text that is not valid UTF-8 at byte {reader.TokenStartIndex}.");
+            }
             if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
             {
                 try

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the reliability drills of issue 12 (docs/reliability.md) on this machine, all on 127.0.0.1: a local Postgres
+# (max_connections=100) and Redis, the Api and Worker as real processes from their Release builds, a fake provider.
+#   ./drills/run.sh                      every drill (about ten minutes with the default 30 s outages)
+#   ./drills/run.sh burst shutdown       only those
+#   ./drills/run.sh --outage-seconds 10  shorter Redis/Postgres outages;  --burst N  the burst's size (default 1000)
+# Writes drills/results/last-run.md. Every process it starts is stopped by its PID at the end, also on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source eng/prerequisites.sh
+ensure_packages postgresql redis-server
+
+# The drills project references the AppHost (for its Postgres/Redis helpers), which builds the Api and Worker too.
+dotnet build drills/AigneHub.Drills -c Release --nologo -v quiet
+
+pidfile=$(mktemp -t aignehub-drills-pids.XXXXXX)
+# If the runner dies without stopping what it started, stop those processes here (each by its PID).
+cleanup() {
+  while read -r pid; do
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  done <"$pidfile"
+  rm -f "$pidfile"
+}
+trap cleanup EXIT
+AIGNEHUB_REPOSITORY="$PWD" AIGNEHUB_DRILLS_PIDFILE="$pidfile" \
+  dotnet drills/AigneHub.Drills/bin/Release/net10.0/AigneHub.Drills.dll "$@"

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Text;
+using AigneHub.Tests.Billing;
+using AigneHub.Tests.Fakes;
+using AigneHub.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace AigneHub.Tests.Gateway;
+
+/// <summary>
+/// Issue 12 item 10: when the Api is asked to stop, calls still running when the drain
+/// (<c>AigneHub:Gateway:ShutdownDrainSeconds</c>) runs out are ended cleanly — a stream with the protocol's error
+/// event, an answer not yet begun with a 503 and Retry-After — and settled; the host waits for that. (The process
+/// version, SIGTERM with exit code 0, is the <c>shutdown</c> drill in <c>drills/</c>.)
+/// </summary>
+public sealed class GracefulShutdownTests
+{
+    private const string Model = "openai/gpt-4o-mini";
+
+    [Fact]
+    public async Task Calls_running_past_the_drain_are_ended_in_their_protocol_and_settled()
+    {
+        await using var fake = await FakeOpenAI.StartAsync();
+        await using var host = await BillingHost.StartAsync<ApiFactory>(f => f.Settings["AigneHub:Gateway:ShutdownDrainSeconds"] = "1");
+        Guid streamer, waiter;
+        string streamerKey, waiterKey;
+        using (var owner = host.Owner)
+        {
+            await GatewayFixture.AddProviderAsync(owner, "openai", fake.BaseUrl, "sk-test-shutdown-0123456789", "gpt-4o-mini");
+            (streamer, streamerKey) = await owner.CreateMemberAsync();
+            (waiter, waiterKey) = await owner.CreateMemberAsync();
+        }
+        await host.AddRateAsync(new(AigneHub.Api.Providers.ProviderKinds.OpenAI, null, fake.BaseUrl, "gpt-4o-mini", AigneHub.Data.ModelType.Chat), "0", "0.1");
+        await host.GrantAsync(streamer, "100");
+        await host.GrantAsync(waiter, "100");
+        // The stream's first token reaches its caller, the rest is held; the JSON answer is held before its headers.
+        fake.Enqueue(new FakeReply { Text = "one two three four", DelayBeforeLastEvent = TimeSpan.FromSeconds(60) });
+        fake.Enqueue(new FakeReply { Text = "late", DelayBeforeHeaders = TimeSpan.FromSeconds(60) });
+
+        using var streamClient = host.Api.CreateClient(streamerKey);
+        using var streamRequest = new HttpRequestMessage(HttpMethod.Post, "/api/v2/chat/completions")
+        {
+            Content = Json($$"""{"model":"{{Model}}","stream":true,"max_tokens":50,"messages":[{"role":"user","content":"hi"}]}"""),
+        };
+        using var stream = await streamClient.SendAsync(streamRequest, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        Assert.StartsWith("data: ", await reader.ReadLineAsync());
+        using var jsonClient = host.Api.CreateClient(waiterKey);
+        var json = jsonClient.PostAsync("/api/v2/chat/completions", Json($$"""{"model":"{{Model}}","max_tokens":50,"messages":[{"role":"user","content":"hi"}]}"""));
+        for (var i = 0; i < 200 && fake.Requests.Count < 2; i++)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal(2, fake.Requests.Count);
+
+        host.Api.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+
+        var rest = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains("\"error\"", rest, StringComparison.Ordinal);
+        Assert.Contains("restarting", rest, StringComparison.Ordinal);
+        Assert.DoesNotContain("[DONE]", rest, StringComparison.Ordinal);
+        using var refused = await json.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.NotNull(refused.Headers.RetryAfter);
+
+        // The host stopped (its services are disposed): the records are read from the database itself.
+        async Task<T> ScalarAsync<T>(string sql, Guid user) => await host.ScalarAsync<T>(sql, ("u", user));
+        const string StatusOf = "SELECT status FROM aignehub.model_calls WHERE user_id = @u";
+        for (var i = 0; i < 200 && (await ScalarAsync<string>(StatusOf, streamer) == "processing" || await ScalarAsync<string>(StatusOf, waiter) == "processing"); i++)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal("success", await ScalarAsync<string>(StatusOf, streamer)); // what was delivered is billed
+        Assert.Equal("failed", await ScalarAsync<string>(StatusOf, waiter));
+        Assert.Equal(0m, await ScalarAsync<decimal>("SELECT credits FROM aignehub.model_calls WHERE user_id = @u", waiter));
+        Assert.Equal(0m, await host.ScalarAsync<decimal>("SELECT sum(reserved) FROM aignehub.credit_accounts"));
+        Assert.Equal(await ScalarAsync<decimal>("SELECT credits FROM aignehub.model_calls WHERE user_id = @u", streamer),
+            await host.DebitsAsync(streamer));
+    }
+
+    [Fact]
+    public async Task The_host_waits_the_drain_and_the_settlement_margin()
+    {
+        await using var api = await ApiFactory.StartAsync(configure: f => f.Settings["AigneHub:Gateway:ShutdownDrainSeconds"] = "7");
+        var host = api.Services.GetRequiredService<IOptions<HostOptions>>().Value;
+        Assert.Equal(TimeSpan.FromSeconds(7 + 10), host.ShutdownTimeout);
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+}
