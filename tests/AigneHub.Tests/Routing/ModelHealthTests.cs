@@ -72,7 +72,7 @@ public sealed class ModelHealthTests
         // Never recorded: assumed available.
         Assert.True((await AdminClient.ReadAsync(await client.GetAsync("/api/v2/status?model=anthropic/claude-opus-4")))["available"]!.GetValue<bool>());
         await AdminClient.AssertErrorAsync(await client.GetAsync("/api/v2/status"), HttpStatusCode.BadRequest, "model");
-        await AdminClient.AssertErrorAsync(await client.GetAsync("/api/v2/status?model=x&type=audio"), HttpStatusCode.BadRequest, "type");
+        await AdminClient.AssertErrorAsync(await client.GetAsync("/api/v2/status?model=x&type=music"), HttpStatusCode.BadRequest, "type");
         using var anonymous = api.CreateClient(bearer: null);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v2/status?model=x")).StatusCode);
     }
