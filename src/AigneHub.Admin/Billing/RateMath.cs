@@ -79,7 +79,7 @@ public static class RateForms
             {
                 problems.Add($"{label} can be at most {max.ToString("#,0", CultureInfo.InvariantCulture)} credits {unit}.");
             }
-            else if (value.Scale > places && value != Math.Round(value, places))
+            else if (value != Math.Round(value, places))
             {
                 problems.Add($"{label} can have at most {places} decimal places (credits {unit}).");
             }
