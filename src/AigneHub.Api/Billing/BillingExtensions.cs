@@ -29,6 +29,8 @@ public static class BillingExtensions
         services.AddSingleton<BillingTelemetry>();
         services.AddSingleton<CallLeases>();
         services.AddHostedService(sp => sp.GetRequiredService<CallLeases>());
+        services.AddSingleton<PendingSettlements>();
+        services.AddHostedService(sp => sp.GetRequiredService<PendingSettlements>());
         // The credits, rates and usage routes answer with the shared wire contracts' source-generated metadata.
         services.ConfigureHttpJsonOptions(o =>
         {

@@ -30,6 +30,14 @@ public sealed class BillingOptions
     /// <summary>The longest a call may run: the Api ends it cleanly then (a stream gets the protocol's error event,
     /// and what was delivered is billed).</summary>
     public int MaxCallMinutes { get; set; } = 120;
+
+    /// <summary>How long a request waits for its settlement when the database is slow or away. A settlement not
+    /// taken by then is kept in memory and retried until it is (<see cref="PendingSettlements"/>); the request ends.</summary>
+    public int SettleSeconds { get; set; } = 10;
+
+    /// <summary>The most settlements one Api keeps while the database is away; beyond them a call is left to the
+    /// Worker's stale-call cleanup (failed, uncharged).</summary>
+    public int PendingSettlementCapacity { get; set; } = 100_000;
 }
 
 /// <summary>Configuration <c>AigneHub:RateLimits</c>: 0 (the default) switches a limit off.</summary>
@@ -79,6 +87,14 @@ internal sealed class ValidateBillingOptions : IValidateOptions<BillingOptions>,
         if (options.MaxCallMinutes is < 1 or > 10_080)
         {
             problems.Add($"{BillingOptions.Section}:MaxCallMinutes must be between 1 and 10080 (a week).");
+        }
+        if (options.SettleSeconds is < 1 or > 300)
+        {
+            problems.Add($"{BillingOptions.Section}:SettleSeconds must be between 1 and 300.");
+        }
+        if (options.PendingSettlementCapacity is < 0 or > 10_000_000)
+        {
+            problems.Add($"{BillingOptions.Section}:PendingSettlementCapacity must be between 0 and 10000000.");
         }
         if (options.PaymentLink is { Length: > 0 } link && !Uri.TryCreate(link, UriKind.Absolute, out _))
         {

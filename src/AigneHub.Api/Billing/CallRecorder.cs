@@ -20,6 +20,7 @@ internal sealed partial class CallRecorder(
     CreditAccounts accounts,
     IRateLimiter rateLimiter,
     CallLeases leases,
+    PendingSettlements pending,
     BillingTelemetry telemetry,
     IOptionsMonitor<BillingOptions> options,
     TimeProvider time,
@@ -220,14 +221,23 @@ internal sealed partial class CallRecorder(
             CompletedAt = time.GetUtcNow(),
         };
 
+        var kept = false;
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(TimeSpan.FromSeconds(options.CurrentValue.SettleSeconds));
         try
         {
-            if (!await SettleWithRetriesAsync(command, cancellationToken))
+            if (!await SettleWithRetriesAsync(command, budget.Token))
             {
                 // Someone settled it first (the stale-call cleanup after a long stall, or our own earlier attempt
                 // whose answer was lost with its connection): the guard kept it single.
                 Log.AlreadySettled(logger, ticket.CallId);
             }
+        }
+        catch (Exception ex) when (PendingSettlements.Retryable(ex))
+        {
+            // The database is away or too slow for the request's budget: the settlement is kept and lands when it
+            // answers (the lease stays held meanwhile, so the cleanup leaves the call alone).
+            kept = pending.TryKeep(command);
         }
         catch (Exception ex)
         {
@@ -237,8 +247,11 @@ internal sealed partial class CallRecorder(
         }
         finally
         {
-            // Settled, or left for the cleanup: either way this process no longer vouches for the call.
-            leases.Release(ticket.CallId);
+            // Settled, or left for the cleanup: either way this request no longer vouches for the call.
+            if (!kept)
+            {
+                leases.Release(ticket.CallId);
+            }
         }
 
         if (_tokenOwners.TryRemove(ticket.CallId, out var owner) && usage is { OutputTokens: > 0 })
@@ -262,7 +275,7 @@ internal sealed partial class CallRecorder(
             {
                 return await BillingSql.SettleCallAsync(database, command, cancellationToken);
             }
-            catch (NpgsqlException ex) when (ex.IsTransient && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (PendingSettlements.Retryable(ex) && !cancellationToken.IsCancellationRequested)
             {
                 Log.SettleRetried(logger, ex, command.Id, attempt);
                 await Task.Delay(delay, time, cancellationToken);

@@ -142,8 +142,10 @@ public interface ICallRecorder
 {
     ValueTask<Admission> StartAsync(CallContext context, IReadOnlyList<ModelTarget> candidates, CallEstimate estimate, CancellationToken cancellationToken);
 
-    /// <summary>Settles the call. Implementations must not lose the settlement if <paramref name="cancellationToken"/>
-    /// fires (the gateway passes a token that outlives the caller's connection).</summary>
+    /// <summary>Settles the call, waiting at most <see cref="BillingOptions.SettleSeconds"/> (or until
+    /// <paramref name="cancellationToken"/>); a settlement the database cannot take in that time is kept and retried
+    /// (<see cref="PendingSettlements"/>), never dropped with the request. The gateway passes no token: the
+    /// settlement outlives the caller's connection.</summary>
     ValueTask CompleteAsync(CallTicket ticket, CallResult result, CancellationToken cancellationToken);
 }
 

@@ -164,6 +164,88 @@ public sealed class CallRecordingFaultTests
         Assert.Equal(2L, await host.ScalarAsync<long>("SELECT last_value FROM aignehub.settle_faults"));
     }
 
+    [Fact]
+    public async Task A_settlement_that_cannot_reach_the_database_in_time_is_kept_and_lands_once_when_it_can()
+    {
+        // The answer reached its caller, then the database refuses every settlement for longer than the request's
+        // settlement budget (1 s here): the charge must not be lost. It lands, once, when the database answers again.
+        var (host, fake, member, key) = await StartAsync(f => f.Settings["AigneHub:Billing:SettleSeconds"] = "1");
+        await using var _ = host;
+        await using var __ = fake;
+        await InjectOutageAsync(host);
+        fake.Enqueue(new FakeReply { InputTokens = 40, OutputTokens = 9 });
+        using var client = host.Api.CreateClient(key);
+
+        using var response = await client.PostAsync("/api/v2/chat/completions", Json($$"""{"model":"{{Model}}","messages":[{"role":"user","content":"hi"}]}"""));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // The request is over, its settlement is not: the call is still processing, nothing charged yet.
+        Assert.Equal(ModelCallStatus.Processing, Assert.Single(await host.CallsAsync(member)).Status);
+
+        await host.ScalarAsync<int>("DELETE FROM aignehub.injected_outage");
+        var call = await host.WaitForSettledAsync(member);
+
+        Assert.Equal(ModelCallStatus.Success, call.Status);
+        var expected = 40 * 0.001m + 9 * 0.002m;
+        Assert.Equal(expected, call.Credits);
+        Assert.Equal(expected, await host.DebitsAsync(member));
+        Assert.Equal(0m, (await host.AccountAsync(member)).Reserved);
+    }
+
+    [Fact]
+    public async Task Settlements_kept_through_an_outage_are_bounded_and_one_beyond_the_bound_is_left_to_the_cleanup()
+    {
+        var (host, fake, member, key) = await StartAsync(f =>
+        {
+            f.Settings["AigneHub:Billing:SettleSeconds"] = "1";
+            f.Settings["AigneHub:Billing:PendingSettlementCapacity"] = "1";
+        });
+        await using var _ = host;
+        await using var __ = fake;
+        await InjectOutageAsync(host);
+        fake.Enqueue(new FakeReply { InputTokens = 40, OutputTokens = 9 });
+        fake.Enqueue(new FakeReply { InputTokens = 70, OutputTokens = 3 });
+        using var client = host.Api.CreateClient(key);
+        for (var n = 0; n < 2; n++)
+        {
+            using var response = await client.PostAsync("/api/v2/chat/completions", Json($$"""{"model":"{{Model}}","messages":[{"role":"user","content":"hi"}],"max_tokens":100}"""));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await host.ScalarAsync<int>("DELETE FROM aignehub.injected_outage");
+        ModelCall? settled = null;
+        for (var i = 0; i < 200 && settled is null; i++)
+        {
+            settled = (await host.CallsAsync(member)).SingleOrDefault(c => c.Status != ModelCallStatus.Processing);
+            await Task.Delay(50);
+        }
+
+        // The first was kept and landed; the second found the store full: still processing, its reservation held
+        // until the Worker's cleanup closes it.
+        Assert.NotNull(settled);
+        Assert.Equal(40 * 0.001m + 9 * 0.002m, settled.Credits);
+        var calls = await host.CallsAsync(member);
+        Assert.Equal(2, calls.Count);
+        var left = Assert.Single(calls, c => c.Status == ModelCallStatus.Processing);
+        Assert.Equal(settled.Credits, await host.DebitsAsync(member));
+        Assert.Equal(left.ReservedCredits, (await host.AccountAsync(member)).Reserved);
+    }
+
+    /// <summary>From now on every settlement fails the way a database that is starting up or shutting down refuses
+    /// it (57P03), until the row of <c>aignehub.injected_outage</c> is deleted.</summary>
+    private static Task<int> InjectOutageAsync(BillingHost host) => host.ScalarAsync<int>("""
+            CREATE TABLE aignehub.injected_outage (down boolean);
+            INSERT INTO aignehub.injected_outage VALUES (true);
+            CREATE FUNCTION aignehub.refuse_settlements() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF OLD.status = 'processing' AND NEW.status <> 'processing' AND EXISTS (SELECT 1 FROM aignehub.injected_outage) THEN
+                RAISE EXCEPTION 'injected outage' USING ERRCODE = '57P03';
+              END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_settlements BEFORE UPDATE ON aignehub.model_calls
+              FOR EACH ROW EXECUTE FUNCTION aignehub.refuse_settlements();
+        """);
+
     private static async Task<long> ScalarAsync(ApiFactory api, string sql, Guid user)
     {
         await using var db = new NpgsqlConnection(api.DatabaseConnectionString);

@@ -26,9 +26,6 @@ public sealed partial class GatewayPipeline(
     TimeProvider time,
     ILogger<GatewayPipeline> logger)
 {
-    /// <summary>The settlement must outlive the caller's connection, but not forever.</summary>
-    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
-
     /// <summary>Credentials one candidate may try in one call after credential-specific refusals (401, 429).</summary>
     internal const int CredentialsPerTarget = 3;
 
@@ -308,8 +305,8 @@ public sealed partial class GatewayPipeline(
                 Attempts = Math.Max(attempts, 1),
             };
             Record(call, result);
-            using var settle = new CancellationTokenSource(SettleTimeout);
-            await recorder.CompleteAsync(ticket, result, settle.Token);
+            // Not the caller's token: the settlement outlives the caller's connection (the recorder bounds the wait).
+            await recorder.CompleteAsync(ticket, result, CancellationToken.None);
         }
 
         if (refusal is not null)
