@@ -10,6 +10,11 @@ public sealed class BillingJobOptions
     /// <c>AigneHub:Billing:CallLeaseSeconds</c>, default 60) is this old is failed: its Api died.</summary>
     public int StaleCallMinutes { get; set; } = 10;
 
+    /// <summary><c>AigneHub:Billing:CallLeaseSeconds</c>, the Apis' lease renewal interval: after the database was
+    /// away, the cleanup waits two of them before closing anything, so that every live Api has renewed its leases
+    /// (which it could not do during the outage) and landed the settlements it kept.</summary>
+    public int CallLeaseSeconds { get; set; } = 60;
+
     /// <summary><c>AigneHub:Usage:RetentionDays</c>: raw calls older than this are deleted (rollups are kept).</summary>
     public int RetentionDays { get; set; } = UsageRollup.DefaultRetentionDays;
 
@@ -43,6 +48,7 @@ public sealed class BillingJobOptions
     internal static void Bind(BillingJobOptions o, Microsoft.Extensions.Configuration.IConfiguration c)
     {
         o.StaleCallMinutes = c.GetValue("AigneHub:Billing:StaleCallMinutes", o.StaleCallMinutes);
+        o.CallLeaseSeconds = c.GetValue("AigneHub:Billing:CallLeaseSeconds", o.CallLeaseSeconds);
         o.RetentionDays = c.GetValue("AigneHub:Usage:RetentionDays", o.RetentionDays);
         o.MeterSinkUrl = c["AigneHub:Billing:MeterSink:Url"];
         o.MeterIntervalSeconds = c.GetValue("AigneHub:Worker:MeterIntervalSeconds", o.MeterIntervalSeconds);
@@ -86,8 +92,7 @@ internal sealed class ValidateBillingJobOptions : IValidateOptions<BillingJobOpt
         {
             ("MeterIntervalSeconds", o.MeterIntervalSeconds), ("CleanupIntervalSeconds", o.CleanupIntervalSeconds),
             ("RollupIntervalSeconds", o.RollupIntervalSeconds), ("RetentionIntervalSeconds", o.RetentionIntervalSeconds),
-            ("GrantExpiryIntervalSeconds", o.GrantExpiryIntervalSeconds),
-            ("GrantExpiryIntervalSeconds", o.GrantExpiryIntervalSeconds),
+            ("GrantExpiryIntervalSeconds", o.GrantExpiryIntervalSeconds), ("CallLeaseSeconds", o.CallLeaseSeconds),
             ("MeterLeaseSeconds", o.MeterLeaseSeconds), ("MeterBatchSize", o.MeterBatchSize),
         })
         {

@@ -9,6 +9,48 @@ namespace AigneHub.Tests.Worker;
 public sealed class MaintenanceJobTests
 {
     [Fact]
+    public async Task After_the_database_was_away_the_cleanup_gives_live_apis_two_lease_intervals_before_closing_anything()
+    {
+        // A lease cannot be renewed during an outage, so every lease looks old when the database is back. The
+        // cleanup must not close a call whose Api is alive and about to renew its lease (and land its settlement).
+        await using var host = await BillingHost.StartAsync(f => f.Settings["AigneHub:Billing:CallLeaseSeconds"] = "3600");
+        var user = await host.CreateUserAsync();
+        await host.AddRateAsync(BillingHost.Gpt, "0.001", "0.002");
+        await host.GrantAsync(user, "100");
+        await host.Recorder.StartAsync(BillingHost.Context(user), [BillingHost.Gpt], new CallEstimate { PromptTokens = 100, MaxOutputTokens = 100 }, CancellationToken.None);
+        // The cleanup's statement fails the way a database restarting refuses it, while the outage row exists.
+        await host.ScalarAsync<int>("""
+            CREATE TABLE aignehub.injected_outage (down boolean);
+            INSERT INTO aignehub.injected_outage VALUES (true);
+            CREATE FUNCTION aignehub.refuse_cleanup() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF EXISTS (SELECT 1 FROM aignehub.injected_outage) THEN
+                RAISE EXCEPTION 'injected outage' USING ERRCODE = '57P03';
+              END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_cleanup BEFORE UPDATE ON aignehub.model_calls
+              FOR EACH ROW EXECUTE FUNCTION aignehub.refuse_cleanup();
+            """);
+        var leaseSeconds = 60;
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(30)); // the lease lapsed long ago
+        await using var worker = new WorkerJobHost(host.Api.DatabaseConnectionString, time, new() { ["AigneHub:Billing:CallLeaseSeconds"] = $"{leaseSeconds}" });
+        var cleanup = worker.Job<StaleCallCleanupJob>();
+
+        await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(() => cleanup.RunOnceAsync(CancellationToken.None));
+        await host.ScalarAsync<int>("DELETE FROM aignehub.injected_outage");
+        await cleanup.RunOnceAsync(CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(2 * leaseSeconds - 1));
+        await cleanup.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(ModelCallStatus.Processing, Assert.Single(await host.CallsAsync(user)).Status);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        await cleanup.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(ModelCallStatus.Failed, Assert.Single(await host.CallsAsync(user)).Status);
+        Assert.Equal(0m, (await host.AccountAsync(user)).Reserved);
+    }
+
+    [Fact]
     public async Task Cleanup_fails_stale_calls_and_releases_reservations_rollups_summarise_and_retention_keeps_rollups()
     {
         // The Api renews the lease of calls it serves hourly here, so the two "crashed" calls below never get one.
