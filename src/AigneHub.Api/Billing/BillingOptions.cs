@@ -33,7 +33,7 @@ public sealed class BillingOptions
 
     /// <summary>How long a request waits for its settlement when the database is slow or away. A settlement not
     /// taken by then is kept in memory and retried until it is (<see cref="PendingSettlements"/>); the request ends.</summary>
-    public int SettleSeconds { get; set; } = 10;
+    public int SettleSeconds { get; set; } = 5;
 
     /// <summary>The most settlements one Api keeps while the database is away; beyond them a call is left to the
     /// Worker's stale-call cleanup (failed, uncharged).</summary>

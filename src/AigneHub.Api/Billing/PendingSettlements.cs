@@ -29,7 +29,8 @@ internal sealed partial class PendingSettlements(
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan ShutdownFlush = TimeSpan.FromSeconds(5);
+    /// <summary>The last try the kept settlements get at shutdown (part of the host's shutdown timeout).</summary>
+    internal static readonly TimeSpan ShutdownFlush = TimeSpan.FromSeconds(5);
 
     private readonly Channel<SettleCallCommand> _kept = Channel.CreateUnbounded<SettleCallCommand>(new UnboundedChannelOptions { SingleReader = true });
     private int _count;

@@ -1,3 +1,4 @@
+using AigneHub.Api.Billing;
 using AigneHub.Api.Gateway.Pipeline;
 using AigneHub.Api.Gateway.Protocols.Responses;
 using AigneHub.Api.Providers;
@@ -42,8 +43,10 @@ public static class GatewayExtensions
         services.AddSingleton<ResponseStore>();
         services.AddOptions<GatewayShutdownOptions>().BindConfiguration(GatewayShutdownOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayShutdownOptions>, ValidateGatewayShutdownOptions>();
-        services.AddOptions<HostOptions>().Configure<IOptions<GatewayShutdownOptions>>((host, gateway) =>
-            host.ShutdownTimeout = TimeSpan.FromSeconds(gateway.Value.ShutdownDrainSeconds) + GatewayShutdownOptions.SettleMargin);
+        // The host waits for the drain, then for the ended calls' settlements (their budget), then for the settlements
+        // kept through a database outage to get their last try.
+        services.AddOptions<HostOptions>().Configure<IOptions<GatewayShutdownOptions>, IOptions<BillingOptions>>((host, gateway, billing) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(gateway.Value.ShutdownDrainSeconds) + TimeSpan.FromSeconds(billing.Value.SettleSeconds) + PendingSettlements.ShutdownFlush);
         services.AddSingleton<GatewayShutdown>();
         return builder;
     }

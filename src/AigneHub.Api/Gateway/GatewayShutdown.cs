@@ -9,19 +9,15 @@ public sealed class GatewayShutdownOptions
 
     /// <summary>How long calls in flight may go on after the process is asked to stop (SIGTERM) before they are ended.</summary>
     public int ShutdownDrainSeconds { get; set; } = 15;
-
-    /// <summary>What the host gives the settlements of the ended calls on top of the drain: the host's
-    /// <see cref="HostOptions.ShutdownTimeout"/> is the drain plus this.</summary>
-    public static readonly TimeSpan SettleMargin = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
 /// Graceful shutdown of the gateway. On SIGTERM Kestrel stops accepting connections and waits for the requests in
 /// flight; they get <see cref="GatewayShutdownOptions.ShutdownDrainSeconds"/> to finish, then <see cref="Drained"/>
 /// fires and the pipeline ends every call still running — a stream with its protocol's error event, an answer not
-/// yet begun with a 503 and Retry-After — and settles it. The host waits the drain plus
-/// <see cref="GatewayShutdownOptions.SettleMargin"/> (its <c>ShutdownTimeout</c>, 30 s by default, would cut streams
-/// with no word to the caller, which is what this replaces).
+/// yet begun with a 503 and Retry-After — and settles it. The host waits the drain plus the settlement budget
+/// (<c>AigneHub:Billing:SettleSeconds</c>) plus the kept settlements' last try (its <c>ShutdownTimeout</c>, 30 s by
+/// default, would cut streams with no word to the caller, which is what this replaces).
 /// </summary>
 public sealed class GatewayShutdown : IDisposable
 {

@@ -81,11 +81,16 @@ public sealed class GracefulShutdownTests
     }
 
     [Fact]
-    public async Task The_host_waits_the_drain_and_the_settlement_margin()
+    public async Task The_host_waits_the_drain_the_settlement_budget_and_the_kept_settlements_last_try()
     {
-        await using var api = await ApiFactory.StartAsync(configure: f => f.Settings["AigneHub:Gateway:ShutdownDrainSeconds"] = "7");
+        await using var api = await ApiFactory.StartAsync(configure: f =>
+        {
+            f.Settings["AigneHub:Gateway:ShutdownDrainSeconds"] = "7";
+            f.Settings["AigneHub:Billing:SettleSeconds"] = "3";
+        });
         var host = api.Services.GetRequiredService<IOptions<HostOptions>>().Value;
-        Assert.Equal(TimeSpan.FromSeconds(7 + 10), host.ShutdownTimeout);
+        // The drain, the settlement budget, and the 5 s last try of settlements kept through an outage (billing.md).
+        Assert.Equal(TimeSpan.FromSeconds(7 + 3 + 5), host.ShutdownTimeout);
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
