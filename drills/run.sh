@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 source eng/prerequisites.sh
 ensure_packages postgresql redis-server
 
-# The drills project references the AppHost (for its Postgres/Redis helpers), which builds the Api and Worker too.
+# The drills project references the harness, which references the AppHost (for its Postgres/Redis helpers), which
+# builds the Api and Worker too.
 dotnet build drills/AigneHub.Drills -c Release --nologo -v quiet
 
 pidfile=$(mktemp -t aignehub-drills-pids.XXXXXX)
@@ -22,5 +23,5 @@ cleanup() {
   rm -f "$pidfile"
 }
 trap cleanup EXIT
-AIGNEHUB_REPOSITORY="$PWD" AIGNEHUB_DRILLS_PIDFILE="$pidfile" \
+AIGNEHUB_REPOSITORY="$PWD" AIGNEHUB_HARNESS_PIDFILE="$pidfile" \
   dotnet drills/AigneHub.Drills/bin/Release/net10.0/AigneHub.Drills.dll "$@"

@@ -2,11 +2,11 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 
-namespace AigneHub.Drills.Infrastructure;
+namespace AigneHub.Harness;
 
 /// <summary>What one call got: its status, its call id, whether a refusal said when to retry, whether the answer was
 /// whole (JSON with choices, or a stream up to <c>[DONE]</c>), an in-stream error event, exception text in the body.</summary>
-internal sealed record CallOutcome(string RequestId, bool Streaming, int? Status, Guid? CallId, bool RetryAfter, bool Completed,
+public sealed record CallOutcome(string RequestId, bool Streaming, int? Status, Guid? CallId, bool RetryAfter, bool Completed,
     bool StreamError, bool ExceptionText, string? Transport, string Snippet, TimeSpan Took, DateTimeOffset SentAt, Uri Api)
 {
     public bool Served => Status == 200 && Completed;
@@ -17,7 +17,7 @@ internal sealed record CallOutcome(string RequestId, bool Streaming, int? Status
 }
 
 /// <summary>Sends chat calls to the Api over real HTTP (loopback only) and keeps every outcome.</summary>
-internal sealed class Traffic : IDisposable
+public sealed class Traffic : IDisposable
 {
     /// <summary>Text that never belongs in a caller's body: exception type names and stack frames.</summary>
     private static readonly string[] ExceptionMarkers = ["Exception", "   at ", "Npgsql", "StackExchange", "System."];

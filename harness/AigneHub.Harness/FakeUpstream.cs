@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace AigneHub.Drills.Infrastructure;
+namespace AigneHub.Harness;
 
 /// <summary>
 /// A loopback OpenAI-compatible provider (chat completions, JSON and SSE) and a meter sink, on one Kestrel host.
@@ -17,7 +17,7 @@ namespace AigneHub.Drills.Infrastructure;
 /// and spreads the hold over the rest (the call is committed and in flight), a JSON answer waits before its body.
 /// The meter sink de-duplicates by <c>Idempotency-Key</c> as a billing system must (a repeat is a 409).
 /// </summary>
-internal sealed partial class FakeUpstream : IAsyncDisposable
+public sealed partial class FakeUpstream : IAsyncDisposable
 {
     public const int PromptTokens = 10;
     public const int CompletionTokens = 5;
