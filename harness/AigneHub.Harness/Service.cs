@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 
 namespace AigneHub.Harness;
 
@@ -137,18 +136,7 @@ public sealed class Service
     }
 
     /// <summary>Resident memory in MiB, from /proc (0 once the process is gone).</summary>
-    public double ResidentMiB()
-    {
-        try
-        {
-            var line = File.ReadLines($"/proc/{Process.Id}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return line is null ? 0 : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
-    }
+    public double ResidentMiB() => ProcessStats.ResidentMiB(Process.Id);
 
     /// <summary>Lines of this process's log that match <paramref name="text"/> (for findings such as "too many clients").</summary>
     public int LogLinesContaining(string text)
