@@ -11,18 +11,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source eng/prerequisites.sh
 ensure_packages postgresql redis-server wrk
-
-# The bench references the harness, which references the AppHost, which builds the Api and Worker too.
-dotnet build bench/AigneHub.Bench -c Release --nologo -v quiet
-
-pidfile=$(mktemp -t aignehub-bench-pids.XXXXXX)
-# If the runner dies without stopping what it started, stop those processes here (each by its PID).
-cleanup() {
-  while read -r pid; do
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  done <"$pidfile"
-  rm -f "$pidfile"
-}
-trap cleanup EXIT
-AIGNEHUB_REPOSITORY="$PWD" AIGNEHUB_HARNESS_PIDFILE="$pidfile" \
-  dotnet bench/AigneHub.Bench/bin/Release/net10.0/AigneHub.Bench.dll "$@"
+exec harness/run.sh bench/AigneHub.Bench "$@"
