@@ -30,6 +30,8 @@ internal sealed class Gateway(string repositoryRoot, string tempRoot, string nam
         gateway.Api = Service.Api(gateway, name, new Dictionary<string, string>
         {
             ["AigneHub__Billing__Enabled"] = billing ? "true" : "false",
+            // The deployed lease (the drills shorten it to 5 s so a dead Api's calls close quickly).
+            ["AigneHub__Billing__CallLeaseSeconds"] = "60",
             // Rate limits on (so each call runs the Redis check), far above any rate this machine reaches.
             ["AigneHub__RateLimits__PerKey__RequestsPerMinute"] = "1000000000",
             ["AigneHub__RateLimits__PerUser__RequestsPerMinute"] = "1000000000",
