@@ -85,7 +85,7 @@ internal sealed class Matrix(RunFolder folder, PostgresServer postgres, IReadOnl
             target.Server is { } p ? ProcessStats.PeakResidentMiB(p.Id) : double.NaN, records, hold);
         Console.WriteLine($"   {label,-34} {wrk.RequestsPerSecond,9:0} req/s  p50 {wrk.P50Microseconds,8:0} µs  p99 {wrk.P99Microseconds,8:0} µs"
             + $"  cpu {row.ServerCpuUs,6:0} µs  pg {row.PostgresCpuUs,6:0} µs  non-2xx {wrk.Non2xx}  errors {wrk.SocketErrors}"
-            + (hold is null ? "" : $"  records {records!.Count} {(hold.Value ? "ok" : "WRONG")}"));
+            + (hold is null ? "" : $"  records {records!.Count} (good {records.Good(target.Name == Target.Governed)}) {(hold.Value ? "ok" : "WRONG")}"));
         if (record)
         {
             Runs.Add(row);

@@ -6,12 +6,16 @@ namespace AigneHub.Bench;
 /// processing any more: how many, how many succeeded, how many of those were charged the expected amount.</summary>
 internal sealed record Records(long Count, long Succeeded, long ChargedAsExpected, long Processing)
 {
-    /// <summary>Every request wrk counted has exactly one record; at most one more per connection, for the requests
-    /// still in flight when wrk stopped (it counts only answered ones); nothing left processing; with billing on,
-    /// every success charged <paramref name="charge"/> and every answered request a success.</summary>
+    /// <summary>Every request wrk counted has exactly one record: at least as many records as answers, at most one more
+    /// per connection (wrk counts only answered requests; the ones in flight when it stopped were cut off, and the Api
+    /// settles those as the caller left them), nothing left processing, and every answered request a success — with
+    /// billing on, charged <c>charge</c>. Only the cut-off and the refused ones may be anything else.</summary>
     public bool Hold(long answered, long refused, int connections, bool billing) =>
-        Processing == 0 && Count >= answered && Count <= answered + connections && Succeeded >= answered - refused
-        && (!billing || ChargedAsExpected == Succeeded);
+        Processing == 0 && Count >= answered && Count <= answered + connections
+        && Good(billing) >= answered - refused && Count - Good(billing) <= connections + refused;
+
+    /// <summary>Records that are a success (and, with billing on, charged as expected).</summary>
+    public long Good(bool billing) => billing ? ChargedAsExpected : Succeeded;
 
     public static Task<Records> ReadAsync(string database, string requestIdPrefix, decimal charge) =>
         ReadAsync(database, "request_id LIKE $1", requestIdPrefix + "%", charge, $"the calls of {requestIdPrefix}");

@@ -91,14 +91,14 @@ internal sealed class Report(BenchOptions options, Matrix matrix, MachineInfo ma
     public string Csv()
     {
         var csv = new StringBuilder();
-        csv.AppendLine("kind,repeat,target,stream,connections,accounts,requests,req_per_s,p50_us,p99_us,non2xx,socket_errors,cpu_us_per_req,postgres_cpu_us_per_req,peak_rss_mib,records,records_hold");
+        csv.AppendLine("kind,repeat,target,stream,connections,accounts,requests,req_per_s,p50_us,p99_us,non2xx,socket_errors,cpu_us_per_req,postgres_cpu_us_per_req,peak_rss_mib,records,records_good,records_hold");
         foreach (var r in matrix.Runs)
         {
-            csv.AppendLine(C, $"wrk,{r.Repeat},{r.Target},{r.Shape.Stream},{r.Shape.Connections},{r.Shape.Accounts},{r.Wrk.Requests},{r.Wrk.RequestsPerSecond:0.##},{r.Wrk.P50Microseconds:0.#},{r.Wrk.P99Microseconds:0.#},{r.Wrk.Non2xx},{r.Wrk.SocketErrors},{r.ServerCpuUs:0.#},{r.PostgresCpuUs:0.#},{r.PeakRssMiB:0.#},{r.Records?.Count},{r.RecordsHold}");
+            csv.AppendLine(C, $"wrk,{r.Repeat},{r.Target},{r.Shape.Stream},{r.Shape.Connections},{r.Shape.Accounts},{r.Wrk.Requests},{r.Wrk.RequestsPerSecond:0.##},{r.Wrk.P50Microseconds:0.#},{r.Wrk.P99Microseconds:0.#},{r.Wrk.Non2xx},{r.Wrk.SocketErrors},{r.ServerCpuUs:0.#},{r.PostgresCpuUs:0.#},{r.PeakRssMiB:0.#},{r.Records?.Count},{r.Records?.Good(r.Target == Target.Governed)},{r.RecordsHold}");
         }
         foreach (var f in matrix.FirstEvents)
         {
-            csv.AppendLine(C, $"first-event,{f.Repeat},{f.Target},True,1,1,{f.Calls},,{f.P50Us:0.#},{f.P99Us:0.#},{f.Incomplete},,,,,,");
+            csv.AppendLine(C, $"first-event,{f.Repeat},{f.Target},True,1,1,{f.Calls},,{f.P50Us:0.#},{f.P99Us:0.#},{f.Incomplete},,,,,,,");
         }
         return csv.ToString();
     }
@@ -164,7 +164,7 @@ internal sealed class Report(BenchOptions options, Matrix matrix, MachineInfo ma
     }
 
     private static string RecordsText(IReadOnlyCollection<RunRow> runs) =>
-        runs.All(r => r.RecordsHold is null) ? "—" : runs.All(r => r.RecordsHold != false) ? $"ok ({runs.Sum(r => r.Records?.Count ?? 0)})" : "**wrong**";
+        runs.All(r => r.RecordsHold is null) ? "—" : $"{(runs.All(r => r.RecordsHold != false) ? "ok" : "**wrong**")}: {runs.Sum(r => r.Records?.Count ?? 0)} for {runs.Sum(r => r.Wrk.Requests)} answers";
 
     private static string N(double value) => double.IsNaN(value) ? "—" : value.ToString("0", C);
 
