@@ -21,7 +21,7 @@ Matrix matrix;
 try
 {
     // :: Step 1: the stack — Postgres (fsync as asked), Redis, the fake provider, the floor, two Apis.
-    var postgres = await PostgresServer.StartAsync(folder.TempRoot, maxConnections: 200, fsync: options.Fsync);
+    var postgres = await PostgresServer.StartAsync(folder.TempRoot, maxConnections: 200, fsync: options.Fsync, maxWalMegabytes: 1024);
     var redis = await RedisServer.StartAsync(folder.TempRoot);
     await using var fake = await FakeUpstream.StartAsync();
     fake.TimeToFirstToken = TimeSpan.FromMilliseconds(options.TimeToFirstTokenMs);

@@ -20,11 +20,13 @@ public sealed class PostgresServer
     private readonly string _logFile;
     private readonly int _maxConnections;
     private readonly bool _fsync;
+    private readonly int _maxWalMegabytes;
     private Process? _process;
 
-    private PostgresServer(string bin, string dataDirectory, string logFile, int maxConnections, bool fsync)
+    private PostgresServer(string bin, string dataDirectory, string logFile, int maxConnections, bool fsync, int maxWalMegabytes)
     {
         _fsync = fsync;
+        _maxWalMegabytes = maxWalMegabytes;
         _bin = bin;
         _dataDirectory = dataDirectory;
         _logFile = logFile;
@@ -39,13 +41,14 @@ public sealed class PostgresServer
     public Process Process => _process ?? throw new InvalidOperationException("not started");
 
     /// <summary>Starts a server in <paramref name="root"/>. <paramref name="fsync"/> off (the tests' and drills' mode) or on
-    /// (as deployed: every commit waits for the disk).</summary>
-    public static async Task<PostgresServer> StartAsync(string root, int maxConnections, bool fsync = false)
+    /// (as deployed: every commit waits for the disk); <paramref name="maxWalMegabytes"/> small for the drills (little
+    /// disk), the server's default of 1024 for the benchmark (a smaller one checkpoints more often under load).</summary>
+    public static async Task<PostgresServer> StartAsync(string root, int maxConnections, bool fsync = false, int maxWalMegabytes = 128)
     {
         var bin = PostgresProcess.FindBinDirectory(null);
         var data = Path.Combine(root, "postgres");
         await PostgresProcess.InitializeDataDirectoryAsync(bin, data, Password, DataRoot.RunningAsRoot, null, CancellationToken.None);
-        var server = new PostgresServer(bin, data, Path.Combine(root, "postgres.log"), maxConnections, fsync);
+        var server = new PostgresServer(bin, data, Path.Combine(root, "postgres.log"), maxConnections, fsync, maxWalMegabytes);
         await server.StartAsync();
         return server;
     }
@@ -59,7 +62,7 @@ public sealed class PostgresServer
         // PostgresProcess gives the local mode's 500 connections; a later -c wins, so the drills get the server default.
         var args = PostgresProcess.ServerArguments(postgres, _dataDirectory, Port, _fsync, DataRoot.RunningAsRoot)
             .Select(a => a.ToString()!)
-            .Concat(["-c", $"max_connections={_maxConnections}", "-c", "max_wal_size=128MB"]);
+            .Concat(["-c", $"max_connections={_maxConnections}", "-c", $"max_wal_size={_maxWalMegabytes}MB"]);
         _process = Processes.Start(PostgresProcess.Command(postgres, DataRoot.RunningAsRoot), args, null, _logFile);
         await Wait.UntilAsync(TimeSpan.FromSeconds(30), async () =>
         {
