@@ -9,18 +9,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source eng/prerequisites.sh
 ensure_packages postgresql redis-server
-
-# The drills project references the AppHost (for its Postgres/Redis helpers), which builds the Api and Worker too.
-dotnet build drills/AigneHub.Drills -c Release --nologo -v quiet
-
-pidfile=$(mktemp -t aignehub-drills-pids.XXXXXX)
-# If the runner dies without stopping what it started, stop those processes here (each by its PID).
-cleanup() {
-  while read -r pid; do
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  done <"$pidfile"
-  rm -f "$pidfile"
-}
-trap cleanup EXIT
-AIGNEHUB_REPOSITORY="$PWD" AIGNEHUB_DRILLS_PIDFILE="$pidfile" \
-  dotnet drills/AigneHub.Drills/bin/Release/net10.0/AigneHub.Drills.dll "$@"
+exec harness/run.sh drills/AigneHub.Drills "$@"

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using AigneHub.AppHost.Infrastructure;
 using AigneHub.Drills.Drills;
 using AigneHub.Drills.Infrastructure;
 
@@ -45,13 +44,9 @@ if (outageSeconds is < 1 or > 300 || burstCalls is < 1 or > 5000)
     return 2;
 }
 
-var repository = Environment.GetEnvironmentVariable("AIGNEHUB_REPOSITORY") ?? FindRepository(AppContext.BaseDirectory);
-var temp = Directory.CreateTempSubdirectory("aignehub-drills-").FullName;
-// rwx--x--x: as root, Postgres runs as the postgres user, which must traverse the folder to its data.
-DataRoot.SetUnixMode(temp, (UnixFileMode)0b111_001_001);
-Processes.Initialize(Environment.GetEnvironmentVariable("AIGNEHUB_DRILLS_PIDFILE") ?? Path.Combine(temp, "pids"));
-AppDomain.CurrentDomain.ProcessExit += (_, _) => Processes.StopAll();
-Console.CancelKeyPress += (_, _) => Processes.StopAll();
+using var folder = RunFolder.Create("aignehub-drills-");
+var repository = folder.RepositoryRoot;
+var temp = folder.TempRoot;
 
 var started = DateTimeOffset.UtcNow;
 var results = new List<DrillResult>();
@@ -103,7 +98,6 @@ try
 finally
 {
     Processes.StopAll();
-    Directory.Delete(temp, recursive: true);
 }
 
 var command = "./drills/run.sh " + string.Join(' ', args);
@@ -113,14 +107,3 @@ await File.WriteAllTextAsync(resultsFile, DrillResult.Markdown(results, started,
 Console.WriteLine($"Wrote {Path.GetRelativePath(repository, resultsFile)}: {results.Count(r => r.Passed)} of {results.Count} drills passed.");
 return results.All(r => r.Passed) ? 0 : 1;
 
-static string FindRepository(string from)
-{
-    for (var dir = new DirectoryInfo(from); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "AigneHub.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-    throw new InvalidOperationException("AigneHub.sln not found above " + from);
-}

@@ -21,13 +21,17 @@ internal sealed class RunContext
 
 /// <summary>One drill's world: its own database and Redis database, the fake provider, the services it started (all
 /// stopped when it ends), the checks it made and the figures it measured.</summary>
-internal sealed class DrillContext(RunContext run, string name, string database, string redis, FakeUpstream fake) : IAsyncDisposable
+internal sealed class DrillContext(RunContext run, string name, string database, string redis, FakeUpstream fake) : IServiceSite, IAsyncDisposable
 {
     private readonly List<Service> _services = [];
     private readonly List<string> _failures = [];
     private readonly List<string> _figures = [];
 
     public RunContext Run { get; } = run;
+
+    public string RepositoryRoot => Run.RepositoryRoot;
+
+    public string TempRoot => Run.TempRoot;
 
     public string Name { get; } = name;
 

@@ -2,12 +2,14 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 
-namespace AigneHub.Drills.Infrastructure;
+namespace AigneHub.Harness;
 
 /// <summary>What one call got: its status, its call id, whether a refusal said when to retry, whether the answer was
-/// whole (JSON with choices, or a stream up to <c>[DONE]</c>), an in-stream error event, exception text in the body.</summary>
-internal sealed record CallOutcome(string RequestId, bool Streaming, int? Status, Guid? CallId, bool RetryAfter, bool Completed,
-    bool StreamError, bool ExceptionText, string? Transport, string Snippet, TimeSpan Took, DateTimeOffset SentAt, Uri Api)
+/// whole (JSON with choices, or a stream up to <c>[DONE]</c>), an in-stream error event, exception text in the body;
+/// when the first bytes of the body arrived (a stream's first event) and the longest wait between two reads of it.</summary>
+public sealed record CallOutcome(string RequestId, bool Streaming, int? Status, Guid? CallId, bool RetryAfter, bool Completed,
+    bool StreamError, bool ExceptionText, string? Transport, string Snippet, TimeSpan Took, DateTimeOffset SentAt, Uri Api,
+    TimeSpan? FirstBytes = null, TimeSpan LongestGap = default)
 {
     public bool Served => Status == 200 && Completed;
 
@@ -17,7 +19,7 @@ internal sealed record CallOutcome(string RequestId, bool Streaming, int? Status
 }
 
 /// <summary>Sends chat calls to the Api over real HTTP (loopback only) and keeps every outcome.</summary>
-internal sealed class Traffic : IDisposable
+public sealed class Traffic : IDisposable
 {
     /// <summary>Text that never belongs in a caller's body: exception type names and stack frames.</summary>
     private static readonly string[] ExceptionMarkers = ["Exception", "   at ", "Npgsql", "StackExchange", "System."];
@@ -37,13 +39,16 @@ internal sealed class Traffic : IDisposable
 
     public ConcurrentQueue<CallOutcome> Outcomes { get; } = new();
 
-    public async Task<CallOutcome> CallAsync(Uri api, string key, bool stream, int holdMs, CancellationToken ct = default)
+    /// <summary>One chat call to <paramref name="path"/> on <paramref name="api"/> (the Api's route unless told: the
+    /// benchmark sends the same body straight to the provider, or to a forwarder in front of it).</summary>
+    public async Task<CallOutcome> CallAsync(Uri api, string key, bool stream, int holdMs, CancellationToken ct = default,
+        string path = "/api/v2/chat/completions")
     {
         var requestId = Guid.NewGuid().ToString("N");
         var sentAt = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var body = $$"""{"model":"{{Hub.Model}}","stream":{{(stream ? "true" : "false")}},"max_tokens":50,"messages":[{"role":"user","content":"hold={{holdMs}}"}]}""";
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(api, "/api/v2/chat/completions"))
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(api, path))
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
@@ -54,6 +59,8 @@ internal sealed class Traffic : IDisposable
         var retryAfter = false;
         var text = new StringBuilder();
         string? transport = null;
+        TimeSpan? firstBytes = null;
+        var longestGap = TimeSpan.Zero;
         try
         {
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
@@ -63,8 +70,13 @@ internal sealed class Traffic : IDisposable
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
             var buffer = new char[4096];
             int read;
+            var lastRead = clock.Elapsed;
             while ((read = await reader.ReadAsync(buffer, ct)) > 0 && text.Length < 64 * 1024)
             {
+                var now = clock.Elapsed;
+                firstBytes ??= now;
+                longestGap = now - lastRead > longestGap && text.Length > 0 ? now - lastRead : longestGap;
+                lastRead = now;
                 text.Append(buffer, 0, read);
             }
         }
@@ -77,7 +89,7 @@ internal sealed class Traffic : IDisposable
         var outcome = new CallOutcome(requestId, stream, status, callId, retryAfter, completed,
             StreamError: stream && all.Contains("\"error\"", StringComparison.Ordinal),
             ExceptionText: ExceptionMarkers.Any(m => all.Contains(m, StringComparison.Ordinal)),
-            transport, all.Length > 300 ? all[..300] : all, clock.Elapsed, sentAt, api);
+            transport, all.Length > 300 ? all[..300] : all, clock.Elapsed, sentAt, api, firstBytes, longestGap);
         Outcomes.Enqueue(outcome);
         return outcome;
     }

@@ -5,24 +5,28 @@ using AigneHub.AppHost.Infrastructure;
 using Npgsql;
 using StackExchange.Redis;
 
-namespace AigneHub.Drills.Infrastructure;
+namespace AigneHub.Harness;
 
 /// <summary>
 /// A PostgreSQL server on loopback started as the AppHost's local mode and the tests start it
 /// (<see cref="PostgresProcess"/>), with the server's default <c>max_connections</c> of 100 unless told otherwise.
 /// It can be stopped by its PID and started again on the same port and data (the outage drill).
 /// </summary>
-internal sealed class PostgresServer
+public sealed class PostgresServer
 {
     private const string Password = "aignehub-drills";
     private readonly string _bin;
     private readonly string _dataDirectory;
     private readonly string _logFile;
     private readonly int _maxConnections;
+    private readonly bool _fsync;
+    private readonly int _maxWalMegabytes;
     private Process? _process;
 
-    private PostgresServer(string bin, string dataDirectory, string logFile, int maxConnections)
+    private PostgresServer(string bin, string dataDirectory, string logFile, int maxConnections, bool fsync, int maxWalMegabytes)
     {
+        _fsync = fsync;
+        _maxWalMegabytes = maxWalMegabytes;
         _bin = bin;
         _dataDirectory = dataDirectory;
         _logFile = logFile;
@@ -33,12 +37,18 @@ internal sealed class PostgresServer
 
     public int MaxConnections => _maxConnections;
 
-    public static async Task<PostgresServer> StartAsync(string root, int maxConnections)
+    /// <summary>The postmaster (its children are the backends and background processes).</summary>
+    public Process Process => _process ?? throw new InvalidOperationException("not started");
+
+    /// <summary>Starts a server in <paramref name="root"/>. <paramref name="fsync"/> off (the tests' and drills' mode) or on
+    /// (as deployed: every commit waits for the disk); <paramref name="maxWalMegabytes"/> small for the drills (little
+    /// disk), the server's default of 1024 for the benchmark (a smaller one checkpoints more often under load).</summary>
+    public static async Task<PostgresServer> StartAsync(string root, int maxConnections, bool fsync = false, int maxWalMegabytes = 128)
     {
         var bin = PostgresProcess.FindBinDirectory(null);
         var data = Path.Combine(root, "postgres");
         await PostgresProcess.InitializeDataDirectoryAsync(bin, data, Password, DataRoot.RunningAsRoot, null, CancellationToken.None);
-        var server = new PostgresServer(bin, data, Path.Combine(root, "postgres.log"), maxConnections);
+        var server = new PostgresServer(bin, data, Path.Combine(root, "postgres.log"), maxConnections, fsync, maxWalMegabytes);
         await server.StartAsync();
         return server;
     }
@@ -50,9 +60,9 @@ internal sealed class PostgresServer
     {
         var postgres = Path.Combine(_bin, "postgres");
         // PostgresProcess gives the local mode's 500 connections; a later -c wins, so the drills get the server default.
-        var args = PostgresProcess.ServerArguments(postgres, _dataDirectory, Port, fsync: false, DataRoot.RunningAsRoot)
+        var args = PostgresProcess.ServerArguments(postgres, _dataDirectory, Port, _fsync, DataRoot.RunningAsRoot)
             .Select(a => a.ToString()!)
-            .Concat(["-c", $"max_connections={_maxConnections}", "-c", "max_wal_size=128MB"]);
+            .Concat(["-c", $"max_connections={_maxConnections}", "-c", $"max_wal_size={_maxWalMegabytes}MB"]);
         _process = Processes.Start(PostgresProcess.Command(postgres, DataRoot.RunningAsRoot), args, null, _logFile);
         await Wait.UntilAsync(TimeSpan.FromSeconds(30), async () =>
         {
@@ -101,7 +111,7 @@ internal sealed class PostgresServer
 
 /// <summary>A Redis server on loopback with the AppHost's arguments (<see cref="LocalRedisExtensions"/>): nothing on
 /// disk, so a restart after an outage starts empty, as a real cache node that lost its memory would.</summary>
-internal sealed class RedisServer
+public sealed class RedisServer
 {
     private const string Password = "aignehub-drills";
     private readonly string _logFile;
@@ -141,7 +151,7 @@ internal sealed class RedisServer
     }
 }
 
-internal static class Wait
+public static class Wait
 {
     /// <summary>Polls <paramref name="probe"/> every 200 ms until it returns true (exceptions count as false), at
     /// most <paramref name="timeout"/>; then throws naming <paramref name="what"/>.</summary>

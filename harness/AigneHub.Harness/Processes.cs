@@ -1,13 +1,13 @@
 using System.Diagnostics;
 
-namespace AigneHub.Drills.Infrastructure;
+namespace AigneHub.Harness;
 
 /// <summary>
 /// Every process a drill starts. Each is stopped by its PID when the run ends, also when a drill fails; the PIDs
 /// are written to a file too, so that <c>drills/run.sh</c> can stop what is left if the runner itself dies.
 /// A process's output goes to a log file in the run's temporary folder (read when a drill fails).
 /// </summary>
-internal static class Processes
+public static class Processes
 {
     private static readonly Lock Gate = new();
     private static readonly List<Process> Started = [];

@@ -1,11 +1,11 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
-namespace AigneHub.Drills.Infrastructure;
+namespace AigneHub.Harness;
 
 /// <summary>What a drill sets up through the Api's own admin routes, as an operator would: the fake provider with one
 /// credential and one model, its rates, members with keys and credits.</summary>
-internal static class Hub
+public static class Hub
 {
     public const string OwnerKey = "ahk_drill_owner_key_0123456789abcdef";
 

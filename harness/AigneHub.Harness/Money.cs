@@ -1,10 +1,10 @@
 using Npgsql;
 
-namespace AigneHub.Drills.Infrastructure;
+namespace AigneHub.Harness;
 
 /// <summary>The money invariants read straight from the database: one record per request, nothing left processing,
 /// nothing reserved, the ledger's debits equal to the calls' charges.</summary>
-internal sealed record MoneyState(long Records, long Processing, decimal Reserved, decimal Debits, decimal Charges,
+public sealed record MoneyState(long Records, long Processing, decimal Reserved, decimal Debits, decimal Charges,
     long DuplicateRequestIds, IReadOnlyDictionary<Guid, (string Status, decimal Credits, string? RequestId)> Calls)
 {
     public decimal LedgerDifference => Debits - Charges;

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace AigneHub.Drills.Infrastructure;
+namespace AigneHub.Harness;
 
 /// <summary>
 /// A loopback OpenAI-compatible provider (chat completions, JSON and SSE) and a meter sink, on one Kestrel host.
@@ -17,7 +17,7 @@ namespace AigneHub.Drills.Infrastructure;
 /// and spreads the hold over the rest (the call is committed and in flight), a JSON answer waits before its body.
 /// The meter sink de-duplicates by <c>Idempotency-Key</c> as a billing system must (a repeat is a 409).
 /// </summary>
-internal sealed partial class FakeUpstream : IAsyncDisposable
+public sealed partial class FakeUpstream : IAsyncDisposable
 {
     public const int PromptTokens = 10;
     public const int CompletionTokens = 5;
@@ -46,6 +46,15 @@ internal sealed partial class FakeUpstream : IAsyncDisposable
     /// <summary>How long the sink takes per event (so a Worker can be killed while delivering).</summary>
     public TimeSpan MeterDelay { get; set; }
 
+    /// <summary>How long every answer waits before its first byte (a provider's time to first token).</summary>
+    public TimeSpan TimeToFirstToken { get; set; }
+
+    /// <summary>Content chunks of a stream (<see cref="CompletionTokens"/> by default), each one completion token;
+    /// the usage says as many. With <see cref="TokenInterval"/>, a slow stream: one chunk per interval.</summary>
+    public int StreamTokens { get; set; } = CompletionTokens;
+
+    public TimeSpan TokenInterval { get; set; }
+
     public static async Task<FakeUpstream> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -72,14 +81,19 @@ internal sealed partial class FakeUpstream : IAsyncDisposable
             : TimeSpan.Zero;
         var model = (string?)body["model"] ?? "fake";
         var id = $"chatcmpl-drill-{Guid.NewGuid():N}";
-        JsonObject Usage() => new()
+        var streamTokens = StreamTokens;
+        JsonObject Usage(int completion) => new()
         {
             ["prompt_tokens"] = PromptTokens,
-            ["completion_tokens"] = CompletionTokens,
-            ["total_tokens"] = PromptTokens + CompletionTokens,
+            ["completion_tokens"] = completion,
+            ["total_tokens"] = PromptTokens + completion,
         };
         try
         {
+            if (TimeToFirstToken > TimeSpan.Zero)
+            {
+                await Task.Delay(TimeToFirstToken, ct);
+            }
             if (body["stream"]?.GetValue<bool>() != true)
             {
                 await Task.Delay(hold, ct);
@@ -91,7 +105,7 @@ internal sealed partial class FakeUpstream : IAsyncDisposable
                     {
                         ["index"] = 0, ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = string.Concat(Chunks) }, ["finish_reason"] = "stop",
                     }),
-                    ["usage"] = Usage(),
+                    ["usage"] = Usage(CompletionTokens),
                 }.ToJsonString(), ct);
                 return;
             }
@@ -106,13 +120,13 @@ internal sealed partial class FakeUpstream : IAsyncDisposable
                 ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = 1700000000, ["model"] = model,
                 ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = finish }),
             };
-            for (var i = 0; i < Chunks.Length; i++)
+            for (var i = 0; i < streamTokens; i++)
             {
                 if (i > 0)
                 {
-                    await Task.Delay(hold / (Chunks.Length - 1), ct);
+                    await Task.Delay(hold / Math.Max(1, streamTokens - 1) + TokenInterval, ct);
                 }
-                var delta = new JsonObject { ["content"] = Chunks[i] };
+                var delta = new JsonObject { ["content"] = Chunks[i % Chunks.Length] };
                 if (i == 0)
                 {
                     delta["role"] = "assistant";
@@ -125,7 +139,7 @@ internal sealed partial class FakeUpstream : IAsyncDisposable
                 await EventAsync(new JsonObject
                 {
                     ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = 1700000000, ["model"] = model,
-                    ["choices"] = new JsonArray(), ["usage"] = Usage(),
+                    ["choices"] = new JsonArray(), ["usage"] = Usage(streamTokens),
                 }.ToJsonString());
             }
             await EventAsync("[DONE]");

@@ -1,14 +1,28 @@
 using System.Diagnostics;
-using System.Globalization;
 
-namespace AigneHub.Drills.Infrastructure;
+namespace AigneHub.Harness;
+
+/// <summary>Where a service runs: the repository (its Release builds), the run's temporary folder (its log), its
+/// database and Redis, and a name (its cache channel and log file).</summary>
+public interface IServiceSite
+{
+    string RepositoryRoot { get; }
+
+    string TempRoot { get; }
+
+    string Database { get; }
+
+    string Redis { get; }
+
+    string Name { get; }
+}
 
 /// <summary>
 /// The Api or the Worker as a real process (<c>dotnet &lt;Release dll&gt;</c>, configured by environment, as a
 /// container or the AppHost would run it), on a loopback port. It can be killed (SIGKILL), asked to stop (SIGTERM)
 /// and started again with the same configuration.
 /// </summary>
-internal sealed class Service
+public sealed class Service
 {
     private readonly string _dll;
     private readonly Dictionary<string, string> _environment;
@@ -33,7 +47,7 @@ internal sealed class Service
 
     public Process Process => _process ?? throw new InvalidOperationException($"{Name} not started");
 
-    public static Service Api(DrillContext drill, string name, IReadOnlyDictionary<string, string>? settings = null) =>
+    public static Service Api(IServiceSite drill, string name, IReadOnlyDictionary<string, string>? settings = null) =>
         Create(drill, name, "AigneHub.Api", new Dictionary<string, string>
         {
             ["AigneHub__Bootstrap__OwnerKey"] = Hub.OwnerKey,
@@ -48,7 +62,7 @@ internal sealed class Service
             ["AigneHub__ClientLimits__UnknownCredentialsPerMinute"] = "1000000",
         }, settings);
 
-    public static Service Worker(DrillContext drill, string name, IReadOnlyDictionary<string, string>? settings = null) =>
+    public static Service Worker(IServiceSite drill, string name, IReadOnlyDictionary<string, string>? settings = null) =>
         Create(drill, name, "AigneHub.Worker", new Dictionary<string, string>
         {
             ["AigneHub__Billing__StaleCallMinutes"] = "1",
@@ -57,10 +71,10 @@ internal sealed class Service
             ["AigneHub__Worker__RollupIntervalSeconds"] = "2",
         }, settings);
 
-    private static Service Create(DrillContext drill, string name, string project, Dictionary<string, string> defaults,
+    private static Service Create(IServiceSite drill, string name, string project, Dictionary<string, string> defaults,
         IReadOnlyDictionary<string, string>? settings)
     {
-        var dll = Path.Combine(drill.Run.RepositoryRoot, "src", project, "bin", "Release", "net10.0", project + ".dll");
+        var dll = Path.Combine(drill.RepositoryRoot, "src", project, "bin", "Release", "net10.0", project + ".dll");
         if (!File.Exists(dll))
         {
             throw new FileNotFoundException($"{dll} is missing: drills/run.sh builds it in Release first.");
@@ -71,7 +85,7 @@ internal sealed class Service
             ["DOTNET_gcServer"] = "0",
             ["ConnectionStrings__aignehub"] = drill.Database,
             ["ConnectionStrings__redis"] = drill.Redis,
-            ["AigneHub__Cache__ChannelPrefix"] = "aignehub-drill:" + drill.Name,
+            ["AigneHub__Cache__ChannelPrefix"] = "aignehub-harness:" + drill.Name,
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__Console__FormatterName"] = "simple",
         };
@@ -79,7 +93,7 @@ internal sealed class Service
         {
             environment[key] = value;
         }
-        return new Service(name, dll, environment, Path.Combine(drill.Run.TempRoot, $"{drill.Name}-{name}.log"));
+        return new Service(name, dll, environment, Path.Combine(drill.TempRoot, $"{drill.Name}-{name}.log"));
     }
 
     public async Task StartAsync(TimeSpan? healthyWithin = null)
@@ -122,18 +136,7 @@ internal sealed class Service
     }
 
     /// <summary>Resident memory in MiB, from /proc (0 once the process is gone).</summary>
-    public double ResidentMiB()
-    {
-        try
-        {
-            var line = File.ReadLines($"/proc/{Process.Id}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return line is null ? 0 : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
-    }
+    public double ResidentMiB() => ProcessStats.ResidentMiB(Process.Id);
 
     /// <summary>Lines of this process's log that match <paramref name="text"/> (for findings such as "too many clients").</summary>
     public int LogLinesContaining(string text)
