@@ -40,6 +40,7 @@ public static class GatewayExtensions
         services.AddSingleton<ImageRunner>();
         services.AddSingleton<AudioRunner>();
         services.AddSingleton<VideoRunner>();
+        services.AddSingleton<VideoJobs>();
         services.AddOptions<VideoOptions>().BindConfiguration(VideoOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<VideoOptions>, ValidateVideoOptions>();
         services.AddSingleton<TokenCountRunner>();

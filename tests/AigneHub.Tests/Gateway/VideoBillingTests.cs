@@ -1,3 +1,4 @@
+#pragma warning disable OPENAI001 // the SDK marks its video client experimental
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -9,6 +10,7 @@ using AigneHub.Data.Billing;
 using AigneHub.Tests.Billing;
 using AigneHub.Tests.Fakes;
 using AigneHub.Tests.Infrastructure;
+using OpenAI.Videos;
 
 namespace AigneHub.Tests.Gateway;
 
@@ -16,7 +18,9 @@ namespace AigneHub.Tests.Gateway;
 /// Video through the AIGNE-native <c>POST /api/v2/video</c> with credit billing on, against the fakes' job wires
 /// (OpenAI's videos API, Gemini's predictLongRunning and operations): reserved the seconds asked for × the rate,
 /// charged the seconds delivered × the rate; a failed job charged nothing; a provider without video refused before
-/// anything is reserved or recorded; the call is <c>processing</c> while the provider's job runs.
+/// anything is reserved or recorded; the call is <c>processing</c> while the provider's job runs. And the OpenAI
+/// videos API through the official .NET SDK's <see cref="VideoClient"/>: the job answered at once, followed by the
+/// hub, retrieved and downloaded by its creator only, the call settled when the job ends.
 /// </summary>
 public sealed class VideoBillingTests
 {
@@ -196,5 +200,101 @@ public sealed class VideoBillingTests
         Assert.Equal(ModelCallStatus.Success, call.Status);
         Assert.Equal(4 * Rate, call.Credits);
         Assert.Equal(0m, (await host.AccountAsync(member)).Reserved);
+    }
+
+    private static VideoClient Sdk(HttpClient client, string key) =>
+        new(new System.ClientModel.ApiKeyCredential(key), new VideoClientOptions { Endpoint = new Uri(client.BaseAddress!, "api/v2/") });
+
+    private static System.ClientModel.BinaryContent Form(out string contentType, params (string Name, string Value)[] fields)
+    {
+        var boundary = Guid.NewGuid().ToString("N");
+        contentType = $"multipart/form-data; boundary=\"{boundary}\"";
+        var multipart = new MultipartFormDataContent(boundary);
+        foreach (var (name, value) in fields)
+        {
+            multipart.Add(new StringContent(value, Encoding.UTF8, "text/plain"), name);
+        }
+        return System.ClientModel.BinaryContent.Create(multipart.ReadAsStream());
+    }
+
+    private static async Task<JsonNode> JsonOf(Task<System.ClientModel.ClientResult> result) =>
+        JsonNode.Parse((await result).GetRawResponse().Content.ToString())!;
+
+    [Fact]
+    public async Task The_openai_videos_api_answers_the_job_at_once_and_the_hub_follows_it_to_its_content()
+    {
+        var (host, openAi, gemini, member, client) = await StartAsync();
+        await using var _ = host;
+        await using var __ = openAi;
+        await using var ___ = gemini;
+        using var ____ = client;
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        openAi.Videos.Enqueue(new FakeVideoJob { PollsBeforeDone = 1, Seconds = "8", Hold = hold });
+        var sdk = Sdk(client, client.DefaultRequestHeaders.Authorization!.Parameter!);
+
+        var created = await JsonOf(sdk.CreateVideoAsync(Form(out var type, ("model", "openai/sora-2"), ("prompt", "A paper boat"), ("seconds", "8"), ("size", "1280x720")), type));
+        var id = (string)created["id"]!;
+        Assert.StartsWith("video_", id);
+        Assert.Equal("video", (string?)created["object"]);
+        Assert.Contains((string?)created["status"], new[] { "queued", "in_progress" });
+        Assert.Equal("8", (string?)created["seconds"]);
+        Assert.Equal("1280x720", (string?)created["size"]);
+
+        // The caller has its answer; the job is still running at the provider and the call is still open.
+        Assert.Equal(ModelCallStatus.Processing, Assert.Single(await host.CallsAsync(member)).Status);
+        Assert.Equal(8 * Rate, (await host.AccountAsync(member)).Reserved);
+        Assert.Equal("in_progress", (string?)(await JsonOf(sdk.GetVideoAsync(id, null)))["status"]);
+
+        // Another user finds nothing.
+        using (var owner = host.Owner)
+        {
+            var (_, otherKey) = await owner.CreateMemberAsync();
+            using var other = host.Api.CreateClient(otherKey);
+            using var hidden = await other.GetAsync($"/api/v2/videos/{id}");
+            Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+            Assert.Equal("not_found", (string?)JsonNode.Parse(await hidden.Content.ReadAsStringAsync())!["error"]!["code"]);
+        }
+
+        hold.SetResult();
+        JsonNode done = created;
+        await AigneHub.Tests.Routing.RoutingTests.WaitUntilAsync(async () => (string?)(done = await JsonOf(sdk.GetVideoAsync(id, null)))["status"] == "completed");
+        Assert.Equal(100, (int?)done["progress"]);
+        var content = await sdk.DownloadVideoAsync(id, null, null);
+        var job = Assert.Single(openAi.Videos.All);
+        Assert.Equal(FakeVideoJobs.ContentFor(job.Id), content.GetRawResponse().Content.ToArray());
+        Assert.Equal("8", (string?)openAi.Requests.Single(r => r.Path == "/v1/videos").RequiredBody["seconds"]);
+
+        var call = await host.WaitForSettledAsync(member);
+        Assert.Equal(ModelCallStatus.Success, call.Status);
+        Assert.Equal(8m, call.VideoSeconds);
+        Assert.Equal(8 * Rate, call.Credits);
+        Assert.Equal(8 * Rate, await host.DebitsAsync(member));
+        Assert.Equal(0m, (await host.AccountAsync(member)).Reserved);
+    }
+
+    [Fact]
+    public async Task A_failed_job_of_the_openai_videos_api_reads_failed_and_is_charged_nothing()
+    {
+        var (host, openAi, gemini, member, client) = await StartAsync();
+        await using var _ = host;
+        await using var __ = openAi;
+        await using var ___ = gemini;
+        using var ____ = client;
+        openAi.Videos.Enqueue(new FakeVideoJob { PollsBeforeDone = 2, FailMessage = "Blocked by moderation." });
+
+        using var response = await client.PostAsync("/api/v2/videos", new StringContent(
+            new JsonObject { ["model"] = "openai/sora-2", ["prompt"] = "Something blocked", ["seconds"] = "4" }.ToJsonString(), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var id = (string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!;
+
+        var call = await host.WaitForSettledAsync(member);
+        Assert.Equal(ModelCallStatus.Failed, call.Status);
+        Assert.Equal(0m, call.Credits);
+        Assert.Equal(0m, (await host.AccountAsync(member)).Reserved);
+        var view = JsonNode.Parse(await client.GetStringAsync($"/api/v2/videos/{id}"))!;
+        Assert.Equal("failed", (string?)view["status"]);
+        Assert.Contains("Blocked by moderation.", (string?)view["error"]!["message"]);
+        using var content = await client.GetAsync($"/api/v2/videos/{id}/content");
+        Assert.Equal(HttpStatusCode.NotFound, content.StatusCode);
     }
 }

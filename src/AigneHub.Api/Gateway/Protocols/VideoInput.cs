@@ -9,6 +9,9 @@ namespace AigneHub.Api.Gateway.Protocols;
 /// OpenAI and the AIGNE SDK send it, or a number), <c>size</c> (<c>{width}x{height}</c>).</summary>
 public static class VideoInput
 {
+    /// <summary>The model when the caller names none: OpenAI's default, and the AIGNE SDK's <c>AIGNE_HUB_VIDEO_MODEL</c>.</summary>
+    public const string DefaultModel = "openai/sora-2";
+
     /// <summary>Longer than any provider makes in one job.</summary>
     public const int MaxSeconds = 600;
 

@@ -18,9 +18,6 @@ public static class AigneProtocol
 
     public const string DefaultImageModel = "openai/dall-e-2";
 
-    /// <summary>The SDK's <c>AIGNE_HUB_VIDEO_MODEL</c> when the caller names none.</summary>
-    public const string DefaultVideoModel = "openai/sora-2";
-
     public static ChatCall ReadChat(JsonFields body)
     {
         var input = body.RequireObject("input");
@@ -78,7 +75,7 @@ public static class AigneProtocol
         var options = input.Object("modelOptions");
         var model = options?["model"] is JsonNode m ? JsonFields.RequireModel(m, "input.modelOptions.model")
             : input["model"] is JsonNode im ? JsonFields.RequireModel(im, "input.model")
-            : DefaultVideoModel;
+            : VideoInput.DefaultModel;
         var asUrl = input.OneOf("outputFileType", "url", "file", "local") == "url";
         return (VideoInput.Read(input, model, options), asUrl);
     }
