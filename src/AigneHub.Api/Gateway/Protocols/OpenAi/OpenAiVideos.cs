@@ -81,10 +81,16 @@ internal static class OpenAiVideos
         else
         {
             body = await CallerBody.ReadAsync(context);
-            if (body["input_reference"] is not null)
-            {
-                throw NoReference();
-            }
+        }
+        return Read(body);
+    }
+
+    /// <summary>The create's fields (a form's as JSON strings): model (else <see cref="VideoInput.DefaultModel"/>), prompt, seconds, size.</summary>
+    public static VideoRequest Read(JsonFields body)
+    {
+        if (body["input_reference"] is not null)
+        {
+            throw NoReference();
         }
         var model = body["model"] is JsonNode m ? JsonFields.RequireModel(m, "model") : VideoInput.DefaultModel;
         return VideoInput.Read(body, model);
