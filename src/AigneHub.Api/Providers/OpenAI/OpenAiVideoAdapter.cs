@@ -66,18 +66,9 @@ public sealed class OpenAiVideoAdapter(ProviderHttp http) : IVideoAdapter
         return new VideoJob(id.GetValue<string>(), status)
         {
             Progress = o["progress"] is JsonValue p && p.GetValueKind() == JsonValueKind.Number ? (int)Math.Clamp(p.GetValue<double>(), 0, 100) : null,
-            Seconds = Number(o["seconds"]),
+            Seconds = OpenAiRequests.Seconds(o["seconds"]),
             Size = o["size"] is JsonValue s && s.GetValueKind() == JsonValueKind.String ? s.GetValue<string>() : null,
             Error = o["error"] is JsonObject error ? (string?)error["message"] ?? "The video job failed." : null,
         };
     }
-
-    /// <summary><c>seconds</c> is a string on OpenAI's wire ("8"); a number is taken too.</summary>
-    private static double? Number(JsonNode? node) => node switch
-    {
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.GetValue<double>() is var d && double.IsFinite(d) && d >= 0 => d,
-        JsonValue v when v.GetValueKind() == JsonValueKind.String
-            && double.TryParse(v.GetValue<string>(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && d >= 0 => d,
-        _ => null,
-    };
 }
