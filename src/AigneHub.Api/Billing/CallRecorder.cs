@@ -175,7 +175,7 @@ internal sealed partial class CallRecorder(
                     usage?.CacheCreationInputTokens ?? 0,
                     usage?.CacheReadInputTokens ?? 0,
                     result.Images,
-                    ToDecimal(result.VideoSeconds),
+                    result.VideoSeconds ?? 0,
                     result.Characters,
                     result.AudioSeconds ?? 0));
             }
@@ -207,7 +207,7 @@ internal sealed partial class CallRecorder(
             CacheCreationTokens = usage?.CacheCreationInputTokens ?? 0,
             CacheReadTokens = usage?.CacheReadInputTokens ?? 0,
             Images = result.Images,
-            VideoSeconds = result.VideoSeconds is null ? null : ToDecimal(result.VideoSeconds),
+            VideoSeconds = result.VideoSeconds,
             Characters = (int)Math.Min(result.Characters, int.MaxValue),
             AudioSeconds = result.AudioSeconds,
             Credits = credits,
@@ -290,7 +290,7 @@ internal sealed partial class CallRecorder(
     internal static decimal WorstCase(RateCard rate, int promptTokens, CallEstimate estimate, BillingOptions o) => rate.Type switch
     {
         ModelType.Image => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0, Images: Math.Max(1, estimate.Images))),
-        ModelType.Video => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0, VideoSeconds: o.DefaultMaxVideoSeconds)),
+        ModelType.Video => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0, VideoSeconds: estimate.VideoSeconds ?? o.DefaultMaxVideoSeconds)),
         ModelType.Embedding => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0)),
         ModelType.Audio => CreditFormula.Compute(rate, new MeteredUsage(0, 0, Characters: estimate.Characters, AudioSeconds: estimate.AudioSeconds)),
         _ => CreditFormula.Compute(rate, CreditFormula.WorstCasePrompt(rate, promptTokens, estimate.MaxOutputTokens ?? o.DefaultMaxOutputTokens)),
@@ -318,9 +318,6 @@ internal sealed partial class CallRecorder(
         TraceId = context.TraceId,
         CreatedAt = context.StartedAt,
     };
-
-    private static decimal ToDecimal(double? seconds) =>
-        seconds is { } s && double.IsFinite(s) && s > 0 ? Math.Round((decimal)s, 3) : 0m;
 
     private static int? Milliseconds(TimeSpan? span) =>
         span is { } s ? (int)Math.Clamp(s.TotalMilliseconds, 0, int.MaxValue) : null;

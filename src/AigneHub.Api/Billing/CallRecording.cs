@@ -67,6 +67,9 @@ public sealed record CallEstimate
     /// <summary>Audio: the most seconds the upload can hold (its container's duration, else a bound from its size).</summary>
     public decimal AudioSeconds { get; init; }
 
+    /// <summary>Video: the seconds asked for (null: <see cref="BillingOptions.DefaultMaxVideoSeconds"/> is reserved).</summary>
+    public int? VideoSeconds { get; init; }
+
     /// <summary>Model parameters to keep on the call record (temperature, max_tokens, size, ...).</summary>
     public JsonObject? Parameters { get; init; }
 }
@@ -100,7 +103,8 @@ public sealed record CallResult
 
     public int Images { get; init; }
 
-    public double? VideoSeconds { get; init; }
+    /// <summary>Video: seconds delivered, as billed.</summary>
+    public decimal? VideoSeconds { get; init; }
 
     /// <summary>Audio: characters spoken.</summary>
     public long Characters { get; init; }

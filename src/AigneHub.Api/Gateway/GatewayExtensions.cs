@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace AigneHub.Api.Gateway;
 
 /// <summary>What the gateway routes share: a runner per kind of call, the catalogue, the clock.</summary>
-public sealed class GatewayServices(ChatRunner chat, EmbeddingRunner embeddings, ImageRunner images, AudioRunner audio, IModelCatalog catalog, TimeProvider time)
+public sealed class GatewayServices(ChatRunner chat, EmbeddingRunner embeddings, ImageRunner images, AudioRunner audio, VideoRunner video, IModelCatalog catalog, TimeProvider time)
 {
     public ChatRunner Chat { get; } = chat;
 
@@ -17,6 +17,8 @@ public sealed class GatewayServices(ChatRunner chat, EmbeddingRunner embeddings,
     public ImageRunner Images { get; } = images;
 
     public AudioRunner Audio { get; } = audio;
+
+    public VideoRunner Video { get; } = video;
 
     public IModelCatalog Catalog { get; } = catalog;
 
@@ -38,6 +40,10 @@ public static class GatewayExtensions
         services.AddSingleton<EmbeddingRunner>();
         services.AddSingleton<ImageRunner>();
         services.AddSingleton<AudioRunner>();
+        services.AddSingleton<VideoRunner>();
+        services.AddSingleton<VideoJobs>();
+        services.AddOptions<VideoOptions>().BindConfiguration(VideoOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<VideoOptions>, ValidateVideoOptions>();
         services.AddSingleton<TokenCountRunner>();
         services.AddSingleton<GatewayServices>();
         services.AddSingleton<ResponseStore>();

@@ -125,6 +125,16 @@ public sealed class ProviderHttp : IDisposable
         }
     }
 
+    /// <summary>Sends and reads the whole answer as bytes (a finished video), with its content type.</summary>
+    public async Task<(ReadOnlyMemory<byte> Bytes, string? ContentType)> GetBytesAsync(ProviderEndpoint endpoint, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(endpoint, request, cancellationToken);
+        await using var body = OpenBody(endpoint, response);
+        using var buffer = new MemoryStream();
+        await body.CopyToAsync(buffer, cancellationToken);
+        return (buffer.GetBuffer().AsMemory(0, (int)buffer.Length), response.Content.Headers.ContentType?.MediaType);
+    }
+
     /// <summary>The response body, failing with a <see cref="ProviderErrorClass.Timeout"/> when a read stalls.</summary>
     public Stream OpenBody(ProviderEndpoint endpoint, HttpResponseMessage response) =>
         new IdleTimeoutStream(response.Content.ReadAsStream(), Options.IdleTimeout, Options.MaxResponseBytes, endpoint.Provider);

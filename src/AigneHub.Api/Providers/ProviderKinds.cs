@@ -30,6 +30,9 @@ public sealed record ProviderKind(string Name, string DisplayName, ProviderProto
     /// <summary>What of OpenAI's audio API the provider serves (its protocol's <see cref="IAudioAdapter"/> speaks it).</summary>
     public AudioOperations Audio { get; init; }
 
+    /// <summary>Whether the provider generates video (its protocol's <see cref="IVideoAdapter"/> speaks its video API).</summary>
+    public bool Video { get; init; }
+
     /// <summary>A default base URL per region (<c>{region}</c> in it), for providers addressed by region.</summary>
     public string? RegionalBaseUrl { get; init; }
 
@@ -67,9 +70,13 @@ public static class ProviderKinds
     {
         OpenAi = OpenAiDialect.OpenAI,
         Audio = AllAudio,
+        Video = true,
     };
     public static readonly ProviderKind Anthropic = new("anthropic", "Anthropic", ProviderProtocol.Anthropic, new("https://api.anthropic.com/v1/"));
-    public static readonly ProviderKind Google = new("google", "Google Gemini", ProviderProtocol.Gemini, new("https://generativelanguage.googleapis.com/v1beta/"));
+    public static readonly ProviderKind Google = new("google", "Google Gemini", ProviderProtocol.Gemini, new("https://generativelanguage.googleapis.com/v1beta/"))
+    {
+        Video = true,
+    };
     public static readonly ProviderKind DeepSeek = new("deepseek", "DeepSeek", ProviderProtocol.OpenAI, new("https://api.deepseek.com/v1/"));
     public static readonly ProviderKind XAI = new("xai", "xAI", ProviderProtocol.OpenAI, new("https://api.x.ai/v1/"));
     public static readonly ProviderKind OpenRouter = new("openrouter", "OpenRouter", ProviderProtocol.OpenAI, new("https://openrouter.ai/api/v1/"));

@@ -16,6 +16,7 @@ public sealed class ProviderAdapters(
     IReadOnlyDictionary<ProviderProtocol, IEmbeddingAdapter> embedding,
     IReadOnlyDictionary<ProviderProtocol, IImageAdapter> image,
     IReadOnlyDictionary<ProviderProtocol, IAudioAdapter> audio,
+    IReadOnlyDictionary<ProviderProtocol, IVideoAdapter> video,
     IEnumerable<IChatPassthrough> passthroughs)
 {
     private readonly IChatPassthrough[] _passthroughs = [.. passthroughs];
@@ -23,6 +24,7 @@ public sealed class ProviderAdapters(
     private readonly FrozenDictionary<ProviderProtocol, IEmbeddingAdapter> _embedding = embedding.ToFrozenDictionary();
     private readonly FrozenDictionary<ProviderProtocol, IImageAdapter> _image = image.ToFrozenDictionary();
     private readonly FrozenDictionary<ProviderProtocol, IAudioAdapter> _audio = audio.ToFrozenDictionary();
+    private readonly FrozenDictionary<ProviderProtocol, IVideoAdapter> _video = video.ToFrozenDictionary();
 
     public IChatAdapter? Chat(ProviderProtocol protocol) => _chat.GetValueOrDefault(protocol);
 
@@ -46,6 +48,9 @@ public sealed class ProviderAdapters(
     /// <summary>The adapter for <paramref name="operation"/> on <paramref name="kind"/>, when that provider offers it.</summary>
     public IAudioAdapter? Audio(ProviderKind kind, AudioOperations operation) =>
         kind.Audio.HasFlag(operation) ? _audio.GetValueOrDefault(kind.Protocol) : null;
+
+    /// <summary>The video adapter of <paramref name="kind"/>, when that provider generates video.</summary>
+    public IVideoAdapter? Video(ProviderKind kind) => kind.Video ? _video.GetValueOrDefault(kind.Protocol) : null;
 }
 
 public static class ProviderRegistration
@@ -83,10 +88,12 @@ public static class ProviderRegistration
         Image<OpenAiImageAdapter>(services, ProviderProtocol.OpenAI);
         services.TryAddSingleton<OpenAiAudioAdapter>();
         services.TryAddKeyedSingleton<IAudioAdapter>(ProviderProtocol.OpenAI, (sp, _) => sp.GetRequiredService<OpenAiAudioAdapter>());
+        Video<OpenAiVideoAdapter>(services, ProviderProtocol.OpenAI);
+        Video<GeminiVideoAdapter>(services, ProviderProtocol.Gemini);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatPassthrough, OpenAiResponsesPassthrough>());
 
         services.TryAddSingleton(sp => new ProviderAdapters(
-            Keyed<IChatAdapter>(sp), Keyed<IEmbeddingAdapter>(sp), Keyed<IImageAdapter>(sp), Keyed<IAudioAdapter>(sp), sp.GetServices<IChatPassthrough>()));
+            Keyed<IChatAdapter>(sp), Keyed<IEmbeddingAdapter>(sp), Keyed<IImageAdapter>(sp), Keyed<IAudioAdapter>(sp), Keyed<IVideoAdapter>(sp), sp.GetServices<IChatPassthrough>()));
         return services;
     }
 
@@ -106,6 +113,12 @@ public static class ProviderRegistration
     {
         services.TryAddSingleton<T>();
         services.TryAddKeyedSingleton<IImageAdapter>(protocol, (sp, _) => sp.GetRequiredService<T>());
+    }
+
+    private static void Video<T>(IServiceCollection services, ProviderProtocol protocol) where T : class, IVideoAdapter
+    {
+        services.TryAddSingleton<T>();
+        services.TryAddKeyedSingleton<IVideoAdapter>(protocol, (sp, _) => sp.GetRequiredService<T>());
     }
 
     /// <summary>The composition root's one look-up per protocol, so nothing looks adapters up per call.</summary>

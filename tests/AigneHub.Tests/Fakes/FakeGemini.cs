@@ -24,7 +24,11 @@ public sealed class FakeGemini : FakeProvider
     {
         FakeGemini? fake = null;
         var host = await FakeProviderHost.StartAsync("v1beta/", (routes, h) =>
-            routes.MapPost("/v1beta/models/{*target}", (HttpContext context, string target) => fake!.HandleAsync(context, target)));
+        {
+            routes.MapPost("/v1beta/models/{*target}", (HttpContext context, string target) => fake!.HandleAsync(context, target));
+            routes.MapGet("/v1beta/models/{model}/operations/{id}", (HttpContext context, string model, string id) => fake!.OperationAsync(context, model, id));
+            routes.MapGet("/v1beta/files/{file}", (HttpContext context, string file) => fake!.FileAsync(context, file));
+        });
         fake = new FakeGemini(host);
         return fake;
     }
@@ -68,10 +72,81 @@ public sealed class FakeGemini : FakeProvider
             case "batchEmbedContents" when body["requests"] is JsonArray requests:
                 await EmbedAsync(context, model, requests);
                 break;
+            case "predictLongRunning" when body["instances"] is JsonArray { Count: 1 }:
+                await PredictLongRunningAsync(context, model, body);
+                break;
             default:
                 await WriteErrorAsync(context, 400, $"Invalid request for models/{target}");
                 break;
         }
+    }
+
+    /// <summary>The Veo operations (<c>predictLongRunning</c>).</summary>
+    public FakeVideoJobs Videos { get; } = new();
+
+    private async Task PredictLongRunningAsync(HttpContext context, string model, JsonObject body)
+    {
+        if ((string?)body["instances"]![0]?["prompt"] is null)
+        {
+            await WriteErrorAsync(context, 400, "instances[0].prompt is required");
+            return;
+        }
+        var job = Videos.Start("", body["parameters"]?["durationSeconds"]?.ToJsonString(), (string?)body["parameters"]?["aspectRatio"]);
+        await FakeProviderHost.WriteJsonAsync(context, 200, new JsonObject { ["name"] = $"models/{model}/operations/{job.Id}" });
+    }
+
+    private async Task OperationAsync(HttpContext context, string model, string id)
+    {
+        if (ApiKey is not null && context.Request.Headers["x-goog-api-key"] != ApiKey)
+        {
+            await WriteErrorAsync(context, 400, "API key not valid. Please pass a valid API key.");
+            return;
+        }
+        if (Videos.Find(id) is not { } job)
+        {
+            await WriteErrorAsync(context, 404, $"Operation models/{model}/operations/{id} not found.");
+            return;
+        }
+        var name = $"models/{model}/operations/{id}";
+        if (!job.PollDone())
+        {
+            await FakeProviderHost.WriteJsonAsync(context, 200, new JsonObject { ["name"] = name });
+            return;
+        }
+        var operation = new JsonObject { ["name"] = name, ["done"] = true };
+        if (job.FailMessage is not null)
+        {
+            operation["error"] = new JsonObject { ["code"] = 3, ["message"] = job.FailMessage };
+        }
+        else
+        {
+            var origin = $"{context.Request.Scheme}://{context.Request.Host}";
+            operation["response"] = new JsonObject
+            {
+                ["@type"] = "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
+                ["generateVideoResponse"] = new JsonObject
+                {
+                    ["generatedSamples"] = new JsonArray(new JsonObject
+                    {
+                        ["video"] = new JsonObject { ["uri"] = $"{origin}/v1beta/files/{id}:download?alt=media" },
+                    }),
+                },
+            };
+        }
+        await FakeProviderHost.WriteJsonAsync(context, 200, operation);
+    }
+
+    /// <summary>A generated video (<c>files/{id}:download?alt=media</c>), only with the key when one is set.</summary>
+    private async Task FileAsync(HttpContext context, string file)
+    {
+        var id = file.EndsWith(":download", StringComparison.Ordinal) ? file[..^":download".Length] : file;
+        if ((ApiKey is not null && context.Request.Headers["x-goog-api-key"] != ApiKey) || Videos.Find(id) is null)
+        {
+            await WriteErrorAsync(context, 403, "The caller does not have permission");
+            return;
+        }
+        context.Response.ContentType = "video/mp4";
+        await context.Response.Body.WriteAsync(FakeVideoJobs.ContentFor(id), context.RequestAborted);
     }
 
     private string NextId() => $"gemini_fake_{Interlocked.Increment(ref _responseCount)}";

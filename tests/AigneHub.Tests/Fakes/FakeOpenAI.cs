@@ -45,6 +45,9 @@ public sealed class FakeOpenAI : FakeProvider
             routes.MapPost("/v1/audio/transcriptions", context => fake!.TranscriptionAsync(context));
             routes.MapPost("/v1/audio/translations", context => fake!.TranscriptionAsync(context));
             routes.MapGet("/v1/models", context => fake!.ModelsAsync(context));
+            routes.MapPost("/v1/videos", context => fake!.CreateVideoAsync(context));
+            routes.MapGet("/v1/videos/{id}", (HttpContext context, string id) => fake!.RetrieveVideoAsync(context, id));
+            routes.MapGet("/v1/videos/{id}/content", (HttpContext context, string id) => fake!.VideoContentAsync(context, id));
         });
         fake = new FakeOpenAI(host, dialect);
         return fake;
@@ -390,6 +393,71 @@ public sealed class FakeOpenAI : FakeProvider
                 ? new JsonObject { ["b64_json"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"edited-{i}")) }
                 : new JsonObject { ["url"] = $"https://images.example/edited-{i}.png" })).ToArray()),
         });
+    }
+
+    /// <summary>The video jobs of OpenAI's videos API (Sora).</summary>
+    public FakeVideoJobs Videos { get; } = new();
+
+    private async Task CreateVideoAsync(HttpContext context)
+    {
+        var recorded = await Host.RecordAsync(context);
+        if (recorded.Body is not JsonObject body || (string?)body["prompt"] is null)
+        {
+            await WriteErrorAsync(context, 400, "prompt is required");
+            return;
+        }
+        var reply = Host.NextReply();
+        if (reply.FailStatus is int status)
+        {
+            FakeProviderHost.ApplyFailHeaders(context, reply);
+            await WriteErrorAsync(context, status, reply.FailMessage);
+            return;
+        }
+        var job = Videos.Start("video_fake_", (string?)body["seconds"], (string?)body["size"]);
+        await FakeProviderHost.WriteJsonAsync(context, 200, VideoObject(job, (string?)body["model"] ?? "sora-2", "queued"));
+    }
+
+    private async Task RetrieveVideoAsync(HttpContext context, string id)
+    {
+        if (Videos.Find(id) is not { } job)
+        {
+            await WriteErrorAsync(context, 404, $"Video with id '{id}' not found.");
+            return;
+        }
+        var status = !job.PollDone() ? "in_progress" : job.FailMessage is null ? "completed" : "failed";
+        await FakeProviderHost.WriteJsonAsync(context, 200, VideoObject(job, "sora-2", status));
+    }
+
+    private async Task VideoContentAsync(HttpContext context, string id)
+    {
+        if (Videos.Find(id) is not { } job || job.FailMessage is not null)
+        {
+            await WriteErrorAsync(context, 404, $"Video with id '{id}' not found.");
+            return;
+        }
+        context.Response.ContentType = "video/mp4";
+        await context.Response.Body.WriteAsync(FakeVideoJobs.ContentFor(id), context.RequestAborted);
+    }
+
+    /// <summary>OpenAI's video job object (seconds and size are strings on its wire; sora-2 makes 4 s by default).</summary>
+    private static JsonObject VideoObject(FakeVideoJob job, string model, string status)
+    {
+        var video = new JsonObject
+        {
+            ["id"] = job.Id,
+            ["object"] = "video",
+            ["model"] = model,
+            ["status"] = status,
+            ["progress"] = status == "completed" ? 100 : Math.Min(99, job.Polls * 25),
+            ["created_at"] = 1712697600,
+            ["size"] = job.Size ?? "720x1280",
+            ["seconds"] = job.Seconds ?? job.RequestedSeconds ?? "4",
+        };
+        if (status == "failed")
+        {
+            video["error"] = new JsonObject { ["code"] = "moderation_blocked", ["message"] = job.FailMessage };
+        }
+        return video;
     }
 
     /// <summary>The bytes the fake speaks for <paramref name="input"/> when the reply scripts none.</summary>

@@ -146,7 +146,7 @@ public sealed class BadInputTests(GatewayFixture hub) : IClassFixture<GatewayFix
         Assert.Contains("x-aigne-hub-client-did", (string?)error["message"]);
     }
 
-    public static TheoryData<string> Routes => new() { "/api/v2/chat/completions", "/api/v2/embeddings", "/api/v2/images/generations", "/api/v2/responses", "/api/v2/chat", "/api/v2/image", "/api/v2/embeddings (aigne)", "/api/v2/anthropic/v1/messages", "/api/v2/anthropic/v1/messages/count_tokens" };
+    public static TheoryData<string> Routes => new() { "/api/v2/chat/completions", "/api/v2/embeddings", "/api/v2/images/generations", "/api/v2/responses", "/api/v2/videos", "/api/v2/chat", "/api/v2/image", "/api/v2/video", "/api/v2/embeddings (aigne)", "/api/v2/anthropic/v1/messages", "/api/v2/anthropic/v1/messages/count_tokens" };
 
     /// <summary>Seeded mutations through HTTP: never a 5xx, and every refusal in the route's own error shape.</summary>
     [Theory]
@@ -166,6 +166,8 @@ public sealed class BadInputTests(GatewayFixture hub) : IClassFixture<GatewayFix
             "/api/v2/responses" => (route, ProtocolBodies.Responses, false),
             "/api/v2/chat" => (route, ProtocolBodies.AigneChat, true),
             "/api/v2/image" => (route, ProtocolBodies.AigneImage, true),
+            "/api/v2/videos" => (route, ProtocolBodies.OpenAiVideos, false),
+            "/api/v2/video" => (route, ProtocolBodies.AigneVideo, true),
             _ => ("/api/v2/embeddings", ProtocolBodies.AigneEmbeddings, true),
         };
         var mutator = new BodyMutator(route.Aggregate(7, (h, c) => unchecked((h * 31) + c)), hugeStringLength: 20_000);

@@ -30,6 +30,14 @@ public sealed class Attempt(ModelTarget target, ProviderEndpoint endpoint, Crede
 /// <summary>What an attempt achieved.</summary>
 public sealed record AttemptResult
 {
+    /// <summary>More than any upload or job holds (a provider reporting more is not believed beyond it).</summary>
+    private const double MaxSeconds = 1e9;
+
+    /// <summary>Seconds (of audio heard, of video delivered) as recorded and billed: to the millisecond, rounded up
+    /// (never less than was delivered).</summary>
+    public static decimal BilledSeconds(double seconds) =>
+        double.IsFinite(seconds) && seconds > 0 ? Math.Ceiling((decimal)Math.Min(seconds, MaxSeconds) * 1000m) / 1000m : 0m;
+
     public TokenUsage? Usage { get; init; }
 
     public bool UsageEstimated { get; init; }
@@ -41,6 +49,9 @@ public sealed record AttemptResult
 
     /// <summary>Audio: seconds heard, as billed.</summary>
     public decimal? AudioSeconds { get; init; }
+
+    /// <summary>Video: seconds delivered, as billed.</summary>
+    public decimal? VideoSeconds { get; init; }
 
     /// <summary>The caller left before the answer was complete (what was generated is still billed).</summary>
     public bool CallerGone { get; init; }

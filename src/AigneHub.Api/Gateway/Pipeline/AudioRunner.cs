@@ -35,9 +35,6 @@ public sealed class AudioRunner(GatewayPipeline pipeline, ProviderAdapters adapt
 {
     private const int ChunkBytes = 16 * 1024;
 
-    /// <summary>More than any upload holds (a provider reporting more is not believed beyond it).</summary>
-    private const double MaxSeconds = 1e9;
-
     /// <summary>Characters as billed: Unicode code points (a surrogate pair is one character).</summary>
     public static long Characters(string text)
     {
@@ -105,7 +102,7 @@ public sealed class AudioRunner(GatewayPipeline pipeline, ProviderAdapters adapt
         var bytes = request.File.Bytes.Length;
         var estimate = new CallEstimate
         {
-            AudioSeconds = Seconds(transcription.Container.UpperBoundSeconds(bytes)),
+            AudioSeconds = AttemptResult.BilledSeconds(transcription.Container.UpperBoundSeconds(bytes)),
             Parameters = transcription.Parameters,
         };
         var call = pipeline.CreateContext(context, surface, request.Model, ModelType.Audio, streaming: false);
@@ -120,7 +117,7 @@ public sealed class AudioRunner(GatewayPipeline pipeline, ProviderAdapters adapt
             var seconds = response.Seconds ?? transcription.Container.Seconds;
             return new AttemptResult
             {
-                AudioSeconds = Seconds(seconds ?? transcription.Container.UpperBoundSeconds(bytes)),
+                AudioSeconds = AttemptResult.BilledSeconds(seconds ?? transcription.Container.UpperBoundSeconds(bytes)),
                 Usage = response.Usage,
                 UsageEstimated = seconds is null,
                 CallerGone = writer.Caller.Gone,
@@ -135,8 +132,4 @@ public sealed class AudioRunner(GatewayPipeline pipeline, ProviderAdapters adapt
             AudioOperations.Translation => $"{target.Kind.DisplayName} does not translate audio.",
             _ => $"{target.Kind.DisplayName} does not transcribe audio.",
         };
-
-    /// <summary>Seconds as recorded and billed: to the millisecond, rounded up (never less than was heard).</summary>
-    private static decimal Seconds(double seconds) =>
-        double.IsFinite(seconds) && seconds > 0 ? Math.Ceiling((decimal)Math.Min(seconds, MaxSeconds) * 1000m) / 1000m : 0m;
 }

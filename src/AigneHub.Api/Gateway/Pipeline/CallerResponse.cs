@@ -140,6 +140,20 @@ public sealed class CallerResponse(HttpContext context)
         await context.Response.Body.FlushAsync(context.RequestAborted);
     }, events: true);
 
+    /// <summary>Ends the answer for the caller (its body is complete) while the call goes on: a video job is
+    /// followed after its creation was answered.</summary>
+    public async Task CompleteAsync()
+    {
+        try
+        {
+            await context.Response.CompleteAsync();
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            Gone = true;
+        }
+    }
+
     private async Task WriteAsync(Func<Task> write, bool events = false)
     {
         if (Gone)

@@ -296,6 +296,7 @@ public sealed partial class GatewayPipeline(
                 Images = outcome?.Images ?? 0,
                 Characters = outcome?.Characters ?? 0,
                 AudioSeconds = outcome?.AudioSeconds,
+                VideoSeconds = outcome?.VideoSeconds,
                 ErrorReason = failure?.Message ?? outcome?.ProviderCut?.Message ?? endedBy,
                 StatusCode = status,
                 CallerDisconnected = outcome is not null ? outcome.CallerGone || caller.Gone : aborted.IsCancellationRequested,

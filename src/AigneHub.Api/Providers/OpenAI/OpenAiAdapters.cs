@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace AigneHub.Api.Providers.OpenAI;
@@ -250,6 +252,14 @@ public sealed class OpenAiImageAdapter(ProviderHttp http) : IImageAdapter, IImag
 
 internal static class OpenAiRequests
 {
+    /// <summary>A count of seconds as the family writes it: a number (whisper-1's <c>duration</c>) or a decimal string
+    /// (the videos API's <c>seconds</c>); null when absent, negative or not a number.</summary>
+    public static double? Seconds(JsonNode? node) =>
+        node is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.GetValue<double>() is var s && double.IsFinite(s) && s >= 0 ? s
+        : node is JsonValue text && text.GetValueKind() == JsonValueKind.String
+            && double.TryParse(text.GetValue<string>(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && double.IsFinite(parsed) && parsed >= 0 ? parsed
+        : null;
+
     public static OpenAiDialect Dialect(ProviderEndpoint endpoint) => endpoint.Kind?.OpenAi ?? OpenAiDialect.Compatible;
 
     /// <summary>

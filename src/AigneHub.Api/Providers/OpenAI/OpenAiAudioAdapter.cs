@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -77,18 +76,12 @@ public sealed class OpenAiAudioAdapter(ProviderHttp http) : IAudioAdapter
         // whisper-1 reports {"usage":{"type":"duration","seconds":N}}, the gpt-4o transcribers {"type":"tokens",…};
         // verbose_json also has the audio's "duration".
         var usage = answer["usage"] as JsonObject;
-        var seconds = Seconds(usage?["seconds"]) ?? Seconds(answer["duration"]);
+        var seconds = OpenAiRequests.Seconds(usage?["seconds"]) ?? OpenAiRequests.Seconds(answer["duration"]);
         TokenUsage? tokens = usage is not null && (string?)usage["type"] == "tokens"
             ? new TokenUsage { InputTokens = (int?)usage["input_tokens"] ?? 0, OutputTokens = (int?)usage["output_tokens"] ?? 0 }
             : null;
         return new TranscriptionResponse(bytes, contentType) { Seconds = seconds, Usage = tokens };
     }
-
-    private static double? Seconds(JsonNode? node) =>
-        node is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.GetValue<double>() is var s && double.IsFinite(s) && s >= 0 ? s
-        : node is JsonValue text && text.GetValueKind() == JsonValueKind.String
-            && double.TryParse(text.GetValue<string>(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && double.IsFinite(parsed) && parsed >= 0 ? parsed
-        : null;
 
     /// <summary>OpenAI's content types by speech format, for a provider that sends none.</summary>
     private static string SpeechContentType(string? format) => format switch

@@ -40,6 +40,17 @@ internal static class ProtocolBodies
         """{"input":{"prompt":"a cat","n":1,"size":"1024x1024","quality":"standard","style":"natural","responseFormat":"url","modelOptions":{"model":"openai/dall-e-3"}}}""",
     ];
 
+    public static readonly string[] AigneVideo =
+    [
+        """{"input":{"prompt":"a cat","model":"openai/sora-2","outputFileType":"url","modelOptions":{"model":"openai/sora-2","seconds":"8","size":"1280x720"}},"options":{"streaming":false}}""",
+        """{"input":{"prompt":"waves","seconds":6,"size":"720x1280","modelOptions":{"model":"google/veo-3.1-generate-preview"}}}""",
+    ];
+
+    public static readonly string[] OpenAiVideos =
+    [
+        """{"model":"openai/sora-2","prompt":"a cat","seconds":"4","size":"1280x720"}""",
+    ];
+
     public static readonly string[] AigneEmbeddings =
     [
         """{"input":{"input":["a","b"],"modelOptions":{"model":"openai/text-embedding-3-small"}}}""",

@@ -19,7 +19,7 @@ public sealed class ProtocolReaderFuzzTests
 {
     private const int MutationsPerReader = 1500;
 
-    private static readonly string[] ReaderNames = ["openai.chat", "openai.embeddings", "openai.images", "openai.responses", "aigne.chat", "aigne.image", "aigne.embeddings", "anthropic.messages", "anthropic.count_tokens"];
+    private static readonly string[] ReaderNames = ["openai.chat", "openai.embeddings", "openai.images", "openai.videos", "openai.responses", "aigne.chat", "aigne.image", "aigne.video", "aigne.embeddings", "anthropic.messages", "anthropic.count_tokens"];
 
     public static TheoryData<string> Readers => new(ReaderNames);
 
@@ -90,6 +90,8 @@ public sealed class ProtocolReaderFuzzTests
         "openai.images" => (ProtocolBodies.OpenAiImages, body => OpenAiImages.Read(body)),
         "aigne.chat" => (ProtocolBodies.AigneChat, body => TokenEstimator.Prompt(AigneProtocol.ReadChat(body).Request)),
         "aigne.image" => (ProtocolBodies.AigneImage, body => AigneProtocol.ReadImage(body)),
+        "aigne.video" => (ProtocolBodies.AigneVideo, body => AigneProtocol.ReadVideo(body)),
+        "openai.videos" => (ProtocolBodies.OpenAiVideos, body => OpenAiVideos.Read(body)),
         "aigne.embeddings" => (ProtocolBodies.AigneEmbeddings, body => AigneProtocol.ReadEmbeddings(body)),
         "anthropic.messages" => (ProtocolBodies.AnthropicMessages, body => TokenEstimator.Prompt(AnthropicMessagesRequest.Read(body, AnthropicHeaders).Request)),
         "anthropic.count_tokens" => (ProtocolBodies.AnthropicMessages, body => TokenEstimator.Prompt(AnthropicMessagesRequest.Read(body, AnthropicHeaders, countTokens: true).Request)),

@@ -7,7 +7,7 @@ using AigneHub.Api.Routing;
 namespace AigneHub.Api.Gateway.Protocols.Aigne;
 
 /// <summary>
-/// The AIGNE-native routes the official SDK calls: <c>/api/v2/chat</c>, <c>/api/v2/image</c>, <c>/api/v2/embeddings</c>.
+/// The AIGNE-native routes the official SDK calls: <c>/api/v2/chat</c>, <c>/api/v2/image</c>, <c>/api/v2/video</c>, <c>/api/v2/embeddings</c>.
 /// </summary>
 public static class AigneApi
 {
@@ -26,6 +26,9 @@ public static class AigneApi
         group.MapPost("/image", ImageAsync)
             .WithName("AigneImage")
             .WithSummary("Image generation in the AIGNE framework protocol.");
+        group.MapPost("/video", VideoAsync)
+            .WithName("AigneVideo")
+            .WithSummary("Video generation in the AIGNE framework protocol: the hub follows the provider's job and answers once it is done.");
         return group;
     }
 
@@ -78,6 +81,13 @@ public static class AigneApi
         return Results.Empty;
     }
 
+    private static async Task<IResult> VideoAsync(HttpContext context, GatewayServices services)
+    {
+        var (request, asUrl) = AigneProtocol.ReadVideo(await CallerBody.ReadAsync(context));
+        await services.Video.RunAsync(context, ApiSurface.V2, request, VideoInput.Parameters(request), new AigneVideoWriter(context, asUrl));
+        return Results.Empty;
+    }
+
     /// <summary>
     /// Native-envelope embeddings (<c>{input:{input, modelOptions:{model}}}</c>). They share the path
     /// <c>POST /api/v2/embeddings</c> with OpenAI's shape, which routes here when <c>input</c> is an object.
@@ -106,6 +116,31 @@ internal sealed class AigneImageWriter(HttpContext context) : IImageAnswerWriter
             ["model"] = target.Model,
             ["modelWithProvider"] = target.PublicName,
             ["usage"] = AigneAnswers.Usage(usage),
+        });
+    }
+}
+
+/// <summary>
+/// The AIGNE video envelope: <c>{videos:[{type:file, data, mimeType} | {type:url, url}], seconds, model,
+/// modelWithProvider, usage}</c>. The hub keeps no files, so a URL is a <c>data:</c> URL of the video.
+/// </summary>
+internal sealed class AigneVideoWriter(HttpContext context, bool asUrl) : IVideoAnswerWriter
+{
+    public CallerResponse Caller { get; } = new(context);
+
+    public Task WriteAsync(VideoJob job, VideoContent content, decimal seconds, ModelTarget target)
+    {
+        var data = Convert.ToBase64String(content.Bytes.Span);
+        var video = asUrl
+            ? new JsonObject { ["type"] = "url", ["url"] = $"data:{content.ContentType};base64,{data}", ["mimeType"] = content.ContentType }
+            : new JsonObject { ["type"] = "file", ["data"] = data, ["mimeType"] = content.ContentType };
+        return Caller.WriteJsonAsync(new JsonObject
+        {
+            ["videos"] = new JsonArray(video),
+            ["seconds"] = seconds,
+            ["model"] = target.Model,
+            ["modelWithProvider"] = target.PublicName,
+            ["usage"] = AigneAnswers.Usage(new TokenUsage()),
         });
     }
 }

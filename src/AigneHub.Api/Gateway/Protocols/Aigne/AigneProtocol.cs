@@ -64,6 +64,22 @@ public static class AigneProtocol
         return ImageInput.Read(input, model, () => input.String("responseFormat") is "url" ? "url" : "b64_json");
     }
 
+    /// <summary>
+    /// The video envelope as <c>AIGNEHubVideoModel</c> sends it: <c>{input:{prompt, model, modelOptions:{model,
+    /// seconds, size…}, seconds?, size?, outputFileType?}}</c> (the input's own <c>seconds</c>/<c>size</c> before
+    /// <c>modelOptions</c>'); and whether the caller asked for a URL rather than a file.
+    /// </summary>
+    public static (VideoRequest Request, bool AsUrl) ReadVideo(JsonFields body)
+    {
+        var input = body.RequireObject("input");
+        var options = input.Object("modelOptions");
+        var model = options?["model"] is JsonNode m ? JsonFields.RequireModel(m, "input.modelOptions.model")
+            : input["model"] is JsonNode im ? JsonFields.RequireModel(im, "input.model")
+            : VideoInput.DefaultModel;
+        var asUrl = input.OneOf("outputFileType", "url", "file", "local") == "url";
+        return (VideoInput.Read(input, model, options), asUrl);
+    }
+
     /// <summary>The embeddings envelope: <c>{input:{input, modelOptions:{model}}}</c>.</summary>
     public static EmbeddingRequest ReadEmbeddings(JsonFields body)
     {

@@ -42,6 +42,10 @@ public static class OpenAiApi
             .WithName($"{surface}AudioTranslations")
             .WithSummary("Speech to English text (multipart upload, OpenAI wire format).")
             .DisableAntiforgery();
+        if (surface == ApiSurface.V2)
+        {
+            OpenAiVideos.Map(group);
+        }
         group.MapGet("/models", ListModelsAsync)
             .WithName($"{surface}ListModels")
             .WithSummary("Models callers can name: provider/model, and the exact model aliases.");
