@@ -21,6 +21,7 @@ internal sealed partial class CallRecorder(
     IRateLimiter rateLimiter,
     CallLeases leases,
     PendingSettlements pending,
+    AccountGates gates,
     BillingTelemetry telemetry,
     IOptionsMonitor<BillingOptions> options,
     TimeProvider time,
@@ -133,8 +134,8 @@ internal sealed partial class CallRecorder(
         }
         var first = targets.Count > 0 ? targets[0] : null;
         var id = Guid.CreateVersion7();
-        var started = await BillingSql.StartCallAsync(database,
-            NewCall(id, context, first, estimate, billed ? worstCase : null, billed), cancellationToken);
+        var call = NewCall(id, context, first, estimate, billed ? worstCase : null, billed);
+        var started = await gates.RunAsync(billed ? context.UserId : null, ct => BillingSql.StartCallAsync(database, call, ct), cancellationToken);
         if (!started)
         {
             return Admission.Refuse(new Refusal(RefusalKind.InsufficientCredits,
@@ -156,6 +157,7 @@ internal sealed partial class CallRecorder(
         {
             MaxDuration = TimeSpan.FromMinutes(o.MaxCallMinutes),
             Reserved = billed ? worstCase : null,
+            Account = billed ? context.UserId : null,
         });
     }
 
@@ -226,7 +228,7 @@ internal sealed partial class CallRecorder(
         budget.CancelAfter(TimeSpan.FromSeconds(options.CurrentValue.SettleSeconds));
         try
         {
-            if (!await SettleWithRetriesAsync(command, budget.Token))
+            if (!await SettleWithRetriesAsync(command, ticket.Account, budget.Token))
             {
                 // Someone settled it first (the stale-call cleanup after a long stall, or our own earlier attempt
                 // whose answer was lost with its connection): the guard kept it single.
@@ -266,14 +268,14 @@ internal sealed partial class CallRecorder(
     /// Retrying is safe: a failed statement changed nothing, and one that did commit before its answer was lost is
     /// refused by the <c>status = 'processing'</c> guard.
     /// </summary>
-    private async Task<bool> SettleWithRetriesAsync(SettleCallCommand command, CancellationToken cancellationToken)
+    private async Task<bool> SettleWithRetriesAsync(SettleCallCommand command, Guid? account, CancellationToken cancellationToken)
     {
         var delay = SettleRetryDelay;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await BillingSql.SettleCallAsync(database, command, cancellationToken);
+                return await gates.RunAsync(account, ct => BillingSql.SettleCallAsync(database, command, ct), cancellationToken);
             }
             catch (Exception ex) when (PendingSettlements.Retryable(ex) && !cancellationToken.IsCancellationRequested)
             {

@@ -87,6 +87,9 @@ public sealed record CallTicket(Guid CallId, IReadOnlyList<ModelTarget> Targets,
 
     /// <summary>The credits reserved for a billed call (its worst case); null when nothing was reserved.</summary>
     public decimal? Reserved { get; init; }
+
+    /// <summary>The credit account a billed call reserved from and settles into; null when it touches none.</summary>
+    public Guid? Account { get; init; }
 }
 
 /// <summary>How the call ended. Exactly one per ticket.</summary>
