@@ -198,6 +198,9 @@ public static class UsageApi
         "id", "created_at", "completed_at", "status", "provider", "model", "requested_model", "type", "user_id", "user_email", "app_id",
         "access_key_id", "access_key_name", "prompt_tokens", "completion_tokens", "cache_creation_tokens", "cache_read_tokens", "images",
         "credits", "estimated", "duration_ms", "gateway_ttfb_ms", "status_code", "error_reason", "request_id", "trace_id",
+        // The units audio and video calls are charged by (speech per character, transcription per second heard,
+        // video per second delivered), after the original columns so that readers by position keep working.
+        "characters", "audio_seconds", "video_seconds",
     ];
 
     /// <summary>RFC 4180 quoting with LF line ends; a text cell that a spreadsheet would run as a formula (it starts
@@ -258,6 +261,9 @@ public static class UsageApi
             csv.WriteField(ErrorReason(c, forMember));
             csv.WriteField(c.RequestId);
             csv.WriteField(c.TraceId);
+            csv.WriteField(c.Characters);
+            csv.WriteField(c.AudioSeconds is { } heard ? BillingModel.Format(heard) : null);
+            csv.WriteField(c.VideoSeconds is { } shown ? BillingModel.Format(shown) : null);
             await csv.EndRecordAsync(cancellationToken);
         }
     }
@@ -387,6 +393,6 @@ public static class UsageApi
             c.PromptTokens, c.CompletionTokens, c.CacheCreationTokens, c.CacheReadTokens, c.Images, c.ImageSize, c.ImageQuality,
             c.Credits, c.Estimated, c.DurationMs, c.GatewayTtfbMs, c.ProviderTtfbMs, c.Attempts, ErrorReason(c, forMember),
             c.RequestId, c.TraceId, c.CreatedAt, c.CompletedAt, row.UserEmail, c.AccessKeyId, row.KeyName, c.StatusCode,
-            c.Characters, c.AudioSeconds);
+            c.Characters, c.AudioSeconds, c.VideoSeconds);
     }
 }

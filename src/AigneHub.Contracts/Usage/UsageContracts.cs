@@ -26,7 +26,8 @@ public sealed record ModelCallResponse(
     bool Estimated, int? DurationMs, int? GatewayTtfbMs, int? ProviderTtfbMs, int Attempts, string? ErrorReason,
     string? RequestId, string? TraceId, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt,
     string? UserEmail = null, Guid? AccessKeyId = null, string? AccessKeyName = null, int? StatusCode = null,
-    int Characters = 0, [property: JsonConverter(typeof(DecimalString))] decimal? AudioSeconds = null);
+    int Characters = 0, [property: JsonConverter(typeof(DecimalString))] decimal? AudioSeconds = null,
+    [property: JsonConverter(typeof(DecimalString))] decimal? VideoSeconds = null);
 
 /// <summary>Usage grouped by one dimension (<c>model</c>, <c>provider</c>, <c>user</c>, <c>key</c> or <c>app</c>), dearest first.</summary>
 public sealed record UsageBreakdownResponse(string By, IReadOnlyList<UsageBreakdownRow> Rows);

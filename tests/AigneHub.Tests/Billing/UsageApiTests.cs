@@ -84,6 +84,47 @@ public sealed class UsageApiTests
     }
 
     [Fact]
+    public async Task The_call_log_and_its_export_carry_the_units_an_audio_or_video_call_is_charged_by()
+    {
+        // Speech is charged per character, transcription per second heard, video per second delivered: without those
+        // units an operator cannot check a charge against its rate from the export.
+        await using var host = await BillingHost.StartAsync();
+        var user = Guid.NewGuid();
+        var (speech, heard, video) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        const string insert = """
+            INSERT INTO aignehub.model_calls (id, user_id, surface, provider, model, requested_model, type, status,
+                prompt_tokens, completion_tokens, cache_creation_tokens, cache_read_tokens, images, credits, billed, estimated,
+                characters, audio_seconds, video_seconds, created_at, completed_at)
+            VALUES
+            (@s, @u, 'v2', 'openai', 'tts-1', 'openai/tts-1', 'audio', 'success', 0, 0, 0, 0, 0, 0.018, true, false,
+                1200, NULL, NULL, '2026-03-01T10:00:00Z', '2026-03-01T10:00:01Z'),
+            (@h, @u, 'v2', 'openai', 'whisper-1', 'openai/whisper-1', 'audio', 'success', 0, 0, 0, 0, 0, 0.0125, true, false,
+                0, 12.5, NULL, '2026-03-01T11:00:00Z', '2026-03-01T11:00:01Z'),
+            (@v, @u, 'v2', 'openai', 'sora-2', 'openai/sora-2', 'video', 'success', 0, 0, 0, 0, 0, 0.8, true, false,
+                0, NULL, 8, '2026-03-01T12:00:00Z', '2026-03-01T12:01:00Z')
+            """;
+        await host.ScalarAsync<int>(insert, ("s", speech), ("h", heard), ("v", video), ("u", user));
+
+        using var export = await host.Owner.GetAsync($"/api/admin/model-calls/export?userId={user}");
+        Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+        var lines = (await export.Content.ReadAsStringAsync()).TrimEnd('\n').Split('\n');
+        var header = lines[0].Split(',').ToList();
+        string Cell(Guid id, string column) => lines.Single(l => l.StartsWith(id.ToString(), StringComparison.Ordinal)).Split(',')[header.IndexOf(column)];
+        Assert.Contains("characters", header);
+        Assert.Contains("audio_seconds", header);
+        Assert.Contains("video_seconds", header);
+        Assert.Equal("1200", Cell(speech, "characters"));
+        Assert.Equal("", Cell(speech, "audio_seconds"));
+        Assert.Equal("12.5", Cell(heard, "audio_seconds"));
+        Assert.Equal("8", Cell(video, "video_seconds"));
+        Assert.Equal("", Cell(heard, "video_seconds"));
+
+        var calls = await host.Owner.GetFromJsonAsync<JsonObject>($"/api/admin/model-calls?userId={user}");
+        var videoCall = calls!["items"]!.AsArray().Single(i => i!["id"]!.GetValue<Guid>() == video)!;
+        Assert.Equal("8", videoCall["videoSeconds"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Export_streams_every_field_exactly_and_defuses_cells_a_spreadsheet_would_run()
     {
         await using var host = await BillingHost.StartAsync();
@@ -113,13 +154,13 @@ public sealed class UsageApiTests
         var expected =
             "id,created_at,completed_at,status,provider,model,requested_model,type,user_id,user_email,app_id,access_key_id,access_key_name," +
             "prompt_tokens,completion_tokens,cache_creation_tokens,cache_read_tokens,images,credits,estimated,duration_ms,gateway_ttfb_ms," +
-            "status_code,error_reason,request_id,trace_id\n" +
+            "status_code,error_reason,request_id,trace_id,characters,audio_seconds,video_seconds\n" +
             $"{c},2026-03-01T12:00:00.0000000+00:00,2026-03-01T12:00:02.0000000+00:00,failed,anthropic,claude-x,anthropic/claude-x,chat,{user},," +
-            "\"'=HYPERLINK(\"\"http://x\"\")\",,,10,0,0,0,0,0.0000000001,false,2000,,,\"'=cmd|' /C calc'!A0\",\"'\rline\",\n" +
+            "\"'=HYPERLINK(\"\"http://x\"\")\",,,10,0,0,0,0,0.0000000001,false,2000,,,\"'=cmd|' /C calc'!A0\",\"'\rline\",,0,,\n" +
             $"{b},2026-03-01T11:00:00.0000000+00:00,,processing,,,\"'@SUM(A1)\",image,{user},," +
-            "\"'-2+3\",,,0,0,0,0,2,0,true,,,,\"first line\nsecond, \"\"quoted\"\"\",\"'+cmd\",\"'\tx\"\n" +
+            "\"'-2+3\",,,0,0,0,0,2,0,true,,,,\"first line\nsecond, \"\"quoted\"\"\",\"'+cmd\",\"'\tx\",0,,\n" +
             $"{a},2026-03-01T10:00:00.0000010+00:00,2026-03-01T10:00:01.5000000+00:00,success,openai,gpt-x,openai/gpt-x,chat,{user},," +
-            "\"app,\"\"one\"\"\",,,1000,500,3,4,0,2.5,false,1500,40,,,req-1,0af7651916cd43dd8448eb211c80319c\n";
+            "\"app,\"\"one\"\"\",,,1000,500,3,4,0,2.5,false,1500,40,,,req-1,0af7651916cd43dd8448eb211c80319c,0,,\n";
         Assert.Equal(expected, await export.Content.ReadAsStringAsync());
     }
 }
