@@ -108,7 +108,7 @@ public sealed class ProviderHttp : IDisposable
         }
     }
 
-    /// <summary>POSTs JSON and reads a JSON answer.</summary>
+    /// <summary>Sends the request (a POST of JSON, or a GET) and reads a JSON answer.</summary>
     public async Task<JsonNode> PostJsonAsync(ProviderEndpoint endpoint, HttpRequestMessage request, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(endpoint, request, cancellationToken);
@@ -129,10 +129,16 @@ public sealed class ProviderHttp : IDisposable
     public async Task<(ReadOnlyMemory<byte> Bytes, string? ContentType)> GetBytesAsync(ProviderEndpoint endpoint, HttpRequestMessage request, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(endpoint, request, cancellationToken);
+        return (await ReadAllAsync(endpoint, response, cancellationToken), response.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>The whole answer body, read through <see cref="OpenBody"/> (idle timeout, size cap).</summary>
+    public async Task<ReadOnlyMemory<byte>> ReadAllAsync(ProviderEndpoint endpoint, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
         await using var body = OpenBody(endpoint, response);
         using var buffer = new MemoryStream();
         await body.CopyToAsync(buffer, cancellationToken);
-        return (buffer.GetBuffer().AsMemory(0, (int)buffer.Length), response.Content.Headers.ContentType?.MediaType);
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     /// <summary>The response body, failing with a <see cref="ProviderErrorClass.Timeout"/> when a read stalls.</summary>

@@ -74,6 +74,7 @@ public sealed class TokenCountRunner(IModelResolver resolver, ICredentialPool cr
         }
         return new TokenCount(null, estimate);
     }
+
     private async Task ReportAsync(ModelTarget target, CredentialLease? lease, ProviderException? error)
     {
         if (lease is not null)

@@ -149,7 +149,7 @@ public sealed class AnthropicChatAdapter(ProviderHttp http) : IChatAdapter, ICha
     {
         using var message = CreateRequest(endpoint, PassthroughBody(request), "messages", request.Headers);
         using var response = await http.SendAsync(endpoint, message, cancellationToken);
-        var bytes = await ReadAllAsync(endpoint, response, cancellationToken);
+        var bytes = await http.ReadAllAsync(endpoint, response, cancellationToken);
         var usage = TryReadUsage(bytes);
         return new RawChatAnswer(bytes, usage) { OutputCharacters = usage is null ? GeneratedText.Count(bytes.Span, AnswerFields) : 0 };
     }
@@ -211,7 +211,7 @@ public sealed class AnthropicChatAdapter(ProviderHttp http) : IChatAdapter, ICha
         body["model"] = request.Model;
         using var message = CreateRequest(endpoint, body, "messages/count_tokens", request.Headers);
         using var response = await http.SendAsync(endpoint, message, cancellationToken);
-        return await ReadAllAsync(endpoint, response, cancellationToken);
+        return await http.ReadAllAsync(endpoint, response, cancellationToken);
     }
 
     /// <summary>The caller's body with the model replaced and <c>max_tokens</c> (which Anthropic requires, so the
@@ -225,14 +225,6 @@ public sealed class AnthropicChatAdapter(ProviderHttp http) : IChatAdapter, ICha
             body["max_tokens"] = cap;
         }
         return body;
-    }
-
-    private async Task<ReadOnlyMemory<byte>> ReadAllAsync(ProviderEndpoint endpoint, HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        await using var providerBody = http.OpenBody(endpoint, response);
-        using var buffer = new MemoryStream();
-        await providerBody.CopyToAsync(buffer, cancellationToken);
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     private static TokenUsage? TryReadUsage(ReadOnlyMemory<byte> json)

@@ -60,10 +60,7 @@ public sealed class OpenAiChatAdapter(ProviderHttp http) : IChatAdapter, IChatPa
     {
         using var request = OpenAiRequests.Post(endpoint, "chat/completions", PassthroughBody(endpoint, call, stream: false));
         using var response = await http.SendAsync(endpoint, request, cancellationToken);
-        await using var providerBody = http.OpenBody(endpoint, response);
-        using var buffer = new MemoryStream();
-        await providerBody.CopyToAsync(buffer, cancellationToken);
-        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        var bytes = await http.ReadAllAsync(endpoint, response, cancellationToken);
         // Passed through untouched, but only if it is an answer at all: a 200 with a torn or non-JSON body is the
         // provider's failure (failover, a 502), not something to hand the caller as a success.
         JsonObject answer;
@@ -282,19 +279,35 @@ internal static class OpenAiRequests
         {
             Content = content,
         };
-        if (!string.IsNullOrEmpty(endpoint.ApiKey))
-        {
-            if (azure)
-            {
-                message.Headers.Add("api-key", endpoint.ApiKey);
-            }
-            else
-            {
-                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
-            }
-        }
+        Authorize(message, endpoint, azure);
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         return message;
+    }
+
+    /// <summary>A GET of <paramref name="path"/> under the base URL (a job's status or content), with the key as a
+    /// bearer token.</summary>
+    public static HttpRequestMessage Get(ProviderEndpoint endpoint, string path, string accept)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint.BaseUrl, path));
+        Authorize(message, endpoint, azure: false);
+        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
+        return message;
+    }
+
+    private static void Authorize(HttpRequestMessage message, ProviderEndpoint endpoint, bool azure)
+    {
+        if (string.IsNullOrEmpty(endpoint.ApiKey))
+        {
+            return;
+        }
+        if (azure)
+        {
+            message.Headers.Add("api-key", endpoint.ApiKey);
+        }
+        else
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
+        }
     }
 
     public static JsonNode ParseEvent(ProviderEndpoint endpoint, string data)

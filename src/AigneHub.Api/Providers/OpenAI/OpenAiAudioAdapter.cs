@@ -53,10 +53,7 @@ public sealed class OpenAiAudioAdapter(ProviderHttp http) : IAudioAdapter
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("*/*"));
 
         using var response = await http.SendAsync(endpoint, message, cancellationToken);
-        await using var body = http.OpenBody(endpoint, response);
-        using var buffer = new MemoryStream();
-        await body.CopyToAsync(buffer, cancellationToken);
-        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        var bytes = await http.ReadAllAsync(endpoint, response, cancellationToken);
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         var contentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
         if (mediaType is not null && !mediaType.Contains("json", StringComparison.OrdinalIgnoreCase))

@@ -33,10 +33,7 @@ public sealed class OpenAiResponsesPassthrough(ProviderHttp http) : IChatPassthr
     {
         using var request = OpenAiRequests.Post(endpoint, Path, Body(call.Model, call.Body, call.OutputTokenCap));
         using var response = await http.SendAsync(endpoint, request, cancellationToken);
-        await using var providerBody = http.OpenBody(endpoint, response);
-        using var buffer = new MemoryStream();
-        await providerBody.CopyToAsync(buffer, cancellationToken);
-        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        var bytes = await http.ReadAllAsync(endpoint, response, cancellationToken);
         TokenUsage? usage;
         try
         {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -26,26 +25,15 @@ public sealed class OpenAiVideoAdapter(ProviderHttp http) : IVideoAdapter
 
     public async Task<VideoJob> PollAsync(ProviderEndpoint endpoint, VideoJob job, CancellationToken cancellationToken)
     {
-        using var message = Get(endpoint, $"videos/{Uri.EscapeDataString(job.Id)}", "application/json");
+        using var message = OpenAiRequests.Get(endpoint, $"videos/{Uri.EscapeDataString(job.Id)}", "application/json");
         return Job(endpoint, await http.PostJsonAsync(endpoint, message, cancellationToken));
     }
 
     public async Task<VideoContent> DownloadAsync(ProviderEndpoint endpoint, VideoJob job, CancellationToken cancellationToken)
     {
-        using var message = Get(endpoint, $"videos/{Uri.EscapeDataString(job.Id)}/content", "*/*");
+        using var message = OpenAiRequests.Get(endpoint, $"videos/{Uri.EscapeDataString(job.Id)}/content", "*/*");
         var (bytes, contentType) = await http.GetBytesAsync(endpoint, message, cancellationToken);
         return new VideoContent(bytes, contentType ?? "video/mp4");
-    }
-
-    private static HttpRequestMessage Get(ProviderEndpoint endpoint, string path, string accept)
-    {
-        var message = new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint.BaseUrl, path));
-        if (!string.IsNullOrEmpty(endpoint.ApiKey))
-        {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
-        }
-        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
-        return message;
     }
 
     private static VideoJob Job(ProviderEndpoint endpoint, JsonNode node)
