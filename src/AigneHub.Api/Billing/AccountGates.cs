@@ -9,7 +9,8 @@ namespace AigneHub.Api.Billing;
 /// one waiter per replica at the row. Postgres still does the locking that makes the money exact; this only decides
 /// who waits where. Striped (a fixed number of gates, an account's gate by its id's hash), so it is bounded whatever
 /// the number of accounts; two accounts on one stripe only queue behind each other. A gate is held for one statement
-/// attempt, never across a retry's pause.
+/// attempt, never across a retry's pause. Settlements come through here; starts are group-committed by
+/// <see cref="CallStarts"/>, whose batches take each account's row once per batch.
 /// </summary>
 internal sealed class AccountGates
 {

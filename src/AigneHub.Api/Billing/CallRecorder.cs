@@ -11,7 +11,7 @@ namespace AigneHub.Api.Billing;
 /// <summary>
 /// The gateway's billing seam. Start: rate limits (Redis), candidates without a rate dropped when billing is on,
 /// then ONE statement that inserts the <c>processing</c> call and — for a billed v2 call — reserves its worst case
-/// against the available balance. Complete: ONE statement guarded by <c>status = 'processing'</c> that records the
+/// against the available balance (group-committed with the starts that arrive meanwhile: <see cref="CallStarts"/>). Complete: ONE statement guarded by <c>status = 'processing'</c> that records the
 /// outcome, settles or releases the reservation, and for a charge writes the ledger debit and the meter event.
 /// </summary>
 internal sealed partial class CallRecorder(
@@ -21,6 +21,7 @@ internal sealed partial class CallRecorder(
     IRateLimiter rateLimiter,
     CallLeases leases,
     PendingSettlements pending,
+    CallStarts starts,
     AccountGates gates,
     BillingTelemetry telemetry,
     IOptionsMonitor<BillingOptions> options,
@@ -135,7 +136,7 @@ internal sealed partial class CallRecorder(
         var first = targets.Count > 0 ? targets[0] : null;
         var id = Guid.CreateVersion7();
         var call = NewCall(id, context, first, estimate, billed ? worstCase : null, billed);
-        var started = await gates.RunAsync(billed ? context.UserId : null, ct => BillingSql.StartCallAsync(database, call, ct), cancellationToken);
+        var started = await starts.StartAsync(call, cancellationToken);
         if (!started)
         {
             return Admission.Refuse(new Refusal(RefusalKind.InsufficientCredits,

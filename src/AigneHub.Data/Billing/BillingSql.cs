@@ -100,6 +100,45 @@ public static class BillingSql
             'processing', @images, @size, @quality, @params, 0, @billed, @request, @trace, @now)
         """;
 
+    // Many starts in one statement (group commit; see CallStarts in the Api). The accounts with a reservation in the
+    // batch are locked first, in user_id order (the order every batch takes, so two replicas' batches cannot deadlock),
+    // and FOR UPDATE reads their latest committed balance. A reserved row is admitted when the running sum of the
+    // batch's reservations on its account, in arrival order, fits what was available — so a batch never holds more
+    // than the account had, exactly as the same starts one after another would. (A row refused here only because an
+    // earlier, bigger row of its batch was refused too is retried alone by the caller; see StartCallsAsync.)
+    private static readonly string StartBatchSql = $"""
+        WITH input AS (
+            SELECT * FROM unnest(@ids, @users, @apps, @keys, @surfaces, @providers, @models, @requested, @types,
+                @images, @sizes, @qualities, @params, @reserves, @billed, @requests, @traces, @created)
+                WITH ORDINALITY AS t(id, user_id, app_id, access_key_id, surface, provider, model, requested_model, type,
+                    images, image_size, image_quality, parameters, reserve, billed, request_id, trace_id, created_at, ord)),
+        locked AS MATERIALIZED (
+            SELECT a.user_id, a.balance - a.reserved AS available FROM {S}.credit_accounts a
+            WHERE a.user_id IN (SELECT user_id FROM input WHERE reserve IS NOT NULL)
+            ORDER BY a.user_id
+            FOR UPDATE OF a),
+        admitted AS MATERIALIZED (
+            SELECT r.id, r.user_id, r.reserve, r.created_at FROM (
+                SELECT id, user_id, reserve, created_at, sum(reserve) OVER (PARTITION BY user_id ORDER BY ord) AS running
+                FROM input WHERE reserve IS NOT NULL) r
+            JOIN locked l ON l.user_id = r.user_id
+            WHERE r.running <= l.available),
+        reserved AS (
+            UPDATE {S}.credit_accounts a SET reserved = a.reserved + s.total, updated_at = s.at
+            FROM (SELECT user_id, sum(reserve) AS total, max(created_at) AS at FROM admitted GROUP BY user_id) s
+            WHERE a.user_id = s.user_id),
+        inserted AS (
+            INSERT INTO {S}.model_calls (id, user_id, app_id, access_key_id, surface, provider, model, requested_model, type,
+                status, images, image_size, image_quality, parameters, reserved_credits, billed, request_id, trace_id, created_at)
+            SELECT i.id, i.user_id, i.app_id, i.access_key_id, i.surface, i.provider, i.model, i.requested_model, i.type,
+                'processing', i.images, i.image_size, i.image_quality, i.parameters::jsonb, coalesce(i.reserve, 0), i.billed,
+                i.request_id, i.trace_id, i.created_at
+            FROM input i
+            WHERE i.reserve IS NULL OR i.id IN (SELECT id FROM admitted)
+            RETURNING id)
+        SELECT id FROM inserted
+        """;
+
     // Grant consumption, spliced into the settlement after `acct` (the account row is locked by then, so every writer
     // of a user's grants is serialised on that row and cannot deadlock on the grant rows). `held` re-reads the grants
     // FOR UPDATE, which in READ COMMITTED returns the latest committed versions even though this statement's snapshot
@@ -326,6 +365,83 @@ public static class BillingSql
         return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
+    /// <summary>
+    /// Makes many calls durable as <c>processing</c> in ONE statement and one commit, reserving for those that carry a
+    /// reservation (see <c>StartBatchSql</c>). Returns the ids written; a reserved call missing from it was refused
+    /// for credits by the batch — its caller retries it alone with <see cref="StartCallAsync"/>, which is the rule.
+    /// </summary>
+    public static async Task<HashSet<Guid>> StartCallsAsync(NpgsqlDataSource db, IReadOnlyList<StartCallCommand> calls, CancellationToken cancellationToken)
+    {
+        var n = calls.Count;
+        var ids = new Guid[n];
+        var users = new Guid?[n];
+        var apps = new string?[n];
+        var keys = new Guid?[n];
+        var surfaces = new string[n];
+        var providers = new string?[n];
+        var models = new string?[n];
+        var requested = new string[n];
+        var types = new string[n];
+        var images = new int[n];
+        var sizes = new string?[n];
+        var qualities = new string?[n];
+        var parameters = new string?[n];
+        var reserves = new decimal?[n];
+        var billed = new bool[n];
+        var requests = new string?[n];
+        var traces = new string?[n];
+        var created = new DateTimeOffset[n];
+        for (var i = 0; i < n; i++)
+        {
+            var c = calls[i];
+            ids[i] = c.Id;
+            users[i] = c.UserId;
+            apps[i] = c.AppId;
+            keys[i] = c.AccessKeyId;
+            surfaces[i] = BillingModel.Word(c.Surface);
+            providers[i] = c.Provider;
+            models[i] = c.Model;
+            requested[i] = c.RequestedModel;
+            types[i] = BillingModel.Word(c.Type);
+            images[i] = c.Images;
+            sizes[i] = c.ImageSize;
+            qualities[i] = c.ImageQuality;
+            parameters[i] = c.Parameters;
+            reserves[i] = c.Reserve;
+            billed[i] = c.Billed;
+            requests[i] = c.RequestId;
+            traces[i] = c.TraceId;
+            created[i] = c.CreatedAt;
+        }
+        await using var cmd = db.CreateCommand(StartBatchSql);
+        var p = cmd.Parameters;
+        p.Add(new NpgsqlParameter<Guid[]>("ids", ids));
+        p.Add(new NpgsqlParameter<Guid?[]>("users", users));
+        p.Add(Array("apps", apps, NpgsqlDbType.Varchar));
+        p.Add(new NpgsqlParameter<Guid?[]>("keys", keys));
+        p.Add(Array("surfaces", surfaces, NpgsqlDbType.Varchar));
+        p.Add(Array("providers", providers, NpgsqlDbType.Varchar));
+        p.Add(Array("models", models, NpgsqlDbType.Varchar));
+        p.Add(Array("requested", requested, NpgsqlDbType.Varchar));
+        p.Add(Array("types", types, NpgsqlDbType.Varchar));
+        p.Add(new NpgsqlParameter<int[]>("images", images));
+        p.Add(Array("sizes", sizes, NpgsqlDbType.Varchar));
+        p.Add(Array("qualities", qualities, NpgsqlDbType.Varchar));
+        p.Add(Array("params", parameters, NpgsqlDbType.Text));
+        p.Add(new NpgsqlParameter<decimal?[]>("reserves", reserves));
+        p.Add(new NpgsqlParameter<bool[]>("billed", billed));
+        p.Add(Array("requests", requests, NpgsqlDbType.Varchar));
+        p.Add(Array("traces", traces, NpgsqlDbType.Varchar));
+        p.Add(new NpgsqlParameter<DateTimeOffset[]>("created", created));
+        var written = new HashSet<Guid>(n);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            written.Add(reader.GetGuid(0));
+        }
+        return written;
+    }
+
     /// <summary>Settles a processing call: the record, the reservation, and for a billed charge the ledger debit and
     /// the meter event, all in one statement. Returns false if the call was already settled (by anyone).</summary>
     public static async Task<bool> SettleCallAsync(NpgsqlDataSource db, SettleCallCommand call, CancellationToken cancellationToken)
@@ -505,4 +621,7 @@ public static class BillingSql
 
     private static NpgsqlParameter Nullable(string name, object? value, NpgsqlDbType type) =>
         new(name, type) { Value = value ?? DBNull.Value };
+
+    private static NpgsqlParameter Array(string name, string?[] values, NpgsqlDbType elementType) =>
+        new(name, NpgsqlDbType.Array | elementType) { Value = values };
 }

@@ -1,0 +1,142 @@
+using AigneHub.Api.Billing;
+using AigneHub.Data;
+using AigneHub.Data.Billing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace AigneHub.Tests.Billing;
+
+/// <summary>
+/// Group commit of call starts (<see cref="CallStarts"/>): the starts that queue while one is being written go as one
+/// statement and one commit, and admit exactly what the same starts one after another would.
+/// </summary>
+public sealed class CallStartsTests
+{
+    [Fact]
+    public async Task Starts_queued_behind_a_busy_account_go_as_one_batch_and_admit_what_sequential_starts_would()
+    {
+        await using var host = await BillingHost.StartAsync();
+        var user = await host.CreateUserAsync();
+        await host.GrantAsync(user, "10");
+        var starts = host.Api.Services.GetRequiredService<CallStarts>();
+        var account = await host.AccountAsync(user);
+        var available = account.Balance - account.Reserved;
+
+        // The first start is alone; it waits on the account row, locked here, while the rest queue behind it.
+        decimal[] reserves = [1m, 15m, 5m, 4m, 2m, 0.5m];
+        var calls = reserves.Select(r => Call(user, r)).ToList();
+        bool[] expected;
+        await using (var blocker = await LockAccountAsync(host, user))
+        {
+            var first = starts.StartAsync(calls[0], CancellationToken.None);
+            await WaitForLockWaiterAsync(host);
+            var rest = calls.Skip(1).Select(c => starts.StartAsync(c, CancellationToken.None)).ToList();
+            await blocker.DisposeAsync();
+            var outcomes = await Task.WhenAll(rest.Prepend(first));
+
+            // One after another: each is admitted when it fits what the earlier admitted ones left.
+            expected = Sequential(reserves, available);
+            Assert.Equal(expected, outcomes);
+        }
+
+        var after = await host.AccountAsync(user);
+        var recorded = await host.CallsAsync(user);
+        var expectedReserved = reserves.Where((_, i) => expected[i]).Sum();
+        Assert.Equal(expected.Count(a => a), recorded.Count);
+        Assert.Equal(expectedReserved, after.Reserved);
+        Assert.Equal(account.Balance, after.Balance);
+        Assert.Equal(expectedReserved, recorded.Sum(c => c.ReservedCredits));
+        Assert.All(recorded, c => Assert.Equal(ModelCallStatus.Processing, c.Status));
+        Assert.Equal(recorded.Count, recorded.Select(c => c.Id).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Fifty_starts_that_queue_meanwhile_take_a_handful_of_commits_not_fifty()
+    {
+        await using var host = await BillingHost.StartAsync();
+        var user = await host.CreateUserAsync();
+        await host.GrantAsync(user, "10");
+        var starts = host.Api.Services.GetRequiredService<CallStarts>();
+
+        Task<bool> first;
+        List<Task<bool>> rest;
+        long xidsBefore;
+        await using (var blocker = await LockAccountAsync(host, user))
+        {
+            first = starts.StartAsync(Call(user, 1m), CancellationToken.None);
+            await WaitForLockWaiterAsync(host);
+            xidsBefore = await TransactionIdAsync(host);
+            // Unbilled starts (no reservation) of other callers queue behind the blocked one.
+            rest = Enumerable.Range(0, 50).Select(_ => starts.StartAsync(Call(null, null), CancellationToken.None)).ToList();
+        }
+        Assert.True(await first);
+        Assert.All(await Task.WhenAll(rest), Assert.True);
+        // Every writing transaction takes the next transaction id (these reads take one each too).
+        var commits = await TransactionIdAsync(host) - xidsBefore - 1;
+
+        // The blocked start's own transaction, the batch's, and room for the host's own background writes; fifty
+        // single starts would be fifty transactions.
+        Assert.True(commits <= 10, $"{commits} commits for 51 starts");
+        Assert.Equal(50, await host.ScalarAsync<long>($"SELECT count(*) FROM {AigneHubDbContext.Schema}.model_calls WHERE user_id IS NULL AND status = 'processing'"));
+    }
+
+    private static bool[] Sequential(decimal[] reserves, decimal available)
+    {
+        var left = available;
+        return reserves.Select(r =>
+        {
+            if (r > left)
+            {
+                return false;
+            }
+            left -= r;
+            return true;
+        }).ToArray();
+    }
+
+    private static StartCallCommand Call(Guid? user, decimal? reserve) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        UserId = user,
+        Surface = CallSurface.V2,
+        Provider = "openai",
+        Model = "gpt-test",
+        RequestedModel = "openai/gpt-test",
+        Type = ModelType.Chat,
+        Reserve = reserve,
+        Billed = reserve is not null,
+        RequestId = Guid.NewGuid().ToString("N"),
+        CreatedAt = DateTimeOffset.UtcNow,
+    };
+
+    /// <summary>A transaction holding the account's row lock until disposed (then rolled back).</summary>
+    private static async Task<NpgsqlConnection> LockAccountAsync(BillingHost host, Guid user)
+    {
+        var connection = new NpgsqlConnection(host.Api.DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using (var begin = new NpgsqlCommand("BEGIN", connection))
+        {
+            await begin.ExecuteNonQueryAsync();
+        }
+        await using var cmd = new NpgsqlCommand($"SELECT 1 FROM {AigneHubDbContext.Schema}.credit_accounts WHERE user_id = @u FOR UPDATE", connection);
+        cmd.Parameters.AddWithValue("u", user);
+        await cmd.ExecuteScalarAsync();
+        return connection;
+    }
+
+    private static async Task WaitForLockWaiterAsync(BillingHost host)
+    {
+        for (var i = 0; i < 500; i++)
+        {
+            if (await host.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") > 0)
+            {
+                return;
+            }
+            await Task.Delay(20);
+        }
+        throw new Xunit.Sdk.XunitException("the first start never waited on the account's row lock");
+    }
+
+    private static Task<long> TransactionIdAsync(BillingHost host) =>
+        host.ScalarAsync<long>("SELECT pg_current_xact_id()::text::bigint");
+}
