@@ -29,8 +29,8 @@ public static class BillingExtensions
         services.AddSingleton<BillingTelemetry>();
         services.AddSingleton<CallLeases>();
         services.AddHostedService(sp => sp.GetRequiredService<CallLeases>());
-        services.AddSingleton<AccountGates>();
         services.AddSingleton<CallStarts>();
+        services.AddSingleton<CallSettlements>();
         services.AddSingleton<PendingSettlements>();
         services.AddHostedService(sp => sp.GetRequiredService<PendingSettlements>());
         // The credits, rates and usage routes answer with the shared wire contracts' source-generated metadata.

@@ -22,7 +22,7 @@ internal sealed partial class CallRecorder(
     CallLeases leases,
     PendingSettlements pending,
     CallStarts starts,
-    AccountGates gates,
+    CallSettlements settlements,
     BillingTelemetry telemetry,
     IOptionsMonitor<BillingOptions> options,
     TimeProvider time,
@@ -276,7 +276,7 @@ internal sealed partial class CallRecorder(
         {
             try
             {
-                return await gates.RunAsync(account, ct => BillingSql.SettleCallAsync(database, command, ct), cancellationToken);
+                return await settlements.SettleAsync(command, account, cancellationToken);
             }
             catch (Exception ex) when (PendingSettlements.Retryable(ex) && !cancellationToken.IsCancellationRequested)
             {

@@ -447,7 +447,35 @@ public static class BillingSql
     public static async Task<bool> SettleCallAsync(NpgsqlDataSource db, SettleCallCommand call, CancellationToken cancellationToken)
     {
         await using var cmd = db.CreateCommand(SettleSql);
-        var p = cmd.Parameters;
+        AddSettleParameters(cmd.Parameters, call);
+        return (int)(await cmd.ExecuteScalarAsync(cancellationToken))! == 1;
+    }
+
+    /// <summary>Many settlements in ONE transaction and one round trip (a batch of <see cref="SettleSql"/>, in the
+    /// given order: the caller orders them by account). All or nothing; an outcome per call, as
+    /// <see cref="SettleCallAsync"/> returns it.</summary>
+    public static async Task<bool[]> SettleCallsAsync(NpgsqlDataSource db, IReadOnlyList<SettleCallCommand> calls, CancellationToken cancellationToken)
+    {
+        await using var batch = db.CreateBatch();
+        foreach (var call in calls)
+        {
+            var command = new NpgsqlBatchCommand(SettleSql);
+            AddSettleParameters(command.Parameters, call);
+            batch.BatchCommands.Add(command);
+        }
+        var settled = new bool[calls.Count];
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        for (var i = 0; i < settled.Length; i++)
+        {
+            await reader.ReadAsync(cancellationToken);
+            settled[i] = reader.GetInt32(0) == 1;
+            await reader.NextResultAsync(cancellationToken);
+        }
+        return settled;
+    }
+
+    private static void AddSettleParameters(NpgsqlParameterCollection p, SettleCallCommand call)
+    {
         p.Add(new NpgsqlParameter<Guid>("id", call.Id));
         p.Add(new NpgsqlParameter<string>("status", BillingModel.Word(call.Status)));
         p.Add(Nullable("provider", call.Provider, NpgsqlDbType.Varchar));
@@ -471,7 +499,6 @@ public static class BillingSql
         p.Add(Nullable("error", call.ErrorReason is { Length: > 2000 } e ? e[..2000] : call.ErrorReason, NpgsqlDbType.Varchar));
         p.Add(new NpgsqlParameter<Guid>("entry", Guid.CreateVersion7()));
         p.Add(new NpgsqlParameter<DateTimeOffset>("now", call.CompletedAt));
-        return (int)(await cmd.ExecuteScalarAsync(cancellationToken))! == 1;
     }
 
     /// <summary>Fails calls processing since before <paramref name="cutoff"/> and releases their reservations,

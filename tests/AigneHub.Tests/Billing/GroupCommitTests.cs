@@ -7,10 +7,11 @@ using Npgsql;
 namespace AigneHub.Tests.Billing;
 
 /// <summary>
-/// Group commit of call starts (<see cref="CallStarts"/>): the starts that queue while one is being written go as one
-/// statement and one commit, and admit exactly what the same starts one after another would.
+/// Group commit (<see cref="GroupCommit{TItem}"/>): the starts (<see cref="CallStarts"/>) and settlements
+/// (<see cref="CallSettlements"/>) that queue while one is being written go as one batch and one commit, and come
+/// out exactly as the same statements one after another would.
 /// </summary>
-public sealed class CallStartsTests
+public sealed class GroupCommitTests
 {
     [Fact]
     public async Task Starts_queued_behind_a_busy_account_go_as_one_batch_and_admit_what_sequential_starts_would()
@@ -80,6 +81,50 @@ public sealed class CallStartsTests
         Assert.Equal(50, await host.ScalarAsync<long>($"SELECT count(*) FROM {AigneHubDbContext.Schema}.model_calls WHERE user_id IS NULL AND status = 'processing'"));
     }
 
+    [Fact]
+    public async Task Settlements_queued_behind_a_busy_account_go_as_one_transaction_and_charge_each_call_once()
+    {
+        await using var host = await BillingHost.StartAsync();
+        var user = await host.CreateUserAsync();
+        // Two grants, so the batch's settlements walk grants one after another inside one transaction.
+        await host.GrantAsync(user, "3", "promotional");
+        await host.GrantAsync(user, "7");
+        var starts = host.Api.Services.GetRequiredService<CallStarts>();
+        var settlements = host.Api.Services.GetRequiredService<CallSettlements>();
+        var calls = Enumerable.Range(0, 20).Select(_ => Call(user, 0.4m)).ToList();
+        foreach (var call in calls)
+        {
+            Assert.True(await starts.StartAsync(call, CancellationToken.None));
+        }
+        // Charges 0.01, 0.02, …, 0.20; the first call's settlement is also sent twice (the guard keeps it single).
+        var charges = Enumerable.Range(1, calls.Count).Select(i => i * 0.01m).ToArray();
+        var commands = calls.Select((c, i) => Settle(c.Id, charges[i])).ToList();
+
+        bool[] outcomes;
+        long xidsBefore;
+        await using (var blocker = await LockAccountAsync(host, user))
+        {
+            var first = settlements.SettleAsync(commands[0], user, CancellationToken.None);
+            await WaitForLockWaiterAsync(host);
+            xidsBefore = await TransactionIdAsync(host);
+            var rest = commands.Skip(1).Append(commands[0]).Select(c => settlements.SettleAsync(c, user, CancellationToken.None)).ToList();
+            await blocker.DisposeAsync();
+            outcomes = await Task.WhenAll(rest.Prepend(first));
+        }
+        var transactions = await TransactionIdAsync(host) - xidsBefore - 1;
+
+        Assert.Equal(Enumerable.Repeat(true, calls.Count).Append(false), outcomes);
+        var account = await host.AccountAsync(user);
+        Assert.Equal(0m, account.Reserved);
+        Assert.Equal(10m - charges.Sum(), account.Balance);
+        Assert.Equal(charges.Sum(), await host.DebitsAsync(user));
+        Assert.Equal(10m - charges.Sum(), await host.RemainingAsync(user));
+        var recorded = await host.CallsAsync(user);
+        Assert.All(recorded, c => Assert.Equal(ModelCallStatus.Success, c.Status));
+        Assert.Equal(charges.Sum(), recorded.Sum(c => c.Credits));
+        Assert.True(transactions <= 10, $"{transactions} transactions for 21 settlements");
+    }
+
     private static bool[] Sequential(decimal[] reserves, decimal available)
     {
         var left = available;
@@ -107,6 +152,18 @@ public sealed class CallStartsTests
         Billed = reserve is not null,
         RequestId = Guid.NewGuid().ToString("N"),
         CreatedAt = DateTimeOffset.UtcNow,
+    };
+
+    private static SettleCallCommand Settle(Guid id, decimal credits) => new()
+    {
+        Id = id,
+        Status = ModelCallStatus.Success,
+        PromptTokens = 10,
+        CompletionTokens = 5,
+        Credits = credits,
+        Attempts = 1,
+        StatusCode = 200,
+        CompletedAt = DateTimeOffset.UtcNow,
     };
 
     /// <summary>A transaction holding the account's row lock until disposed (then rolled back).</summary>

@@ -1,0 +1,141 @@
+using System.Threading.Channels;
+
+namespace AigneHub.Api.Billing;
+
+/// <summary>
+/// Group commit: money statements that arrive while one is being written wait and go together as the next batch —
+/// ONE round trip and one commit — and every waiter is released when that commit is durable, so each caller still
+/// learns its outcome only once it is on disk. A lone statement (no one else waiting) runs alone, so a quiet gateway
+/// pays nothing for this. One loop per process, so a process has at most one batch of each kind at the database.
+/// <para>A caller that leaves before its statement is taken into a batch is dropped (nothing written). One that
+/// leaves later (its settlement budget ran out, its client went away) stops waiting, but its statement still runs
+/// with the batch — exactly as a statement cancelled in flight may still commit: a settlement is guarded by
+/// <c>status = 'processing'</c>, so a retry of it changes nothing; a start left behind is a <c>processing</c> record
+/// whose lease no one holds, which the stale-call cleanup closes and releases. A batch that fails on a transient error fails each of its callers with that error (the batch changed nothing; each
+/// caller handles it as it would its own statement's); any other error re-runs its statements one by one, so one bad
+/// row fails only its own caller. The batch may also leave an outcome to the statement run alone (null).</para>
+/// </summary>
+internal abstract partial class GroupCommit<TItem> : IAsyncDisposable
+{
+    private readonly Channel<Entry> _queue = Channel.CreateUnbounded<Entry>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly int _maxBatch;
+    private readonly ILogger _logger;
+    private readonly Task _loop;
+
+    protected GroupCommit(int maxBatch, ILogger logger)
+    {
+        _maxBatch = maxBatch;
+        _logger = logger;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>The item's statement, alone.</summary>
+    protected abstract Task<bool> RunAloneAsync(TItem item);
+
+    /// <summary>Many items' statements in one transaction: an outcome per item, in order (null: run it alone).</summary>
+    protected abstract Task<bool?[]> RunBatchAsync(IReadOnlyList<TItem> items);
+
+    /// <summary>Runs <paramref name="item"/>'s statement in the next batch; its outcome once committed.</summary>
+    protected async Task<bool> SubmitAsync(TItem item, CancellationToken cancellationToken)
+    {
+        var entry = new Entry(item, cancellationToken);
+        if (!_queue.Writer.TryWrite(entry))
+        {
+            // Shutting down (the host disposed us): no batch to join.
+            return await RunAloneAsync(item);
+        }
+        return await entry.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Entry>(_maxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var entry))
+            {
+                if (entry.CancellationToken.IsCancellationRequested)
+                {
+                    entry.Done.TrySetCanceled(entry.CancellationToken);
+                    continue;
+                }
+                batch.Add(entry);
+            }
+            if (batch.Count == 1)
+            {
+                await CompleteAloneAsync(batch[0]);
+            }
+            else if (batch.Count > 1)
+            {
+                await CompleteBatchAsync(batch);
+            }
+        }
+    }
+
+    private async Task CompleteBatchAsync(List<Entry> batch)
+    {
+        bool?[] outcomes;
+        try
+        {
+            outcomes = await RunBatchAsync(batch.ConvertAll(e => e.Item));
+        }
+        catch (Exception ex) when (PendingSettlements.Retryable(ex))
+        {
+            foreach (var entry in batch)
+            {
+                entry.Done.TrySetException(ex);
+            }
+            return;
+        }
+        catch (Exception ex)
+        {
+            Log.BatchFailed(_logger, ex, batch.Count, typeof(TItem).Name);
+            foreach (var entry in batch)
+            {
+                await CompleteAloneAsync(entry);
+            }
+            return;
+        }
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (outcomes[i] is { } outcome)
+            {
+                batch[i].Done.TrySetResult(outcome);
+            }
+            else
+            {
+                await CompleteAloneAsync(batch[i]);
+            }
+        }
+    }
+
+    private async Task CompleteAloneAsync(Entry entry)
+    {
+        try
+        {
+            entry.Done.TrySetResult(await RunAloneAsync(entry.Item));
+        }
+        catch (Exception ex)
+        {
+            entry.Done.TrySetException(ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+    }
+
+    private sealed record Entry(TItem Item, CancellationToken CancellationToken)
+    {
+        public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "A batch of {Count} {Kind} statements failed; its statements are run one by one.")]
+        public static partial void BatchFailed(ILogger logger, Exception exception, int count, string kind);
+    }
+}
