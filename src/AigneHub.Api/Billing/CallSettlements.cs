@@ -22,6 +22,8 @@ internal sealed class CallSettlements(NpgsqlDataSource database, ILogger<CallSet
     public Task<bool> SettleAsync(SettleCallCommand command, Guid? account, CancellationToken cancellationToken) =>
         SubmitAsync(new Settlement(command, account), cancellationToken);
 
+    protected override bool CallerMayLeave => true;
+
     protected override Task<bool> RunAloneAsync(Settlement item) => BillingSql.SettleCallAsync(database, item.Command, CancellationToken.None);
 
     protected override async Task<bool?[]> RunBatchAsync(IReadOnlyList<Settlement> items)

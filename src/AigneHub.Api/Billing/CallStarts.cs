@@ -21,6 +21,10 @@ internal sealed class CallStarts(NpgsqlDataSource database, ILogger<CallStarts> 
     /// account's available balance does not cover it (nothing written).</summary>
     public Task<bool> StartAsync(StartCallCommand call, CancellationToken cancellationToken) => SubmitAsync(call, cancellationToken);
 
+    // Admitted means a processing record exists: its caller must learn it (and then settle it, as disconnected if it
+    // left), never walk away from it.
+    protected override bool CallerMayLeave => false;
+
     protected override Task<bool> RunAloneAsync(StartCallCommand item) => BillingSql.StartCallAsync(database, item, CancellationToken.None);
 
     protected override async Task<bool?[]> RunBatchAsync(IReadOnlyList<StartCallCommand> items)

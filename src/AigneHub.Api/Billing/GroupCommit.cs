@@ -7,11 +7,11 @@ namespace AigneHub.Api.Billing;
 /// ONE round trip and one commit — and every waiter is released when that commit is durable, so each caller still
 /// learns its outcome only once it is on disk. A lone statement (no one else waiting) runs alone, so a quiet gateway
 /// pays nothing for this. One loop per process, so a process has at most one batch of each kind at the database.
-/// <para>A caller that leaves before its statement is taken into a batch is dropped (nothing written). One that
-/// leaves later (its settlement budget ran out, its client went away) stops waiting, but its statement still runs
-/// with the batch — exactly as a statement cancelled in flight may still commit: a settlement is guarded by
-/// <c>status = 'processing'</c>, so a retry of it changes nothing; a start left behind is a <c>processing</c> record
-/// whose lease no one holds, which the stale-call cleanup closes and releases. A batch that fails on a transient error fails each of its callers with that error (the batch changed nothing; each
+/// <para>A caller that leaves before its statement is taken into a batch is dropped (nothing written). Once taken, the
+/// statement runs with the batch; whether its caller may stop waiting is the kind's choice
+/// (<see cref="CallerMayLeave"/>): a start's caller waits for the outcome whatever its token says (a record written
+/// for a caller that left would be a <c>processing</c> call nobody settles), a settlement's caller may leave when its
+/// budget runs out (the settlement is guarded by <c>status = 'processing'</c>, so its retry changes nothing). A batch that fails on a transient error fails each of its callers with that error (the batch changed nothing; each
 /// caller handles it as it would its own statement's); any other error re-runs its statements one by one, so one bad
 /// row fails only its own caller. The batch may also leave an outcome to the statement run alone (null).</para>
 /// </summary>
@@ -29,6 +29,9 @@ internal abstract partial class GroupCommit<TItem> : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
+    /// <summary>Whether a caller whose token is cancelled after its statement was taken into a batch stops waiting.</summary>
+    protected abstract bool CallerMayLeave { get; }
+
     /// <summary>The item's statement, alone.</summary>
     protected abstract Task<bool> RunAloneAsync(TItem item);
 
@@ -44,7 +47,7 @@ internal abstract partial class GroupCommit<TItem> : IAsyncDisposable
             // Shutting down (the host disposed us): no batch to join.
             return await RunAloneAsync(item);
         }
-        return await entry.Done.Task.WaitAsync(cancellationToken);
+        return CallerMayLeave ? await entry.Done.Task.WaitAsync(cancellationToken) : await entry.Done.Task;
     }
 
     private async Task RunAsync()

@@ -82,6 +82,41 @@ public sealed class GroupCommitTests
     }
 
     [Fact]
+    public async Task A_start_whose_caller_leaves_while_its_batch_commits_still_learns_it_was_admitted()
+    {
+        // Found by the benchmark: callers cut off mid-batch left processing records that nobody settled.
+        await using var host = await BillingHost.StartAsync();
+        var first = await host.CreateUserAsync();
+        var second = await host.CreateUserAsync();
+        await host.GrantAsync(first, "10");
+        await host.GrantAsync(second, "10");
+        var starts = host.Api.Services.GetRequiredService<CallStarts>();
+        using var leaving = new CancellationTokenSource();
+
+        await using var secondLock = await LockAccountAsync(host, second);
+        Task<bool> left, stayed;
+        await using (var firstLock = await LockAccountAsync(host, first))
+        {
+            var alone = starts.StartAsync(Call(first, 1m), CancellationToken.None);
+            await WaitForLockWaitersAsync(host, 1);
+            // These two queue behind it and then go as one batch, which waits on the second account's row.
+            left = starts.StartAsync(Call(second, 1m), leaving.Token);
+            stayed = starts.StartAsync(Call(second, 1m), CancellationToken.None);
+            await firstLock.DisposeAsync();
+            Assert.True(await alone);
+        }
+        await WaitForLockWaitersAsync(host, 1);
+        leaving.Cancel();
+        await Task.Delay(100);
+        Assert.False(left.IsCompleted, "the start's caller stopped waiting while its record was being written");
+        await secondLock.DisposeAsync();
+
+        Assert.True(await left);
+        Assert.True(await stayed);
+        Assert.Equal(2m, (await host.AccountAsync(second)).Reserved);
+    }
+
+    [Fact]
     public async Task Settlements_queued_behind_a_busy_account_go_as_one_transaction_and_charge_each_call_once()
     {
         await using var host = await BillingHost.StartAsync();
@@ -181,11 +216,13 @@ public sealed class GroupCommitTests
         return connection;
     }
 
-    private static async Task WaitForLockWaiterAsync(BillingHost host)
+    private static Task WaitForLockWaiterAsync(BillingHost host) => WaitForLockWaitersAsync(host, 1);
+
+    private static async Task WaitForLockWaitersAsync(BillingHost host, int count)
     {
         for (var i = 0; i < 500; i++)
         {
-            if (await host.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") > 0)
+            if (await host.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") >= count)
             {
                 return;
             }

@@ -140,13 +140,13 @@ public sealed class FakeGemini : FakeProvider
     private async Task FileAsync(HttpContext context, string file)
     {
         var id = file.EndsWith(":download", StringComparison.Ordinal) ? file[..^":download".Length] : file;
-        if ((ApiKey is not null && context.Request.Headers["x-goog-api-key"] != ApiKey) || Videos.Find(id) is null)
+        if ((ApiKey is not null && context.Request.Headers["x-goog-api-key"] != ApiKey) || Videos.Find(id) is not { } job)
         {
             await WriteErrorAsync(context, 403, "The caller does not have permission");
             return;
         }
         context.Response.ContentType = "video/mp4";
-        await context.Response.Body.WriteAsync(FakeVideoJobs.ContentFor(id), context.RequestAborted);
+        await context.Response.Body.WriteAsync(job.Content(), context.RequestAborted);
     }
 
     private string NextId() => $"gemini_fake_{Interlocked.Increment(ref _responseCount)}";

@@ -436,7 +436,7 @@ public sealed class FakeOpenAI : FakeProvider
             return;
         }
         context.Response.ContentType = "video/mp4";
-        await context.Response.Body.WriteAsync(FakeVideoJobs.ContentFor(id), context.RequestAborted);
+        await context.Response.Body.WriteAsync(job.Content(), context.RequestAborted);
     }
 
     /// <summary>OpenAI's video job object (seconds and size are strings on its wire; sora-2 makes 4 s by default).</summary>

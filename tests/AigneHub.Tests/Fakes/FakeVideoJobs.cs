@@ -14,6 +14,22 @@ public sealed class FakeVideoJob
     /// <summary>The seconds the job reports it produced (OpenAI); null: those asked for, else the wire's default.</summary>
     public string? Seconds { get; init; }
 
+    /// <summary>The video's length in bytes (its id's marker, padded); null: just the marker.</summary>
+    public int? ContentBytes { get; init; }
+
+    /// <summary>The bytes of this job's finished video.</summary>
+    public byte[] Content()
+    {
+        var marker = FakeVideoJobs.ContentFor(Id);
+        if (ContentBytes is not { } length || length <= marker.Length)
+        {
+            return marker;
+        }
+        var bytes = new byte[length];
+        marker.CopyTo(bytes, 0);
+        return bytes;
+    }
+
     /// <summary>While not completed, every poll answers the job as still running.</summary>
     public TaskCompletionSource? Hold { get; init; }
 

@@ -27,12 +27,16 @@ public sealed class VideoBillingTests
     private const string SecondRate = "0.05";
     private static readonly decimal Rate = decimal.Parse(SecondRate, CultureInfo.InvariantCulture);
 
-    private static async Task<(BillingHost Host, FakeOpenAI OpenAi, FakeGemini Gemini, Guid Member, HttpClient Client)> StartAsync()
+    private static async Task<(BillingHost Host, FakeOpenAI OpenAi, FakeGemini Gemini, Guid Member, HttpClient Client)> StartAsync(Action<ApiFactory>? configure = null)
     {
         var openAi = await FakeOpenAI.StartAsync();
         var gemini = await FakeGemini.StartAsync();
         gemini.ApiKey = "gemini-test-video-0123456789";
-        var host = await BillingHost.StartAsync(f => f.Settings["AigneHub:Gateway:Video:PollInterval"] = "00:00:00.020");
+        var host = await BillingHost.StartAsync(f =>
+        {
+            f.Settings["AigneHub:Gateway:Video:PollInterval"] = "00:00:00.020";
+            configure?.Invoke(f);
+        });
         using var owner = host.Owner;
         await GatewayFixture.AddProviderAsync(owner, "openai", openAi.BaseUrl, "sk-test-video-0123456789", "sora-2:video");
         await GatewayFixture.AddProviderAsync(owner, "google", gemini.BaseUrl, gemini.ApiKey, "veo-3.1-generate-preview:video");
@@ -296,5 +300,48 @@ public sealed class VideoBillingTests
         Assert.Contains("Blocked by moderation.", (string?)view["error"]!["message"]);
         using var content = await client.GetAsync($"/api/v2/videos/{id}/content");
         Assert.Equal(HttpStatusCode.NotFound, content.StatusCode);
+    }
+
+    [Fact]
+    public async Task Finished_videos_beyond_the_memory_bound_let_the_oldest_go_and_its_content_answers_410()
+    {
+        const int bound = 1 << 20;
+        const int videoBytes = 400 * 1024;
+        var (host, openAi, gemini, member, client) = await StartAsync(f => f.Settings["AigneHub:Gateway:Video:MaxKeptVideoBytes"] = bound.ToString(CultureInfo.InvariantCulture));
+        await using var _ = host;
+        await using var __ = openAi;
+        await using var ___ = gemini;
+        using var ____ = client;
+
+        // Each finished video is 400 KiB against a 1 MiB bound: the first two fit, the third lets the oldest go.
+        List<string> ids = [];
+        for (var i = 0; i < 3; i++)
+        {
+            openAi.Videos.Enqueue(new FakeVideoJob { PollsBeforeDone = 1, ContentBytes = videoBytes });
+            using var response = await client.PostAsync("/api/v2/videos", new StringContent(
+                new JsonObject { ["model"] = "openai/sora-2", ["prompt"] = $"Video {i}", ["seconds"] = "4" }.ToJsonString(), Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var id = (string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!;
+            await AigneHub.Tests.Routing.RoutingTests.WaitUntilAsync(async () =>
+                (string?)JsonNode.Parse(await client.GetStringAsync($"/api/v2/videos/{id}"))!["status"] == "completed");
+            ids.Add(id);
+        }
+        var kept = (int)(bound / videoBytes);
+
+        using (var oldest = await client.GetAsync($"/api/v2/videos/{ids[0]}/content"))
+        {
+            Assert.Equal(HttpStatusCode.Gone, oldest.StatusCode);
+            Assert.Equal("video_expired", (string?)JsonNode.Parse(await oldest.Content.ReadAsStringAsync())!["error"]!["code"]);
+        }
+        foreach (var id in ids.Skip(ids.Count - kept))
+        {
+            using var content = await client.GetAsync($"/api/v2/videos/{id}/content");
+            Assert.Equal(HttpStatusCode.OK, content.StatusCode);
+            Assert.Equal(videoBytes, (await content.Content.ReadAsByteArrayAsync()).Length);
+        }
+        // The job itself stays retrievable, completed, and every call was charged its seconds.
+        Assert.Equal("completed", (string?)JsonNode.Parse(await client.GetStringAsync($"/api/v2/videos/{ids[0]}"))!["status"]);
+        await AigneHub.Tests.Routing.RoutingTests.WaitUntilAsync(async () => (await host.CallsAsync(member)).All(c => c.Status == ModelCallStatus.Success));
+        Assert.Equal(3 * 4 * Rate, await host.DebitsAsync(member));
     }
 }

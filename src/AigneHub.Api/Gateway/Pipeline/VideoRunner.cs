@@ -24,6 +24,11 @@ public sealed class VideoOptions
 
     /// <summary>How long a finished job (and its video) can be retrieved.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The most bytes of finished videos this process keeps for retrieval; beyond it the oldest finished
+    /// videos' content is let go first (their jobs stay retrievable, their content answers 410). The newest is always
+    /// kept.</summary>
+    public long MaxKeptVideoBytes { get; set; } = 1L << 30;
 }
 
 internal sealed class ValidateVideoOptions : IValidateOptions<VideoOptions>
@@ -46,6 +51,10 @@ internal sealed class ValidateVideoOptions : IValidateOptions<VideoOptions>
         if (options.Retention < TimeSpan.FromMinutes(1) || options.Retention > TimeSpan.FromDays(7))
         {
             problems.Add($"{VideoOptions.Section}:Retention must be between 00:01:00 and 7.00:00:00.");
+        }
+        if (options.MaxKeptVideoBytes is < 1L << 20 or > 64L << 30)
+        {
+            problems.Add($"{VideoOptions.Section}:MaxKeptVideoBytes must be between 1 MiB and 64 GiB.");
         }
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
@@ -122,7 +131,7 @@ public sealed class VideoRunner(GatewayPipeline pipeline, ProviderAdapters adapt
                     job = await FollowAsync(attempt, adapter, job, shutdown.Drained, j => followed.Update(StateOf(j, request)));
                     var content = await adapter.DownloadAsync(attempt.Endpoint, job, shutdown.Drained);
                     var seconds = Delivered(job, request);
-                    followed.Update(StateOf(job, request) with { Status = VideoJobStatus.Completed, Seconds = seconds, Content = content, CompletedAt = time.GetUtcNow() });
+                    jobs.Finish(followed, StateOf(job, request) with { Status = VideoJobStatus.Completed, Seconds = seconds, Content = content, CompletedAt = time.GetUtcNow() });
                     return new AttemptResult { VideoSeconds = seconds };
                 }
                 catch (Exception ex)

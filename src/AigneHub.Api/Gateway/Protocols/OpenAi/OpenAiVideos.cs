@@ -46,6 +46,10 @@ internal static class OpenAiVideos
         {
             throw GatewayException.BadRequest("Only the 'video' variant is offered.", "variant");
         }
+        if (video.State.ContentDropped)
+        {
+            throw new GatewayException(410, "invalid_request_error", $"Video '{id}' is no longer kept by the hub: finished videos are let go, oldest first, to bound its memory.", code: "video_expired");
+        }
         if (video.State.Content is not { } content)
         {
             throw new GatewayException(404, "invalid_request_error", $"Video '{id}' has no content: it is {Status(video.State.Status)}.", code: "video_not_ready");
