@@ -32,6 +32,9 @@ public static class UsageApi
     public const int MaxPageSize = 200;
     public const int MaxExportRows = 10_000;
 
+    /// <summary>The call log counts its matches up to this many; beyond, its total is a lower bound.</summary>
+    public const int MaxCountedCalls = 10_000;
+
     public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder app)
     {
         var mine = app.MapGroup("/api/v2").RequireAuthorization(AuthorizationPolicies.Inference).WithTags("Usage");
@@ -112,41 +115,70 @@ public static class UsageApi
             return ApiErrors.BadRequest(new Dictionary<string, string[]> { ["status"] = [$"'status' cannot filter usage before {split:yyyy-MM-dd}: it is kept as hourly rollups, which do not keep it."] });
         }
 
+        // The Worker's rollups serve every whole hour they surely cover — everything before the hour of their last
+        // run (closed calls only: a call still processing there counts once it closes and the next run sees it) —
+        // and everything older than retention; the raw calls serve the rest: the partial first hour and the time
+        // since the last run. A status filter needs the raw calls (the rollups do not keep status), so there the
+        // rollups serve only what retention took. Whole UTC days come from the daily rollups when the buckets are
+        // UTC days, so a day of one model and user keeps its exact percentiles.
+        var watermark = filter.Status is { Length: > 0 } ? null : await BillingSql.LastRollupAsync(db, cancellationToken);
+        var range = TrendSources.Of(from, to, split, watermark, dailyRollups: unit == "day" && timezoneOffset == 0);
+
         // Local time = UTC − offset (JavaScript's convention); buckets are cut in local time and reported with it.
         await using var cmd = db.CreateCommand();
         cmd.Parameters.Add(new NpgsqlParameter<string>("unit", unit));
         cmd.Parameters.Add(new NpgsqlParameter<int>("offset", timezoneOffset));
-        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("from", from.ToUniversalTime()));
-        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("to", to.ToUniversalTime()));
-        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("split", split));
-        var sql = new StringBuilder($"""
-            WITH parts AS (
-            SELECT date_trunc(@unit, (created_at AT TIME ZONE 'UTC') - make_interval(mins => @offset)) AS bucket,
-                   count(*) AS calls, count(*) FILTER (WHERE status = 'success') AS successes,
-                   coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,
-                   coalesce(sum(credits), 0) AS credits, sum(duration_ms) AS duration_sum, count(duration_ms) AS durations,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY gateway_ttfb_ms) AS p50,
-                   percentile_cont(0.95) WITHIN GROUP (ORDER BY gateway_ttfb_ms) AS p95, 1 AS sources
-            FROM {AigneHubDbContext.Schema}.model_calls
-            WHERE created_at >= greatest(@from, @split) AND created_at < @to
-            """);
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("h0", range.Rollups.Start));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("h1", range.Rollups.End));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("d0", range.DailyRollups.Start));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("d1", range.DailyRollups.End));
         // The rollups have every filter column but status (a missing user or app kept as the empty value there).
         var shared = SqlFilters(cmd, ("user_id", userId), ("app_id", filter.AppId), ("model", filter.Model),
             ("type", filter.Type?.ToLowerInvariant()), ("provider", filter.Provider?.ToLowerInvariant()));
-        sql.Append(shared).Append(SqlFilters(cmd, ("status", filter.Status?.ToLowerInvariant())));
-        sql.Append($"""
-             GROUP BY 1
-            UNION ALL
-            SELECT date_trunc(@unit, (bucket_start AT TIME ZONE 'UTC') - make_interval(mins => @offset)),
-                   sum(calls), sum(successes), sum(prompt_tokens), sum(completion_tokens), sum(credits),
-                   sum(duration_ms_sum), sum(calls), max(ttfb_p50_ms), max(ttfb_p95_ms), count(*)
-            FROM {AigneHubDbContext.Schema}.usage_rollups
-            WHERE granularity = 'hour' AND bucket_start >= @from AND bucket_start < least(@to, @split)
-            """);
-        sql.Append(shared);
+        var status = SqlFilters(cmd, ("status", filter.Status?.ToLowerInvariant()));
+        var sql = new StringBuilder("WITH parts AS (\n");
+        for (var i = 0; i < range.Raw.Count; i++)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>($"r{i}", range.Raw[i].Start));
+            cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset>($"s{i}", range.Raw[i].End));
+            sql.Append(CultureInfo.InvariantCulture, $"""
+                SELECT date_trunc(@unit, (created_at AT TIME ZONE 'UTC') - make_interval(mins => @offset)) AS bucket,
+                       count(*) AS calls, count(*) FILTER (WHERE status = 'success') AS successes,
+                       coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,
+                       coalesce(sum(credits), 0) AS credits, sum(duration_ms) AS duration_sum, count(duration_ms) AS durations,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY gateway_ttfb_ms) AS p50,
+                       percentile_cont(0.95) WITHIN GROUP (ORDER BY gateway_ttfb_ms) AS p95, 1 AS sources
+                FROM {AigneHubDbContext.Schema}.model_calls
+                WHERE created_at >= @r{i} AND created_at < @s{i}{shared}{status}
+                 GROUP BY 1
+                UNION ALL
+
+                """);
+        }
+        foreach (var (rollup, where) in new[]
+        {
+            ("hour", "bucket_start >= @h0 AND bucket_start < @h1 AND NOT (bucket_start >= @d0 AND bucket_start < @d1)"),
+            ("day", "bucket_start >= @d0 AND bucket_start < @d1"),
+        })
+        {
+            sql.Append(CultureInfo.InvariantCulture, $"""
+                SELECT date_trunc(@unit, (bucket_start AT TIME ZONE 'UTC') - make_interval(mins => @offset)) AS bucket,
+                       sum(calls) AS calls, sum(successes) AS successes, sum(prompt_tokens) AS prompt, sum(completion_tokens) AS completion,
+                       sum(credits) AS credits, sum(duration_ms_sum) AS duration_sum, sum(calls) AS durations,
+                       max(ttfb_p50_ms) AS p50, max(ttfb_p95_ms) AS p95, count(*) AS sources
+                FROM {AigneHubDbContext.Schema}.usage_rollups
+                WHERE granularity = '{rollup}' AND {where}{shared}
+                 GROUP BY 1
+
+                """);
+            if (rollup == "hour")
+            {
+                sql.Append("UNION ALL\n");
+            }
+        }
         // Percentiles do not add up: a bucket made of one part keeps its own, a merged one reports none.
         sql.Append("""
-             GROUP BY 1)
+            )
             SELECT bucket, sum(calls)::bigint, sum(successes)::bigint, sum(prompt)::bigint, sum(completion)::bigint, sum(credits),
                    (sum(duration_sum) / nullif(sum(durations), 0))::float8,
                    CASE WHEN sum(sources) = 1 THEN max(p50) END, CASE WHEN sum(sources) = 1 THEN max(p95) END
@@ -186,10 +218,12 @@ public static class UsageApi
             return ApiErrors.BadRequest(errors);
         }
         var query = Query(db, userId, filter);
-        var total = await query.LongCountAsync(cancellationToken);
+        // Counting stops past MaxCountedCalls (a count of millions of rows would cost more than the page itself).
+        var counted = await query.Take(MaxCountedCalls + 1).LongCountAsync(cancellationToken);
         var rows = await WithNames(db, query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Skip((page - 1) * pageSize).Take(pageSize))
             .OrderByDescending(r => r.Call.CreatedAt).ThenByDescending(r => r.Call.Id).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedResponse<ModelCallResponse>(rows.Select(r => ToResponse(r, forMember)).ToList(), page, pageSize, total));
+        return TypedResults.Ok(new PagedResponse<ModelCallResponse>(rows.Select(r => ToResponse(r, forMember)).ToList(), page, pageSize,
+            Math.Min(counted, MaxCountedCalls), TotalIsLowerBound: counted > MaxCountedCalls));
     }
 
     /// <summary>The export's columns, in order; <see cref="WriteCsvAsync"/> writes a field for each.</summary>

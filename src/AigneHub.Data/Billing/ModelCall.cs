@@ -145,6 +145,8 @@ internal sealed class ModelCallConfiguration : IEntityTypeConfiguration<ModelCal
         builder.HasIndex(c => new { c.UserId, c.CreatedAt });
         builder.HasIndex(c => new { c.Status, c.CreatedAt });
         builder.HasIndex(c => new { c.AppId, c.CreatedAt });
+        // Everyone's call log and export, newest first, and the trends' recent part across users.
+        builder.HasIndex(c => new { c.CreatedAt, c.Id });
         // The rollups recompute the buckets of calls that closed since their last run (a call may close hours
         // after it was created).
         builder.HasIndex(c => c.CompletedAt);

@@ -73,5 +73,7 @@ internal sealed class UsageRollupConfiguration : IEntityTypeConfiguration<UsageR
         builder.Property(r => r.TtfbP50Ms).HasColumnName("ttfb_p50_ms");
         builder.Property(r => r.TtfbP95Ms).HasColumnName("ttfb_p95_ms");
         builder.HasIndex(r => new { r.UserId, r.Granularity, r.BucketStart });
+        // When the rollups last ran (max(updated_at)): how far the trends may read them instead of the raw calls.
+        builder.HasIndex(r => r.UpdatedAt);
     }
 }

@@ -37,6 +37,107 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
         return (host, fake, member, key);
     }
 
+    /// <summary>
+    /// Issue 13's replica bound: three Apis on one database, 200 calls of one account spread over them. Each replica
+    /// batches its own starts (group commit), and no replica holds any part of the balance in memory (no credit leases,
+    /// see billing.md "Group commit"): the available balance is checked in Postgres under the account's row lock,
+    /// whichever replica asks. So the bound is the single-replica one — no call is admitted beyond the balance, at any
+    /// number of replicas: overspend 0.
+    /// </summary>
+    [Fact]
+    public async Task Three_replicas_serving_one_account_admit_exactly_what_its_balance_affords()
+    {
+        var (first, fake, member, key) = await StartAsync();
+        await using var _ = first;
+        await using var __ = fake;
+        await using var second = await BillingHost.StartAsync(database: first.Api.DatabaseConnectionString);
+        await using var third = await BillingHost.StartAsync(database: first.Api.DatabaseConnectionString);
+        // Reservation = max_tokens × output rate = 5 × 0.1 = 0.5; a balance of 6 affords 12 calls in flight at once.
+        // The waves below then admit 5, 5 and 2 (computed here from the same inputs).
+        const int maxTokens = 5;
+        const int actualTokens = 2;
+        const decimal outputRate = 0.1m;
+        const decimal balance = 6m;
+        const int calls = 210;
+        var affordable = (int)(balance / (maxTokens * outputRate));
+        await first.GrantAsync(member, "6");
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        for (var i = 0; i < affordable; i++)
+        {
+            fake.Enqueue(new FakeReply { OutputTokens = actualTokens, Hold = gate.Task });
+        }
+        BillingHost[] replicas = [first, second, third];
+        var clients = replicas.Select(r => r.Api.CreateClient(key)).ToArray();
+        foreach (var client in clients)
+        {
+            // Warm each replica (its key cache and routes), so that all three race for the balance.
+            using var warm = await client.GetAsync("/api/v2/models");
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        }
+        var body = $$"""{"model":"{{Model}}","max_tokens":{{maxTokens}},"messages":[{"role":"user","content":"hi"}]}""";
+
+        var refusals = 0;
+        var servedBy = new int[replicas.Length];
+        async Task<HttpStatusCode> CallAsync(int replica)
+        {
+            using var response = await clients[replica].PostAsync("/api/v2/chat/completions", Json(body));
+            if (response.StatusCode == HttpStatusCode.PaymentRequired)
+            {
+                Interlocked.Increment(ref refusals);
+            }
+            else if (response.StatusCode == HttpStatusCode.OK)
+            {
+                Interlocked.Increment(ref servedBy[replica]);
+            }
+            return response.StatusCode;
+        }
+        // Waves, each decided before the next (its calls held at the provider or refused): 5 calls at once on the first
+        // replica, 5 on the second — each sees what the others reserved — 5 on the third, where only the rest of the
+        // balance fits; then every other call at once, spread over the three.
+        const int wave = 5;
+        var tasks = new List<Task<HttpStatusCode>>();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        for (var replica = 0; replica < replicas.Length; replica++)
+        {
+            tasks.AddRange(Enumerable.Range(0, wave).Select(_ => CallAsync(replica)));
+            while (fake.Requests.Count + Volatile.Read(ref refusals) < tasks.Count && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
+        tasks.AddRange(Enumerable.Range(tasks.Count, calls - tasks.Count).Select(i => CallAsync(i % replicas.Length)));
+        while ((Volatile.Read(ref refusals) < calls - affordable || fake.Requests.Count < affordable) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        // Every admission is decided while the admitted calls are held: the reservations in flight at once are all of them.
+        var reservedAtPeak = (await first.AccountAsync(member)).Reserved;
+        gate.SetResult();
+        var statuses = await Task.WhenAll(tasks);
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
+
+        var served = statuses.Count(s => s == HttpStatusCode.OK);
+        var account = await first.AccountAsync(member);
+        var records = await first.CallsAsync(member);
+        var charged = records.Where(c => c.Status == ModelCallStatus.Success).Sum(c => c.Credits);
+        var debits = await first.DebitsAsync(member);
+        output.WriteLine($"3 replicas: served {served} (per replica {string.Join("/", servedBy)}), refused {refusals}, reserved at peak {reservedAtPeak} of balance {balance}, final balance {account.Balance}, Σ debits {debits}, records {records.Count}");
+
+        Assert.Equal(calls, statuses.Count(s => s is HttpStatusCode.OK or HttpStatusCode.PaymentRequired));
+        Assert.Equal(affordable, served);
+        Assert.Equal([wave, wave, affordable - 2 * wave], servedBy);
+        Assert.Equal(affordable * maxTokens * outputRate, reservedAtPeak);
+        Assert.True(reservedAtPeak <= balance, "the reservations in flight never exceed the balance, across replicas");
+        Assert.Equal(calls, records.Count);
+        Assert.Equal(served * actualTokens * outputRate, charged);
+        Assert.Equal(balance - charged, account.Balance);
+        Assert.Equal(0m, account.Reserved);
+        Assert.Equal(charged, debits);
+    }
+
     [Fact]
     public async Task Two_hundred_concurrent_http_calls_against_a_balance_for_ten_never_overspend()
     {
