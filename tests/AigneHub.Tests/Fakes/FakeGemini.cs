@@ -66,7 +66,7 @@ public sealed class FakeGemini : FakeProvider
             case "generateContent" when body["contents"] is JsonArray && AsksForImages(body):
                 await FakeProviderHost.WriteJsonAsync(context, 200, ImageAnswer(model, reply));
                 break;
-            case "predict" when body["instances"] is JsonArray { Count: 1 } instances && (string?)instances[0]?["prompt"] is { Length: > 0 }:
+            case "predict" when body["instances"] is JsonArray { Count: 1 }:
                 await PredictAsync(context, body);
                 break;
             case "generateContent" when body["contents"] is JsonArray:
@@ -100,9 +100,9 @@ public sealed class FakeGemini : FakeProvider
     private static Task PredictAsync(HttpContext context, JsonObject body)
     {
         var count = (int?)body["parameters"]?["sampleCount"] ?? 4;
-        if (count is < 1 or > 4)
+        if (count is < 1 or > 4 || string.IsNullOrEmpty((string?)body["instances"]![0]?["prompt"]))
         {
-            return WriteErrorAsync(context, 400, "sampleCount must be between 1 and 4.");
+            return WriteErrorAsync(context, 400, "instances[0].prompt is required and sampleCount must be between 1 and 4.");
         }
         var predictions = new JsonArray([.. Enumerable.Range(0, count).Select(i => (JsonNode)new JsonObject
         {

@@ -23,7 +23,7 @@ public sealed class ImageProvidersFixture : IAsyncLifetime
     public const string Imagen = "imagen-4.0-generate-001";
     public const string GeminiImage = "gemini-2.5-flash-image";
     public const string Seedream = "doubao-seedream-4-0-250828";
-    public const string Ideogram = "ideogram-v3";
+    public const string IdeogramModel = "ideogram-v3";
     public const string ImageRateText = "0.04";
     public static readonly decimal ImageRate = decimal.Parse(ImageRateText, CultureInfo.InvariantCulture);
 
@@ -49,11 +49,11 @@ public sealed class ImageProvidersFixture : IAsyncLifetime
         using var owner = Host.Owner;
         await GatewayFixture.AddProviderAsync(owner, "google", Gemini.BaseUrl, GeminiKey, $"{Imagen}:image", $"{GeminiImage}:image");
         await GatewayFixture.AddProviderAsync(owner, "doubao", Ark.BaseUrl, ArkKey, $"{Seedream}:image");
-        await GatewayFixture.AddProviderAsync(owner, "ideogram", IdeogramFake.BaseUrl, IdeogramKey, $"{Ideogram}:image");
+        await GatewayFixture.AddProviderAsync(owner, "ideogram", IdeogramFake.BaseUrl, IdeogramKey, $"{IdeogramModel}:image");
         foreach (var (kind, baseUrl, model) in new[]
         {
             (ProviderKinds.Google, Gemini.BaseUrl, Imagen), (ProviderKinds.Google, Gemini.BaseUrl, GeminiImage),
-            (ProviderKinds.Doubao, Ark.BaseUrl, Seedream), (ProviderKinds.Ideogram, IdeogramFake.BaseUrl, Ideogram),
+            (ProviderKinds.Doubao, Ark.BaseUrl, Seedream), (ProviderKinds.Ideogram, IdeogramFake.BaseUrl, IdeogramModel),
         })
         {
             await Host.AddRateAsync(new ModelTarget(kind, null, baseUrl, model, ModelType.Image), "0", ImageRateText);

@@ -34,7 +34,7 @@ public sealed class DoubaoImageTests(ImageProvidersFixture hub)
         Assert.Equal("url", (string?)payload["response_format"]);
         Assert.All(FakeOpenAI.ArkRefusedImageFields, field => Assert.False(payload.ContainsKey(field), field));
         Assert.Equal([.. Enumerable.Range(0, 4).Select(i => $"https://ark-images.example/seedream-{i}.jpeg")],
-            body["data"]!.AsArray().Select(d => (string?)d!["url"]).ToArray());
+            body["data"]!.AsArray().Select(d => (string)d!["url"]!).ToArray());
 
         var call = await hub.Host.WaitForSettledAsync(member);
         Assert.Equal(ModelCallStatus.Success, call.Status);

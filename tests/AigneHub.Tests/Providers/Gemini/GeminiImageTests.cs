@@ -30,7 +30,7 @@ public sealed class GeminiImageTests(ImageProvidersFixture hub)
         Assert.Equal("16:9", (string?)sent.RequiredBody["parameters"]!["aspectRatio"]);
         var data = body["data"]!.AsArray();
         Assert.Equal([.. Enumerable.Range(0, 3).Select(i => Convert.ToBase64String(FakeGemini.ImageBytes("imagen", i)))],
-            data.Select(d => (string?)d!["b64_json"]).ToArray());
+            data.Select(d => (string)d!["b64_json"]!).ToArray());
 
         var call = await hub.Host.WaitForSettledAsync(member);
         Assert.Equal(ModelCallStatus.Success, call.Status);
@@ -57,7 +57,7 @@ public sealed class GeminiImageTests(ImageProvidersFixture hub)
         Assert.Equal(GeminiKey, sent.Header("x-goog-api-key"));
         Assert.Equal("A fox in the snow", (string?)sent.RequiredBody["contents"]![0]!["parts"]![0]!["text"]);
         var config = sent.RequiredBody["generationConfig"]!;
-        Assert.Equal(["IMAGE"], config["responseModalities"]!.AsArray().Select(m => (string?)m).ToArray());
+        Assert.Equal(["IMAGE"], config["responseModalities"]!.AsArray().Select(m => (string)m!).ToArray());
         Assert.Equal("2:3", (string?)config["imageConfig"]!["aspectRatio"]);
         var image = body["images"]!.AsArray().Single()!;
         Assert.Equal("file", (string?)image["type"]);

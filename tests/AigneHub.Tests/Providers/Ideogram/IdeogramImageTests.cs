@@ -21,7 +21,7 @@ public sealed class IdeogramImageTests(ImageProvidersFixture hub)
 
         // 1024 / 1792 = 0.571: of Ideogram's ratios 9x16 (0.5625) is the nearest (10x16 is 0.625, 1x2 0.5).
         using var response = await client.PostAsync("/api/v2/images/generations",
-            OpenAiImages($"ideogram/{Ideogram}", "A neon sign reading OPEN", n: 2, size: "1024x1792", quality: "hd"));
+            OpenAiImages($"ideogram/{IdeogramModel}", "A neon sign reading OPEN", n: 2, size: "1024x1792", quality: "hd"));
 
         var body = await OkAsync(response);
         var sent = hub.IdeogramFake.Requests.Skip(before).Single();
@@ -55,7 +55,7 @@ public sealed class IdeogramImageTests(ImageProvidersFixture hub)
         using var _ = client;
         var before = hub.IdeogramFake.Requests.Count;
 
-        using var response = await client.PostAsync("/api/v2/image", AigneImage($"ideogram/{Ideogram}", "A square logo"));
+        using var response = await client.PostAsync("/api/v2/image", AigneImage($"ideogram/{IdeogramModel}", "A square logo"));
 
         var body = await OkAsync(response);
         var form = hub.IdeogramFake.Requests.Skip(before).Single().RequiredBody;
@@ -75,7 +75,7 @@ public sealed class IdeogramImageTests(ImageProvidersFixture hub)
         using var _ = client;
         var before = hub.IdeogramFake.Requests.Count;
 
-        using var response = await client.PostAsync("/api/v2/images/generations", OpenAiImages($"ideogram/{Ideogram}", "Many signs", n: 9));
+        using var response = await client.PostAsync("/api/v2/images/generations", OpenAiImages($"ideogram/{IdeogramModel}", "Many signs", n: 9));
 
         await hub.AssertRefusedUpFrontAsync(response, member, "at most 8 images");
         Assert.Equal(before, hub.IdeogramFake.Requests.Count);
@@ -90,7 +90,7 @@ public sealed class IdeogramImageTests(ImageProvidersFixture hub)
         var (member, client) = await hub.MemberAsync();
         using var _ = client;
         var before = hub.IdeogramFake.Requests.Count;
-        var model = $"ideogram/{Ideogram}";
+        var model = $"ideogram/{IdeogramModel}";
         var messages = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "hello" });
         var body = route switch
         {
