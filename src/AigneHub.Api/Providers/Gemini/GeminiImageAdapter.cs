@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace AigneHub.Api.Providers.Gemini;
@@ -94,11 +93,11 @@ public sealed class GeminiImageAdapter(ProviderHttp http) : IImageAdapter
         var reasons = new List<string>();
         foreach (var prediction in answer["predictions"] as JsonArray ?? [])
         {
-            if (Text(prediction?["bytesBase64Encoded"]) is { Length: > 0 } data)
+            if (ProviderHttp.StringOf(prediction?["bytesBase64Encoded"]) is { Length: > 0 } data)
             {
-                images.Add(new GeneratedImage(null, data, null, Text(prediction?["mimeType"]) ?? "image/png"));
+                images.Add(new GeneratedImage(null, data, null, ProviderHttp.StringOf(prediction?["mimeType"]) ?? "image/png"));
             }
-            else if (Text(prediction?["raiFilteredReason"]) is { Length: > 0 } reason)
+            else if (ProviderHttp.StringOf(prediction?["raiFilteredReason"]) is { Length: > 0 } reason)
             {
                 reasons.Add(reason);
             }
@@ -114,18 +113,16 @@ public sealed class GeminiImageAdapter(ProviderHttp http) : IImageAdapter
         {
             foreach (var part in candidate?["content"]?["parts"] as JsonArray ?? [])
             {
-                if (part?["inlineData"] is JsonObject inline && Text(inline["data"]) is { Length: > 0 } data)
+                if (part?["inlineData"] is JsonObject inline && ProviderHttp.StringOf(inline["data"]) is { Length: > 0 } data)
                 {
-                    images.Add(new GeneratedImage(null, data, null, Text(inline["mimeType"]) ?? "image/png"));
+                    images.Add(new GeneratedImage(null, data, null, ProviderHttp.StringOf(inline["mimeType"]) ?? "image/png"));
                 }
             }
         }
-        var reason = Text(answer["promptFeedback"]?["blockReason"])
-            ?? (answer["candidates"] as JsonArray)?.Select(c => Text(c?["finishReason"])).FirstOrDefault(r => r is not null and not "STOP");
+        var reason = ProviderHttp.StringOf(answer["promptFeedback"]?["blockReason"])
+            ?? (answer["candidates"] as JsonArray)?.Select(c => ProviderHttp.StringOf(c?["finishReason"])).FirstOrDefault(r => r is not null and not "STOP");
         return (images, reason);
     }
-
-    private static string? Text(JsonNode? node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
 
     private enum ImageFamily { None, Imagen, Gemini }
 

@@ -59,7 +59,7 @@ public sealed class IdeogramImageAdapter(ProviderHttp http) : IImageAdapter
 
         var links = (answer["data"] as JsonArray ?? [])
             .Where(d => d?["is_image_safe"] is not JsonValue safe || safe.GetValueKind() != JsonValueKind.False)
-            .Select(d => (Url: Text(d?["url"]), Prompt: Text(d?["prompt"])))
+            .Select(d => (Url: ProviderHttp.StringOf(d?["url"]), Prompt: ProviderHttp.StringOf(d?["prompt"])))
             .Where(d => d.Url is not null && Uri.TryCreate(d.Url, UriKind.Absolute, out var u) && u.Scheme is "https" or "http")
             .ToList();
         if (links.Count == 0)
@@ -79,7 +79,7 @@ public sealed class IdeogramImageAdapter(ProviderHttp http) : IImageAdapter
             var (bytes, contentType) = await http.GetBytesAsync(endpoint, get, cancellationToken);
             images.Add(new GeneratedImage(null, Convert.ToBase64String(bytes.Span), revised, contentType is { } t && t.StartsWith("image/", StringComparison.Ordinal) ? t : null));
         }
-        var created = Text(answer["created"]) is { } c && DateTimeOffset.TryParse(c, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+        var created = ProviderHttp.StringOf(answer["created"]) is { } c && DateTimeOffset.TryParse(c, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
             ? at.ToUnixTimeSeconds() : DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         return new ImageResponse(created, images, Usage: null);
     }
@@ -90,6 +90,4 @@ public sealed class IdeogramImageAdapter(ProviderHttp http) : IImageAdapter
         "hd" or "high" => "QUALITY",
         _ => null,
     };
-
-    private static string? Text(JsonNode? node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
 }
