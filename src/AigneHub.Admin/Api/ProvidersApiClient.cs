@@ -8,7 +8,7 @@ public sealed class ProvidersApiClient(HttpClient http)
 {
     /// <summary>The provider names the Api accepts (its <c>ProviderKinds.Configurable</c>).</summary>
     public static readonly IReadOnlyList<string> ProviderNames =
-        ["openai", "anthropic", "google", "deepseek", "xai", "openrouter", "ollama", "doubao", "poe", "mistral", "groq", "azure", "bedrock"];
+        ["openai", "anthropic", "google", "deepseek", "xai", "openrouter", "ollama", "doubao", "poe", "mistral", "groq", "azure", "bedrock", "ideogram"];
 
     /// <summary>Providers addressed by deployment (Azure OpenAI): an API version and model → deployment settings.</summary>
     public static bool TakesDeployments(string? name) => name == "azure";

@@ -30,7 +30,9 @@ public sealed class ChatCredentialTester(ProviderAdapters adapters, ProviderHttp
         var adapter = adapters.Chat(kind.Protocol);
         if (adapter is null)
         {
-            return new CredentialTestResult(false, 0, $"No chat adapter is registered for the {kind.Protocol} protocol.", ProviderErrorClass.Unavailable);
+            // Ideogram: no chat, and no call that costs nothing. Not a verdict on the key (its first image call is one).
+            return new CredentialTestResult(false, 0,
+                $"{kind.DisplayName} serves no chat to test a key with; the key is checked by its first image call (a 401 deactivates it).", ProviderErrorClass.Unavailable);
         }
         var request = new ChatRequest
         {

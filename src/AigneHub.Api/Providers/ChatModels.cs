@@ -232,6 +232,8 @@ public sealed record ImageRequest
 /// within the transparent area of <see cref="Mask"/> when there is one.</summary>
 public sealed record ImageEditRequest(ImageRequest Image, IReadOnlyList<UploadedFile> Images, UploadedFile? Mask);
 
-public sealed record GeneratedImage(string? Url, string? Base64Json, string? RevisedPrompt);
+/// <summary>One image: a link or its bytes in base64, the prompt the provider drew from when it rewrote the caller's,
+/// and the bytes' type when the provider said (null: PNG, OpenAI's).</summary>
+public sealed record GeneratedImage(string? Url, string? Base64Json, string? RevisedPrompt, string? MediaType = null);
 
 public sealed record ImageResponse(long Created, IReadOnlyList<GeneratedImage> Images, TokenUsage? Usage);

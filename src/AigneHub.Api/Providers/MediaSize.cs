@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -120,6 +121,39 @@ public sealed partial record MediaSize(string MediaType, long Bytes, bool Inline
                 var geminiTiles = Math.Max(w, h) <= 384 ? 1 : (long)Math.Ceiling(w / 768.0) * (long)Math.Ceiling(h / 768.0);
                 return Math.Max(geminiTiles * GeminiTile, GeminiHighResolutionImage);
         }
+    }
+
+    /// <summary>OpenAI's <c>{w}x{h}</c> image or video size as numbers; null for anything else (<c>auto</c>, <c>2K</c>, absent).</summary>
+    public static (int Width, int Height)? Dimensions(string? size) =>
+        size?.Split('x') is [var w, var h]
+            && int.TryParse(w, NumberStyles.None, CultureInfo.InvariantCulture, out var width)
+            && int.TryParse(h, NumberStyles.None, CultureInfo.InvariantCulture, out var height) && width > 0 && height > 0
+            ? (width, height) : null;
+
+    /// <summary>
+    /// Of a provider's <paramref name="ratios"/> (written <c>16:9</c> or <c>16x9</c>, returned as written), the one
+    /// nearest to a <c>{w}x{h}</c> <paramref name="size"/>, compared on a log scale so that 2:1 and 1:2 are as far
+    /// from 1:1; the first of equals wins. Null when the size is not <c>{w}x{h}</c>.
+    /// </summary>
+    public static string? NearestAspectRatio(string? size, IReadOnlyList<string> ratios)
+    {
+        if (Dimensions(size) is not var (width, height))
+        {
+            return null;
+        }
+        var wanted = Math.Log((double)width / height);
+        string? nearest = null;
+        var distance = double.MaxValue;
+        foreach (var ratio in ratios)
+        {
+            var parts = ratio.Split(':', 'x');
+            var d = Math.Abs(Math.Log(double.Parse(parts[0], CultureInfo.InvariantCulture) / double.Parse(parts[1], CultureInfo.InvariantCulture)) - wanted);
+            if (d < distance)
+            {
+                (nearest, distance) = (ratio, d);
+            }
+        }
+        return nearest;
     }
 
     private static byte[] Decode(string base64, int maxBytes)

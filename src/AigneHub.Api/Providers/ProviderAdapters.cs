@@ -114,6 +114,10 @@ public interface IEmbeddingAdapter
 public interface IImageAdapter
 {
     Task<ImageResponse> GenerateAsync(ProviderEndpoint endpoint, ImageRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Why <paramref name="kind"/> cannot serve this request at all (more images than the model makes at
+    /// once, a model that makes none), or null. Asked before the call is admitted, so a refusal reserves nothing.</summary>
+    string? Refusal(ProviderKind kind, ImageRequest request) => null;
 }
 
 /// <summary>An image adapter whose provider also edits uploaded images.</summary>

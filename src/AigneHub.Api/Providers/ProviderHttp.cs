@@ -159,6 +159,10 @@ public sealed class ProviderHttp : IDisposable
     public static StringContent JsonContent(JsonNode body) =>
         new(body.ToJsonString(), Encoding.UTF8, "application/json");
 
+    /// <summary>A field of a provider's answer that should be a string; null when it is absent or anything else.</summary>
+    public static string? StringOf(JsonNode? node) =>
+        node is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.String ? value.GetValue<string>() : null;
+
     /// <summary>The provider's error message and, when the body is JSON, the body (Gemini puts its retry hint there).</summary>
     private static async Task<(string Message, JsonNode? Body)> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

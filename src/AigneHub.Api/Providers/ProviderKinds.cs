@@ -8,6 +8,8 @@ public enum ProviderProtocol
     Gemini,
     /// <summary>Amazon Bedrock's Converse API, SigV4-signed.</summary>
     Bedrock,
+    /// <summary>Ideogram's image API (no chat).</summary>
+    Ideogram,
     /// <summary>The built-in development demo (no network).</summary>
     Demo,
 }
@@ -57,9 +59,27 @@ public sealed record OpenAiDialect(
     bool AcceptsEndUser = true,
     bool AzureDeployments = false)
 {
+    /// <summary>How its <c>images/generations</c> differs from OpenAI's.</summary>
+    public OpenAiImageDialect Images { get; init; } = OpenAiImageDialect.OpenAI;
+
     public static readonly OpenAiDialect Compatible = new();
 
     public static readonly OpenAiDialect OpenAI = new(OutputCapField: "max_completion_tokens");
+}
+
+/// <summary>How one OpenAI-compatible provider's <c>images/generations</c> differs from OpenAI's, as data.</summary>
+/// <param name="QualityAndStyle">Whether it takes <c>quality</c> and <c>style</c> (Ark's Seedream refuses both).</param>
+/// <param name="SequentialImages">Ark: no <c>n</c>; several images are one "group" generation,
+/// <c>sequential_image_generation: "auto"</c> with <c>sequential_image_generation_options.max_images</c> (the model may
+/// make fewer, and only those are counted), one image is <c>"disabled"</c>.</param>
+/// <param name="Watermark">The <c>watermark</c> flag to send, if the provider takes one (Ark stamps a visible
+/// "AI generated" mark unless told <c>false</c>; OpenAI's callers expect none).</param>
+public sealed record OpenAiImageDialect(bool QualityAndStyle = true, bool SequentialImages = false, bool? Watermark = null)
+{
+    public static readonly OpenAiImageDialect OpenAI = new();
+
+    /// <summary>Volcengine Ark (Seedream): <c>size</c> also takes <c>2K</c>/<c>4K</c>, passed as the caller wrote it.</summary>
+    public static readonly OpenAiImageDialect Ark = new(QualityAndStyle: false, SequentialImages: true, Watermark: false);
 }
 
 public static class ProviderKinds
@@ -81,7 +101,12 @@ public static class ProviderKinds
     public static readonly ProviderKind XAI = new("xai", "xAI", ProviderProtocol.OpenAI, new("https://api.x.ai/v1/"));
     public static readonly ProviderKind OpenRouter = new("openrouter", "OpenRouter", ProviderProtocol.OpenAI, new("https://openrouter.ai/api/v1/"));
     public static readonly ProviderKind Ollama = new("ollama", "Ollama", ProviderProtocol.OpenAI, new("http://localhost:11434/v1/"), RequiresKey: false);
-    public static readonly ProviderKind Doubao = new("doubao", "Doubao (Volcengine Ark)", ProviderProtocol.OpenAI, new("https://ark.cn-beijing.volces.com/api/v3/"));
+    /// <summary>Volcengine Ark: chat completions as OpenAI's; Seedream images through its own dialect of
+    /// <c>images/generations</c> (<see cref="OpenAiImageDialect.Ark"/>).</summary>
+    public static readonly ProviderKind Doubao = new("doubao", "Doubao (Volcengine Ark)", ProviderProtocol.OpenAI, new("https://ark.cn-beijing.volces.com/api/v3/"))
+    {
+        OpenAi = OpenAiDialect.Compatible with { Images = OpenAiImageDialect.Ark },
+    };
     public static readonly ProviderKind Poe = new("poe", "Poe", ProviderProtocol.OpenAI, new("https://api.poe.com/v1/"));
 
     /// <summary>Mistral's La Plateforme: strict about fields (see <see cref="OpenAiDialect"/>); Voxtral transcribes at
@@ -118,11 +143,14 @@ public static class ProviderKinds
         Settings = ProviderSettingNames.Region,
     };
 
+    /// <summary>Ideogram: image generation only (Ideogram 3.0), the key in an <c>Api-Key</c> header.</summary>
+    public static readonly ProviderKind Ideogram = new("ideogram", "Ideogram", ProviderProtocol.Ideogram, new("https://api.ideogram.ai/"));
+
     public static readonly ProviderKind Demo = new("demo", "Demo (development only)", ProviderProtocol.Demo, new("http://demo.invalid/"), RequiresKey: false);
 
     /// <summary>Providers an admin can configure (the demo is built in and not among them).</summary>
     public static IReadOnlyList<ProviderKind> Configurable { get; } =
-        [OpenAI, Anthropic, Google, DeepSeek, XAI, OpenRouter, Ollama, Doubao, Poe, Mistral, Groq, Azure, Bedrock];
+        [OpenAI, Anthropic, Google, DeepSeek, XAI, OpenRouter, Ollama, Doubao, Poe, Mistral, Groq, Azure, Bedrock, Ideogram];
 
     public static ProviderKind? Find(string name) =>
         Configurable.FirstOrDefault(k => string.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase))

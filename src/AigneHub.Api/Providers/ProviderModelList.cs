@@ -6,7 +6,7 @@ namespace AigneHub.Api.Providers;
 /// Reads a provider's own model list, so the Admin can offer its ids when an operator adds a catalogue entry:
 /// <c>GET {base}models</c> in each wire's shape — OpenAI and its family (<c>data[].id</c>, bearer key), Anthropic
 /// (<c>data[].id</c>, <c>x-api-key</c>), Gemini (<c>models[].name</c> without its <c>models/</c> prefix,
-/// <c>x-goog-api-key</c>). Only the first page is read: it is a suggestion list, not a sync.
+/// <c>x-goog-api-key</c>); Ideogram has none, so its one model is offered. Only the first page is read: it is a suggestion list, not a sync.
 /// </summary>
 public sealed class ProviderModelList(ProviderHttp http)
 {
@@ -17,9 +17,13 @@ public sealed class ProviderModelList(ProviderHttp http)
     /// <exception cref="ProviderException">The provider refused, failed or sent something unreadable.</exception>
     public async Task<List<string>> ListAsync(ProviderKind kind, Uri baseUrl, string? secret, CancellationToken cancellationToken)
     {
-        if (kind.Protocol is ProviderProtocol.Demo)
+        switch (kind.Protocol)
         {
-            return [];
+            case ProviderProtocol.Demo:
+                return [];
+            case ProviderProtocol.Ideogram:
+                // Ideogram has no models endpoint; its one generation API is Ideogram 3.0.
+                return [Ideogram.IdeogramImageAdapter.Model];
         }
         var endpoint = new ProviderEndpoint(kind.Name, baseUrl, secret, http.Client);
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(baseUrl, "models"));

@@ -4,6 +4,7 @@ using AigneHub.Api.Providers.Anthropic;
 using AigneHub.Api.Providers.Bedrock;
 using AigneHub.Api.Providers.Demo;
 using AigneHub.Api.Providers.Gemini;
+using AigneHub.Api.Providers.Ideogram;
 using AigneHub.Api.Providers.OpenAI;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -86,6 +87,8 @@ public static class ProviderRegistration
         Embedding<OpenAiEmbeddingAdapter>(services, ProviderProtocol.OpenAI);
         Embedding<GeminiEmbeddingAdapter>(services, ProviderProtocol.Gemini);
         Image<OpenAiImageAdapter>(services, ProviderProtocol.OpenAI);
+        Image<GeminiImageAdapter>(services, ProviderProtocol.Gemini);
+        Image<IdeogramImageAdapter>(services, ProviderProtocol.Ideogram);
         services.TryAddSingleton<OpenAiAudioAdapter>();
         services.TryAddKeyedSingleton<IAudioAdapter>(ProviderProtocol.OpenAI, (sp, _) => sp.GetRequiredService<OpenAiAudioAdapter>());
         Video<OpenAiVideoAdapter>(services, ProviderProtocol.OpenAI);

@@ -6,7 +6,8 @@ namespace AigneHub.Tests.Fakes;
 
 /// <summary>
 /// A fake Gemini API (<c>/v1beta/models/{model}:generateContent</c>, <c>:streamGenerateContent?alt=sse</c>,
-/// <c>:batchEmbedContents</c>) on real Kestrel. Answers with the scripted <see cref="FakeReply"/>s, errors in
+/// <c>:batchEmbedContents</c>, Imagen's <c>:predict</c>, and image <c>generateContent</c> when
+/// <c>generationConfig.responseModalities</c> asks for <c>IMAGE</c>) on real Kestrel. Answers with the scripted <see cref="FakeReply"/>s, errors in
 /// Google's own shape, and, like Gemini, answers a wrong <c>x-goog-api-key</c> with 400 "API key not valid".
 /// </summary>
 public sealed class FakeGemini : FakeProvider
@@ -62,6 +63,12 @@ public sealed class FakeGemini : FakeProvider
         var model = target[..separator];
         switch (target[(separator + 1)..])
         {
+            case "generateContent" when body["contents"] is JsonArray && AsksForImages(body):
+                await FakeProviderHost.WriteJsonAsync(context, 200, ImageAnswer(model, reply));
+                break;
+            case "predict" when body["instances"] is JsonArray { Count: 1 }:
+                await PredictAsync(context, body);
+                break;
             case "generateContent" when body["contents"] is JsonArray:
                 await FakeProviderHost.WriteJsonAsync(context, 200, Chunk(model, NextId(), reply, reply.Text, withCalls: true, finish: true));
                 break;
@@ -80,6 +87,55 @@ public sealed class FakeGemini : FakeProvider
                 break;
         }
     }
+
+    /// <summary>The bytes of the fake's image number <paramref name="index"/> from <paramref name="source"/>
+    /// (<c>imagen</c> or <c>gemini</c>), so a test can tell which images reached the caller.</summary>
+    public static byte[] ImageBytes(string source, int index) => System.Text.Encoding.UTF8.GetBytes($"{source}-image-{index}");
+
+    private static bool AsksForImages(JsonObject body) =>
+        body["generationConfig"]?["responseModalities"] is JsonArray modalities && modalities.Any(m => (string?)m == "IMAGE");
+
+    /// <summary>Imagen's answer: <c>predictions[]</c> of <c>{bytesBase64Encoded, mimeType}</c>, <c>sampleCount</c> of
+    /// them (Imagen's default is 4; more than 4 is its 400).</summary>
+    private static Task PredictAsync(HttpContext context, JsonObject body)
+    {
+        var count = (int?)body["parameters"]?["sampleCount"] ?? 4;
+        if (count is < 1 or > 4 || string.IsNullOrEmpty((string?)body["instances"]![0]?["prompt"]))
+        {
+            return WriteErrorAsync(context, 400, "instances[0].prompt is required and sampleCount must be between 1 and 4.");
+        }
+        var predictions = new JsonArray([.. Enumerable.Range(0, count).Select(i => (JsonNode)new JsonObject
+        {
+            ["bytesBase64Encoded"] = Convert.ToBase64String(ImageBytes("imagen", i)),
+            ["mimeType"] = "image/png",
+        })]);
+        return FakeProviderHost.WriteJsonAsync(context, 200, new JsonObject { ["predictions"] = predictions });
+    }
+
+    /// <summary>A Gemini image model's answer: a text part, then one image as <c>inlineData</c> (JPEG, as Gemini
+    /// image models send), and the usage: the reply's input tokens as the prompt, its output tokens as the image's.</summary>
+    private static JsonObject ImageAnswer(string model, FakeReply reply) => new()
+    {
+        ["candidates"] = new JsonArray(new JsonObject
+        {
+            ["content"] = new JsonObject
+            {
+                ["role"] = "model",
+                ["parts"] = new JsonArray(
+                    new JsonObject { ["text"] = "Here is the image." },
+                    new JsonObject { ["inlineData"] = new JsonObject { ["mimeType"] = "image/jpeg", ["data"] = Convert.ToBase64String(ImageBytes("gemini", 0)) } }),
+            },
+            ["finishReason"] = "STOP",
+            ["index"] = 0,
+        }),
+        ["usageMetadata"] = new JsonObject
+        {
+            ["promptTokenCount"] = reply.InputTokens,
+            ["candidatesTokenCount"] = reply.OutputTokens,
+            ["totalTokenCount"] = reply.InputTokens + reply.OutputTokens,
+        },
+        ["modelVersion"] = model,
+    };
 
     /// <summary>The Veo operations (<c>predictLongRunning</c>).</summary>
     public FakeVideoJobs Videos { get; } = new();

@@ -24,8 +24,14 @@ public sealed class FakeOpenAI : FakeProvider
     public static async Task<FakeOpenAI> StartAsync(FakeOpenAiDialect dialect = FakeOpenAiDialect.OpenAI)
     {
         FakeOpenAI? fake = null;
-        var host = await FakeProviderHost.StartAsync(dialect == FakeOpenAiDialect.Azure ? "" : "v1/", (routes, h) =>
+        var host = await FakeProviderHost.StartAsync(dialect switch { FakeOpenAiDialect.Azure => "", FakeOpenAiDialect.Ark => "api/v3/", _ => "v1/" }, (routes, h) =>
         {
+            if (dialect == FakeOpenAiDialect.Ark)
+            {
+                routes.MapPost("/api/v3/chat/completions", context => fake!.ChatAsync(context));
+                routes.MapPost("/api/v3/images/generations", context => fake!.ArkImagesAsync(context));
+                return;
+            }
             if (dialect == FakeOpenAiDialect.Azure)
             {
                 routes.MapPost("/openai/deployments/{deployment}/chat/completions", context => fake!.ChatAsync(context));
@@ -368,6 +374,55 @@ public sealed class FakeOpenAI : FakeProvider
         });
     }
 
+    /// <summary>Fields Ark's <c>images/generations</c> refuses (Seedream takes no <c>n</c>, <c>quality</c> or <c>style</c>).</summary>
+    public static readonly string[] ArkRefusedImageFields = ["n", "quality", "style"];
+
+    /// <summary>Ark's Seedream: <c>sequential_image_generation: "auto"</c> with <c>max_images</c> for a group, else one
+    /// image; each entry with its <c>size</c>; usage as <c>{generated_images, output_tokens, total_tokens}</c>
+    /// (<see cref="ArkTokensPerImage"/> output tokens an image); refused fields are Ark's 400 <c>InvalidParameter</c>.</summary>
+    private async Task ArkImagesAsync(HttpContext context)
+    {
+        var recorded = await Host.RecordAsync(context);
+        var body = recorded.RequiredBody.AsObject();
+        var reply = Host.NextReply();
+        if (recorded.Header("Authorization") is not { } auth || !auth.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            await ArkErrorAsync(context, 401, "AuthenticationError", "The API key in the request is missing or invalid.");
+            return;
+        }
+        if (ArkRefusedImageFields.FirstOrDefault(body.ContainsKey) is { } field)
+        {
+            await ArkErrorAsync(context, 400, "InvalidParameter", $"The parameter `{field}` specified in the request is not valid.");
+            return;
+        }
+        if (reply.FailStatus is int status)
+        {
+            await ArkErrorAsync(context, status, "InternalServiceError", reply.FailMessage ?? $"fake failure {status}");
+            return;
+        }
+        var count = (string?)body["sequential_image_generation"] == "auto" ? (int?)body["sequential_image_generation_options"]?["max_images"] ?? 15 : 1;
+        var b64 = (string?)body["response_format"] == "b64_json";
+        var size = (string?)body["size"] is { } s && s.Contains('x', StringComparison.Ordinal) ? s : "2048x2048";
+        await FakeProviderHost.WriteJsonAsync(context, 200, new JsonObject
+        {
+            ["model"] = (string?)body["model"],
+            ["created"] = 1757323224,
+            ["data"] = new JsonArray([.. Enumerable.Range(0, count).Select(i => (JsonNode)(b64
+                ? new JsonObject { ["b64_json"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"seedream-{i}")), ["size"] = size }
+                : new JsonObject { ["url"] = $"https://ark-images.example/seedream-{i}.jpeg", ["size"] = size }))]),
+            ["usage"] = new JsonObject { ["generated_images"] = count, ["output_tokens"] = count * ArkTokensPerImage, ["total_tokens"] = count * ArkTokensPerImage },
+        });
+    }
+
+    /// <summary>The output tokens the fake Ark reports per image (Seedream's count for a 2048 × 2048 image).</summary>
+    public const int ArkTokensPerImage = 16384;
+
+    private static Task ArkErrorAsync(HttpContext context, int status, string code, string message) =>
+        FakeProviderHost.WriteJsonAsync(context, status, new JsonObject
+        {
+            ["error"] = new JsonObject { ["code"] = code, ["message"] = message, ["param"] = "", ["type"] = "BadRequest" },
+        });
+
     private async Task ImageEditsAsync(HttpContext context)
     {
         var recorded = await Host.RecordFormAsync(context);
@@ -592,7 +647,8 @@ public sealed class FakeOpenAI : FakeProvider
 /// <see cref="FakeOpenAI.MistralForbiddenFields"/> with its 422 (a message object, not a string) and puts the usage on
 /// the last chunk of every stream; <see cref="Groq"/>: a stream's usage under <c>x_groq.usage</c> on its last chunk,
 /// whatever <c>stream_options</c> says; <see cref="Azure"/>: deployment URLs at the root
-/// (<c>/openai/deployments/{deployment}/chat/completions</c>), the key in <c>api-key</c>, <c>api-version</c> required.
+/// (<c>/openai/deployments/{deployment}/chat/completions</c>), the key in <c>api-key</c>, <c>api-version</c> required;
+/// <see cref="Ark"/>: Volcengine Ark under <c>/api/v3/</c>, chat as OpenAI's, Seedream's <c>images/generations</c>.
 /// </summary>
 public enum FakeOpenAiDialect
 {
@@ -600,4 +656,5 @@ public enum FakeOpenAiDialect
     Mistral,
     Groq,
     Azure,
+    Ark,
 }

@@ -63,4 +63,46 @@ public sealed class MediaSizeTests
         Assert.Equal(3, MediaSize.PdfPages(plain));
         Assert.Null(MediaSize.PdfPages(compressed));
     }
+
+    private static readonly string[] ImagenRatios = ["1:1", "3:4", "4:3", "9:16", "16:9"];
+
+    [Theory]
+    // Each expected ratio worked out by hand: w / h against 1, 0.75, 1.33, 0.5625 and 1.78, the nearest on a log scale.
+    [InlineData("1024x1024", "1:1")]
+    [InlineData("1792x1024", "16:9")]   // 1.75
+    [InlineData("1024x1792", "9:16")]   // 0.571
+    [InlineData("1536x1024", "4:3")]    // 1.5: ln 1.5 = 0.405, ln 1.33 = 0.288 (0.118 away), ln 1.78 = 0.575 (0.170 away)
+    [InlineData("1024x1536", "3:4")]
+    [InlineData("900x1200", "3:4")]     // exactly
+    [InlineData("3000x1000", "16:9")]   // 3 is beyond the widest: the widest
+    public void A_size_maps_to_the_nearest_supported_aspect_ratio(string size, string expected)
+    {
+        Assert.Equal(expected, MediaSize.NearestAspectRatio(size, ImagenRatios));
+    }
+
+    [Fact]
+    public void Ratios_are_read_in_either_notation_and_come_back_as_written()
+    {
+        Assert.Equal("3x1", MediaSize.NearestAspectRatio("1536x512", ["1x1", "16x9", "3x1"]));
+        Assert.Equal("2:1", MediaSize.NearestAspectRatio("2048x1024", ["1:1", "2:1"]));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("auto")]
+    [InlineData("2K")]
+    [InlineData("0x1024")]
+    [InlineData("1024x")]
+    [InlineData("-5x10")]
+    public void Anything_but_a_width_by_height_has_no_ratio(string? size)
+    {
+        Assert.Null(MediaSize.NearestAspectRatio(size, ImagenRatios));
+        Assert.Null(MediaSize.Dimensions(size));
+    }
+
+    [Fact]
+    public void A_width_by_height_size_gives_its_numbers()
+    {
+        Assert.Equal((1280, 720), MediaSize.Dimensions("1280x720"));
+    }
 }

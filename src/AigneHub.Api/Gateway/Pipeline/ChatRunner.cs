@@ -70,14 +70,15 @@ public sealed class ChatRunner(GatewayPipeline pipeline, ProviderAdapters adapte
             chat.Passthrough is { } raw && writer is IRawChatAnswerWriter rawWriter
                 && adapters.ChatPassthrough(attempt.Target.Kind, raw.Wire) is { } passthrough
                 ? PassThroughAsync(passthrough, raw, chat.Streaming, rawWriter, estimate, attempt, cancellationToken)
-                : TranslateAsync(chat, writer, estimate, attempt, cancellationToken));
+                : TranslateAsync(chat, writer, estimate, attempt, cancellationToken),
+            target => adapters.Chat(target.Kind.Protocol) is null ? $"{target.Kind.DisplayName} does not serve chat." : null);
     }
 
     private async Task<AttemptResult> TranslateAsync(ChatCall chat, IChatAnswerWriter writer, CallEstimate estimate, Attempt attempt, CancellationToken cancellationToken)
     {
         var target = attempt.Target;
-        var adapter = adapters.Chat(target.Kind.Protocol)
-            ?? throw new ProviderException(target.Kind.Name, ProviderErrorClass.BadRequest, null, $"Provider '{target.Kind.Name}' does not serve chat.");
+        // Candidates without chat were dropped before admission (the unserved reason above).
+        var adapter = adapters.Chat(target.Kind.Protocol)!;
         var request = chat.Request with { Model = target.Model, MaxOutputTokens = attempt.OutputTokenCap ?? chat.Request.MaxOutputTokens };
         var caller = writer.Caller;
 

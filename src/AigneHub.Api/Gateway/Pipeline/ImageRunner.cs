@@ -21,7 +21,9 @@ public sealed class ImageRunner(GatewayPipeline pipeline, ProviderAdapters adapt
     public Task RunAsync(HttpContext context, ApiSurface surface, ImageRequest request, JsonObject? parameters, IImageAnswerWriter writer) =>
         RunAsync(context, request, surface, parameters, writer,
             (target, endpoint, cancellationToken) => adapters.Image(target.Kind.Protocol)!.GenerateAsync(endpoint, request with { Model = target.Model }, cancellationToken),
-            target => adapters.Image(target.Kind.Protocol) is null ? $"{target.Kind.DisplayName} does not generate images." : null);
+            target => adapters.Image(target.Kind.Protocol) is { } adapter
+                ? adapter.Refusal(target.Kind, request with { Model = target.Model })
+                : $"{target.Kind.DisplayName} does not generate images.");
 
     /// <summary>An edit of the uploaded images (<see cref="ImageEditRequest.Image"/> holds the prompt and options).</summary>
     public Task EditAsync(HttpContext context, ApiSurface surface, ImageEditRequest request, JsonObject? parameters, IImageAnswerWriter writer) =>

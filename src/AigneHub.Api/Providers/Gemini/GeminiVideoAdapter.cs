@@ -22,7 +22,7 @@ public sealed class GeminiVideoAdapter(ProviderHttp http) : IVideoAdapter
     {
         var parameters = new JsonObject();
         if (request.Seconds is int seconds) { parameters["durationSeconds"] = seconds; }
-        if (Dimensions(request.Size) is var (width, height))
+        if (MediaSize.Dimensions(request.Size) is var (width, height))
         {
             parameters["aspectRatio"] = width >= height ? "16:9" : "9:16";
             parameters["resolution"] = Math.Min(width, height) >= 1080 ? "1080p" : "720p";
@@ -89,7 +89,4 @@ public sealed class GeminiVideoAdapter(ProviderHttp http) : IVideoAdapter
         }
         return last with { Status = VideoJobStatus.Completed, Progress = 100, ContentUri = uri };
     }
-
-    private static (int Width, int Height)? Dimensions(string? size) =>
-        size?.Split('x') is [var w, var h] && int.TryParse(w, out var width) && int.TryParse(h, out var height) && width > 0 && height > 0 ? (width, height) : null;
 }

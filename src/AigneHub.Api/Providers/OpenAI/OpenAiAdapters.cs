@@ -177,21 +177,42 @@ public sealed class OpenAiEmbeddingAdapter(ProviderHttp http) : IEmbeddingAdapte
 /// Image generation (<c>images/generations</c>, JSON) and edits (<c>images/edits</c>, multipart: <c>image</c> — or
 /// <c>image[]</c> when there are several, as gpt-image-1 takes them — and <c>mask</c>). Limitations: only the
 /// neutral options go out (prompt, n, size, quality, style, the response format for DALL·E); gpt-image-1's
-/// <c>background</c>, <c>output_format</c> and the like are not passed on.
+/// <c>background</c>, <c>output_format</c> and the like are not passed on. A member's differences are its
+/// <see cref="OpenAiImageDialect"/>: Ark's Seedream (<c>doubao</c>) gets no <c>quality</c>/<c>style</c> (dropped),
+/// several images as one sequential generation instead of <c>n</c> (≤ 10, the hub's cap, within Ark's 15; Seedream may
+/// make fewer, and the call counts what came), <c>watermark: false</c>; its usage <c>{generated_images, output_tokens}</c>
+/// is read as output tokens. Entries without an image (Ark's per-image errors in a group) are not counted.
 /// </summary>
 public sealed class OpenAiImageAdapter(ProviderHttp http) : IImageAdapter, IImageEditAdapter
 {
     public async Task<ImageResponse> GenerateAsync(ProviderEndpoint endpoint, ImageRequest request, CancellationToken cancellationToken)
     {
+        var dialect = OpenAiRequests.Dialect(endpoint).Images;
         var payload = new JsonObject
         {
             ["model"] = request.Model,
             ["prompt"] = request.Prompt,
-            ["n"] = request.N,
         };
+        if (!dialect.SequentialImages)
+        {
+            payload["n"] = request.N;
+        }
+        else if (request.N > 1)
+        {
+            payload["sequential_image_generation"] = "auto";
+            payload["sequential_image_generation_options"] = new JsonObject { ["max_images"] = request.N };
+        }
+        else
+        {
+            payload["sequential_image_generation"] = "disabled";
+        }
         if (request.Size is not null) { payload["size"] = request.Size; }
-        if (request.Quality is not null) { payload["quality"] = request.Quality; }
-        if (request.Style is not null) { payload["style"] = request.Style; }
+        if (dialect.QualityAndStyle)
+        {
+            if (request.Quality is not null) { payload["quality"] = request.Quality; }
+            if (request.Style is not null) { payload["style"] = request.Style; }
+        }
+        if (dialect.Watermark is bool watermark) { payload["watermark"] = watermark; }
         // gpt-image-* always answers base64 and rejects response_format; the DALL·E models take it.
         if (!request.Model.StartsWith("gpt-image", StringComparison.OrdinalIgnoreCase))
         {
@@ -239,6 +260,7 @@ public sealed class OpenAiImageAdapter(ProviderHttp http) : IImageAdapter, IImag
     {
         var images = (body["data"] as JsonArray ?? [])
             .Select(d => new GeneratedImage((string?)d?["url"], (string?)d?["b64_json"], (string?)d?["revised_prompt"]))
+            .Where(i => i.Url is not null || i.Base64Json is not null)
             .ToList();
         var usage = body["usage"] is JsonObject u
             ? new TokenUsage { InputTokens = (int?)u["input_tokens"] ?? 0, OutputTokens = (int?)u["output_tokens"] ?? 0 }

@@ -109,7 +109,7 @@ internal sealed class AigneImageWriter(HttpContext context) : IImageAnswerWriter
     {
         var images = new JsonArray(response.Images.Select(i => (JsonNode?)(i.Url is not null
             ? new JsonObject { ["type"] = "url", ["url"] = i.Url }
-            : new JsonObject { ["type"] = "file", ["data"] = i.Base64Json, ["mimeType"] = "image/png" })).ToArray());
+            : new JsonObject { ["type"] = "file", ["data"] = i.Base64Json, ["mimeType"] = i.MediaType ?? "image/png" })).ToArray());
         return Caller.WriteJsonAsync(new JsonObject
         {
             ["images"] = images,
