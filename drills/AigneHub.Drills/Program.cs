@@ -2,10 +2,17 @@ using System.Diagnostics;
 using System.Globalization;
 using AigneHub.Drills.Drills;
 using AigneHub.Drills.Infrastructure;
+using AigneHub.Drills.Tour;
 
 // The reliability drills of issue 12 (docs/reliability.md). Run by drills/run.sh, which builds this and the
 // services in Release:   ./drills/run.sh [drill…] [--outage-seconds N] [--burst N]
 // Everything runs on 127.0.0.1; every process started is stopped by its PID at the end; the temporary data is deleted.
+// ./drills/tour.sh runs the tour instead (Tour/TourRun.cs): one call of every kind, with its call record and charge.
+if (args is ["tour", .. var tourArgs])
+{
+    return await TourRun.RunAsync(tourArgs);
+}
+
 var drills = new (string Name, Func<DrillContext, Task<DrillResult>> Run)[]
 {
     ("burst", BurstDrill.RunAsync),

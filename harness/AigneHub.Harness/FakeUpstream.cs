@@ -16,6 +16,8 @@ namespace AigneHub.Harness;
 /// a <c>hold=&lt;ms&gt;</c> in the prompt makes the answer take that long: a stream sends its first chunk at once
 /// and spreads the hold over the rest (the call is committed and in flight), a JSON answer waits before its body.
 /// The meter sink de-duplicates by <c>Idempotency-Key</c> as a billing system must (a repeat is a 409).
+/// It speaks the rest of OpenAI's wire too (<c>FakeUpstream.Media.cs</c>: embeddings, image generations and edits,
+/// speech, transcriptions and translations, the videos API), each answer's units kept in <see cref="Reports"/>.
 /// </summary>
 public sealed partial class FakeUpstream : IAsyncDisposable
 {
@@ -64,6 +66,7 @@ public sealed partial class FakeUpstream : IAsyncDisposable
         var fake = new FakeUpstream(app);
         app.MapPost("/v1/chat/completions", fake.ChatAsync);
         app.MapPost("/meter", fake.MeterAsync);
+        fake.MapMedia(app);
         await app.StartAsync();
         fake.BaseUrl = new Uri(app.Urls.First().TrimEnd('/') + "/v1/");
         return fake;

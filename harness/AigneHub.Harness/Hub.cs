@@ -28,8 +28,20 @@ public static class Hub
         using var owner = Owner(api);
         var provider = await PostAsync(owner, "/api/admin/providers", new { name = "openai", baseUrl = fake.BaseUrl.ToString(), enabled = true });
         await PostAsync(owner, $"/api/admin/providers/{provider["id"]}/credentials", new { name = "drill", value = "sk-drill-0123456789abcdef", weight = 100 });
-        await PostAsync(owner, "/api/admin/models", new { provider = "openai", model = "gpt-4o-mini", type = "chat" });
-        await PostAsync(owner, "/api/admin/model-rates", new { provider = "openai", model = "gpt-4o-mini", type = "chat", inputRate = InputRate, outputRate = OutputRate });
+        await AddModelAsync(api, "gpt-4o-mini", "chat", new JsonObject { ["inputRate"] = InputRate, ["outputRate"] = OutputRate });
+    }
+
+    /// <summary>Adds an <c>openai</c> model of <paramref name="type"/> (chat, embedding, image, audio, video) to the
+    /// catalogue and its rate: <paramref name="rate"/>'s fields as <c>/api/admin/model-rates</c> names them
+    /// (<c>inputRate</c>, <c>outputRate</c>, <c>characterRate</c>, <c>secondRate</c>, …).</summary>
+    public static async Task AddModelAsync(Uri api, string model, string type, JsonObject rate)
+    {
+        using var owner = Owner(api);
+        await PostAsync(owner, "/api/admin/models", new { provider = "openai", model, type });
+        rate["provider"] = "openai";
+        rate["model"] = model;
+        rate["type"] = type;
+        await PostAsync(owner, "/api/admin/model-rates", rate);
     }
 
     public sealed record Member(Guid UserId, Guid KeyId, string Key);
