@@ -120,16 +120,10 @@ public sealed partial class FakeUpstream
 
     private async Task ImageEditsAsync(HttpContext context)
     {
-        if (!await AuthorizedAsync(context))
+        if (await FormBodyAsync(context) is not { } form)
         {
             return;
         }
-        if (!context.Request.HasFormContentType)
-        {
-            await ErrorAsync(context, 400, "images/edits takes multipart/form-data.", null);
-            return;
-        }
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var images = form.Files.Where(f => f.Name is "image" or "image[]").ToList();
         if (images.Count == 0 || form["prompt"].Count == 0)
         {
@@ -227,16 +221,10 @@ public sealed partial class FakeUpstream
     /// <c>duration</c>, <c>text</c>/<c>srt</c>/<c>vtt</c> with no duration at all.</summary>
     private async Task TranscriptionAsync(HttpContext context, string task)
     {
-        if (!await AuthorizedAsync(context))
+        if (await FormBodyAsync(context) is not { } form)
         {
             return;
         }
-        if (!context.Request.HasFormContentType)
-        {
-            await ErrorAsync(context, 400, "audio/* takes multipart/form-data.", null);
-            return;
-        }
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var model = form["model"].ToString();
         if (form.Files.GetFile("file") is not { } file || model.Length == 0)
         {
@@ -295,11 +283,10 @@ public sealed partial class FakeUpstream
         string? model, prompt, seconds, size;
         if (context.Request.HasFormContentType)
         {
-            if (!await AuthorizedAsync(context))
+            if (await FormBodyAsync(context) is not { } form)
             {
                 return;
             }
-            var form = await context.Request.ReadFormAsync(context.RequestAborted);
             string? Field(string name) => form[name].Count > 0 ? form[name].ToString() : null;
             (model, prompt, seconds, size) = (Field("model"), Field("prompt"), Field("seconds"), Field("size"));
         }
@@ -334,13 +321,8 @@ public sealed partial class FakeUpstream
     /// <summary>A job's status: in progress at its first poll, completed from its second (reported once, then).</summary>
     private async Task RetrieveVideoAsync(HttpContext context, string id)
     {
-        if (!await AuthorizedAsync(context))
+        if (await FindVideoAsync(context, id) is not { } video)
         {
-            return;
-        }
-        if (!_videos.TryGetValue(id, out var video))
-        {
-            await ErrorAsync(context, 404, $"Video with id '{id}' not found.", null);
             return;
         }
         var polls = Interlocked.Increment(ref video.Polls);
@@ -353,13 +335,8 @@ public sealed partial class FakeUpstream
 
     private async Task VideoContentAsync(HttpContext context, string id)
     {
-        if (!await AuthorizedAsync(context))
+        if (await FindVideoAsync(context, id) is not { } video)
         {
-            return;
-        }
-        if (!_videos.TryGetValue(id, out var video))
-        {
-            await ErrorAsync(context, 404, $"Video with id '{id}' not found.", null);
             return;
         }
         if (Volatile.Read(ref video.Polls) < 2)
@@ -396,6 +373,36 @@ public sealed partial class FakeUpstream
             }
             return video;
         }
+    }
+
+    /// <summary>The job of an authorized request, or null once an error has been answered.</summary>
+    private async Task<FakeVideo?> FindVideoAsync(HttpContext context, string id)
+    {
+        if (!await AuthorizedAsync(context))
+        {
+            return null;
+        }
+        if (_videos.TryGetValue(id, out var video))
+        {
+            return video;
+        }
+        await ErrorAsync(context, 404, $"Video with id '{id}' not found.", null);
+        return null;
+    }
+
+    /// <summary>The multipart form of an authorized request, or null once an error has been answered.</summary>
+    private static async Task<IFormCollection?> FormBodyAsync(HttpContext context)
+    {
+        if (!await AuthorizedAsync(context))
+        {
+            return null;
+        }
+        if (context.Request.HasFormContentType)
+        {
+            return await context.Request.ReadFormAsync(context.RequestAborted);
+        }
+        await ErrorAsync(context, 400, $"{context.Request.Path} takes multipart/form-data.", null);
+        return null;
     }
 
     /// <summary>The JSON body of an authorized request, or null once an error has been answered.</summary>
