@@ -125,6 +125,26 @@ internal sealed class BillingHost : IAsyncDisposable
         throw new Xunit.Sdk.XunitException("the call was not settled within 10 s");
     }
 
+    /// <summary>The user's calls once there are at least <paramref name="count"/> and none is processing (a served
+    /// answer ends for its caller before its settlement commits).</summary>
+    public async Task<List<ModelCall>> SettledCallsAsync(Guid userId, int count = 1)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var calls = await CallsAsync(userId);
+            if (calls.Count >= count && calls.All(c => c.Status != ModelCallStatus.Processing))
+            {
+                return calls;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new Xunit.Sdk.XunitException($"{calls.Count(c => c.Status == ModelCallStatus.Processing)} of {calls.Count} calls still processing after 15 s");
+            }
+            await Task.Delay(50);
+        }
+    }
+
     public async Task<List<ModelCall>> CallsAsync(Guid userId)
     {
         await using var scope = Api.Services.CreateAsyncScope();

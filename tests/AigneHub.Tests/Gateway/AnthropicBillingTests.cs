@@ -97,7 +97,7 @@ public sealed class AnthropicBillingTests(ITestOutputHelper output)
             Assert.Equal((10, 2000L, 40000L), (message.Usage.InputTokens, message.Usage.CacheCreationInputTokens, message.Usage.CacheReadInputTokens));
         }
 
-        var call = await SettledAsync(host, member);
+        var call = (await host.SettledCallsAsync(member)).OrderByDescending(c => c.CreatedAt).First();
         output.WriteLine($"stream={stream} fullDelta={fullDeltaUsage}: charged {call.Credits}, expected {expected}");
         Assert.Equal((42010, 2000, 40000, 3), (call.PromptTokens, call.CacheCreationTokens, call.CacheReadTokens, call.CompletionTokens));
         Assert.False(call.Estimated);
@@ -126,9 +126,9 @@ public sealed class AnthropicBillingTests(ITestOutputHelper output)
         // An exact alias, and the built-in pattern claude-* (anthropic/<same name>), each at its target's rate.
         fake.Enqueue(new FakeReply { InputTokens = 100, OutputTokens = 20 }, new FakeReply { InputTokens = 100, OutputTokens = 20 });
         await Sdk(host, key).Messages.Create(new MessageCreateParams { Model = "team-model", MaxTokens = 50, Messages = [new UserMessageParam { Content = "hi" }] });
-        var first = await SettledAsync(host, member);
+        var first = (await host.SettledCallsAsync(member)).OrderByDescending(c => c.CreatedAt).First();
         await Sdk(host, key).Messages.Create(new MessageCreateParams { Model = "claude-opus-9", MaxTokens = 50, Messages = [new UserMessageParam { Content = "hi" }] });
-        var calls = await host.CallsAsync(member);
+        var calls = await host.SettledCallsAsync(member, 2);
         var second = calls.Single(c => c.Id != first.Id);
 
         Assert.Equal(("team-model", "anthropic", "claude-rated"), (first.RequestedModel, first.Provider, first.Model));
@@ -137,19 +137,5 @@ public sealed class AnthropicBillingTests(ITestOutputHelper output)
         Assert.Equal(100 * 0.01m + 20 * 0.05m, second.Credits);
         Assert.Equal(["claude-rated", "claude-opus-9"], fake.Requests.Select(r => (string?)r.RequiredBody["model"]));
     }
-
-    private static async Task<ModelCall> SettledAsync(BillingHost host, Guid member)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            var calls = await host.CallsAsync(member);
-            if (calls.Count > 0 && calls.All(c => c.Status != ModelCallStatus.Processing))
-            {
-                return calls.OrderByDescending(c => c.CreatedAt).First();
-            }
-            Assert.True(DateTime.UtcNow < deadline, "the call was not settled");
-            await Task.Delay(50);
-        }
     }
 }

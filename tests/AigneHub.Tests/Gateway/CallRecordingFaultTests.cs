@@ -155,7 +155,7 @@ public sealed class CallRecordingFaultTests
         using var response = await client.PostAsync("/api/v2/chat/completions", Json($$"""{"model":"{{Model}}","messages":[{"role":"user","content":"hi"}]}"""));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var call = Assert.Single(await host.CallsAsync(member));
+        var call = Assert.Single(await host.SettledCallsAsync(member));
         Assert.Equal(ModelCallStatus.Success, call.Status);
         var expected = 10 * 0.001m + 5 * 0.002m;
         Assert.Equal(expected, call.Credits);

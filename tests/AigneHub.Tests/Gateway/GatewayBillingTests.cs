@@ -38,6 +38,61 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Issue 13: the settlement is off the caller's path. A served answer ends for its caller (the JSON body, or the
+    /// stream to its <c>[DONE]</c>) while its settlement is still waiting for the database — here held off by a lock
+    /// on the account row, with a settlement budget longer than the test waits — and the call is charged once the
+    /// lock goes.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_served_answer_ends_for_its_caller_before_its_settlement_commits(bool stream)
+    {
+        await using var fake = await FakeOpenAI.StartAsync();
+        await using var host = await BillingHost.StartAsync(f => f.Settings["AigneHub:Billing:SettleSeconds"] = "120");
+        using var owner = host.Owner;
+        await GatewayFixture.AddProviderAsync(owner, "openai", fake.BaseUrl, "sk-test-billing-0123456789", "gpt-4o-mini");
+        await host.AddRateAsync(new(AigneHub.Api.Providers.ProviderKinds.OpenAI, null, fake.BaseUrl, "gpt-4o-mini", AigneHub.Data.ModelType.Chat), "0", "0.1");
+        var (member, key) = await owner.CreateMemberAsync();
+        await host.GrantAsync(member, "1000"); // the reservation: DefaultMaxOutputTokens (4096) × 0.1
+        const int outputTokens = 3;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        fake.Enqueue(new FakeReply { OutputTokens = outputTokens, Hold = gate.Task });
+        using var client = host.Api.CreateClient(key);
+        var body = $$"""{"model":"{{Model}}","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"hi"}]}""";
+
+        var call = client.PostAsync("/api/v2/chat/completions", Json(body));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (fake.Requests.Count < 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        // The call was admitted and reached the provider; now the account row is locked, so the settlement waits.
+        await using var locker = new Npgsql.NpgsqlConnection(host.Api.DatabaseConnectionString);
+        await locker.OpenAsync();
+        await using var hold = await locker.BeginTransactionAsync();
+        await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM aignehub.credit_accounts WHERE user_id = @u FOR UPDATE", locker, hold))
+        {
+            lockRow.Parameters.AddWithValue("u", member);
+            Assert.Equal(1, await lockRow.ExecuteScalarAsync());
+        }
+        gate.SetResult();
+
+        // PostAsync completes when the whole body has arrived (HttpCompletionOption.ResponseContentRead).
+        using var response = await call.WaitAsync(TimeSpan.FromSeconds(30));
+        var text = await response.Content.ReadAsStringAsync();
+        var whileLocked = (await host.CallsAsync(member)).Single().Status;
+        await hold.RollbackAsync();
+        var settled = await host.WaitForSettledAsync(member);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(stream ? "[DONE]" : "chat.completion", text);
+        Assert.Equal(ModelCallStatus.Processing, whileLocked);
+        Assert.Equal(ModelCallStatus.Success, settled.Status);
+        Assert.Equal(outputTokens * 0.1m, settled.Credits);
+    }
+
+    /// <summary>
     /// Issue 13's replica bound: three Apis on one database, 200 calls of one account spread over them. Each replica
     /// batches its own starts (group commit), and no replica holds any part of the balance in memory (no credit leases,
     /// see billing.md "Group commit"): the available balance is checked in Postgres under the account's row lock,

@@ -306,6 +306,13 @@ public sealed partial class GatewayPipeline(
                 Attempts = Math.Max(attempts, 1),
             };
             Record(call, result);
+            if (refusal is null && caller.Committed)
+            {
+                // The answer is whole and nothing more will be written: end it for the caller now, so the settlement's
+                // commit is not on the caller's latency (the request itself still lasts until the settlement is
+                // taken, so a graceful shutdown waits for it).
+                await caller.CompleteAsync();
+            }
             // Not the caller's token: the settlement outlives the caller's connection (the recorder bounds the wait).
             await recorder.CompleteAsync(ticket, result, CancellationToken.None);
         }
