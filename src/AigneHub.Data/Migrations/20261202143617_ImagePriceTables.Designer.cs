@@ -14,7 +14,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AigneHub.Data.Migrations
 {
     [DbContext(typeof(AigneHubDbContext))]
-    [Migration("20261202142606_ImagePriceTables")]
+    [Migration("20261202143617_ImagePriceTables")]
     partial class ImagePriceTables
     {
         /// <inheritdoc />
@@ -555,6 +555,9 @@ namespace AigneHub.Data.Migrations
                     b.HasIndex("AppId", "CreatedAt")
                         .HasDatabaseName("ix_model_calls_app_id_created_at");
 
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_model_calls_created_at_id");
+
                     b.HasIndex("Status", "CreatedAt")
                         .HasDatabaseName("ix_model_calls_status_created_at");
 
@@ -820,6 +823,9 @@ namespace AigneHub.Data.Migrations
 
                     b.HasKey("Granularity", "BucketStart", "UserId", "AppId", "Provider", "Model", "Type")
                         .HasName("pk_usage_rollups");
+
+                    b.HasIndex("UpdatedAt")
+                        .HasDatabaseName("ix_usage_rollups_updated_at");
 
                     b.HasIndex("UserId", "Granularity", "BucketStart")
                         .HasDatabaseName("ix_usage_rollups_user_id_granularity_bucket_start");
