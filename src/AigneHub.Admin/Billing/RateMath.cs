@@ -95,5 +95,5 @@ public static class RateForms
     public static ModelRateRequest WithPrices(ModelRateResponse rate, decimal shownInput, decimal shownOutput) =>
         new(rate.Provider, rate.Model, rate.Type, RateMath.FromDisplay(shownInput, rate.Type), RateMath.FromDisplay(shownOutput, rate.Type),
             rate.CacheWriteRate, rate.CacheReadRate, RateMath.UnitCostsOf(rate.UnitCosts), rate.Metadata, rate.Deprecated,
-            CharacterRate: rate.CharacterRate, SecondRate: rate.SecondRate);
+            CharacterRate: rate.CharacterRate, SecondRate: rate.SecondRate, ImagePrices: rate.ImagePrices);
 }

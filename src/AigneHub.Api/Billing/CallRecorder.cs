@@ -159,6 +159,8 @@ internal sealed partial class CallRecorder(
             MaxDuration = TimeSpan.FromMinutes(o.MaxCallMinutes),
             Reserved = billed ? worstCase : null,
             Account = billed ? context.UserId : null,
+            ImageSize = estimate.ImageSize,
+            ImageQuality = estimate.ImageQuality,
         });
     }
 
@@ -180,7 +182,9 @@ internal sealed partial class CallRecorder(
                     result.Images,
                     result.VideoSeconds ?? 0,
                     result.Characters,
-                    result.AudioSeconds ?? 0));
+                    result.AudioSeconds ?? 0,
+                    ticket.ImageSize,
+                    ticket.ImageQuality));
             }
             else if (options.CurrentValue.Enabled)
             {
@@ -292,7 +296,8 @@ internal sealed partial class CallRecorder(
     /// upload's most seconds), through the same formula as the real charge.</summary>
     internal static decimal WorstCase(RateCard rate, int promptTokens, CallEstimate estimate, BillingOptions o) => rate.Type switch
     {
-        ModelType.Image => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0, Images: Math.Max(1, estimate.Images))),
+        ModelType.Image => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0, Images: Math.Max(1, estimate.Images),
+            ImageSize: estimate.ImageSize, ImageQuality: estimate.ImageQuality)),
         ModelType.Video => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0, VideoSeconds: estimate.VideoSeconds ?? o.DefaultMaxVideoSeconds)),
         ModelType.Embedding => CreditFormula.Compute(rate, new MeteredUsage(promptTokens, 0)),
         ModelType.Audio => CreditFormula.Compute(rate, new MeteredUsage(0, 0, Characters: estimate.Characters, AudioSeconds: estimate.AudioSeconds)),

@@ -90,6 +90,12 @@ public sealed record CallTicket(Guid CallId, IReadOnlyList<ModelTarget> Targets,
 
     /// <summary>The credit account a billed call reserved from and settles into; null when it touches none.</summary>
     public Guid? Account { get; init; }
+
+    /// <summary>Image: the size and quality asked for, which price each image returned as they priced the reservation.</summary>
+    public string? ImageSize { get; init; }
+
+    /// <inheritdoc cref="ImageSize"/>
+    public string? ImageQuality { get; init; }
 }
 
 /// <summary>How the call ended. Exactly one per ticket.</summary>

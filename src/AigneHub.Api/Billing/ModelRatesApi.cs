@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using AigneHub.Api.Identity;
 using AigneHub.Api.Infrastructure;
 using AigneHub.Api.Providers;
@@ -32,10 +33,11 @@ public static class RateMargins
 /// row in the same transaction and tells every Api replica to reload its rate cache. Errors use the admin routes'
 /// common shape <c>{"error":{"message","type","param"}}</c> (<see cref="ApiErrors"/>).
 /// </summary>
-public static class ModelRatesApi
+public static partial class ModelRatesApi
 {
     private const decimal MaxRate = RateLimits.MaxPerUnit;
     private const int RateScale = RateLimits.MaxDecimalPlaces;
+    private const int MaxImagePrices = 64;
 
     public static RouteGroupBuilder MapModelRatesApi(this IEndpointRouteBuilder app)
     {
@@ -137,7 +139,8 @@ public static class ModelRatesApi
             .OrderByDescending(h => h.ChangedAt).ThenByDescending(h => h.Id).ToListAsync(cancellationToken);
         return TypedResults.Ok(rows.Select(h => new ModelRateHistoryResponse(h.Id, h.RateId, BillingModel.Word(h.Change), h.Provider, h.Model,
             BillingModel.Word(h.Type), h.InputRate, h.OutputRate, h.CacheWriteRate,
-            h.CacheReadRate, h.UnitCosts, h.Metadata, h.Deprecated, h.ChangedBy, h.ChangedAt, h.CharacterRate, h.SecondRate)).ToList());
+            h.CacheReadRate, h.UnitCosts, h.Metadata, h.Deprecated, h.ChangedBy, h.ChangedAt, h.CharacterRate, h.SecondRate,
+            Entries(h.ImagePrices))).ToList());
     }
 
     /// <summary>
@@ -210,6 +213,7 @@ public static class ModelRatesApi
         var secondRate = body.Decimal("secondRate", required: false, 0, MaxRate, RateScale);
         var cacheWrite = body.Decimal("cacheWriteRate", required: false, 0, MaxRate, RateScale);
         var cacheRead = body.Decimal("cacheReadRate", required: false, 0, MaxRate, RateScale);
+        var imagePrices = ReadImagePrices(body, type);
         var metadata = body.Object("metadata");
         var deprecated = body.Bool("deprecated");
         if (body.Errors.Count > 0)
@@ -226,11 +230,91 @@ public static class ModelRatesApi
         rate.SecondRate = secondRate;
         rate.CacheWriteRate = cacheWrite;
         rate.CacheReadRate = cacheRead;
+        rate.ImagePrices = imagePrices;
         rate.UnitCosts = unitCosts;
         rate.Metadata = metadata is { } m ? JsonNode.Parse(m.GetRawText())!.AsObject() : null;
         rate.Deprecated = deprecated ?? false;
         return true;
     }
+
+    /// <summary>
+    /// The optional <c>imagePrices</c> of an image rate: entries of a size and/or a quality with a price per image,
+    /// no two for the same size and quality (compared case-insensitively, as they are matched). Each problem is
+    /// named by its entry (<c>imagePrices[2].size</c>). An empty table is no table.
+    /// </summary>
+    private static List<ImagePrice>? ReadImagePrices(JsonBody body, ModelType type)
+    {
+        const string Field = "imagePrices";
+        if (!body.Has(Field))
+        {
+            return null;
+        }
+        var value = body.Root.GetProperty(Field);
+        if (type != ModelType.Image)
+        {
+            body.Error(Field, $"'{Field}' applies to image rates only.");
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() > MaxImagePrices)
+        {
+            body.Error(Field, $"'{Field}' must be an array of at most {MaxImagePrices} entries {{size, quality, price}}.");
+            return null;
+        }
+        var table = new List<ImagePrice>();
+        var seen = new HashSet<(string, string)>();
+        var index = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            var at = $"{Field}[{index++}]";
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                body.Error(at, $"'{at}' must be an object {{size, quality, price}}.");
+                continue;
+            }
+            var entry = new JsonBody(item);
+            var size = entry.String("size", required: false, maxLength: 32);
+            var quality = entry.String("quality", required: false, maxLength: 32);
+            var price = entry.Decimal("price", required: true, 0, MaxRate, RateScale);
+            if (size is not null && !ImageSizePattern().IsMatch(size))
+            {
+                entry.Error("size", $"'{at}.size' must be WIDTHxHEIGHT (1024x1024), auto, or a resolution such as 2K.");
+            }
+            if (quality is not null && !ImageQualityPattern().IsMatch(quality))
+            {
+                entry.Error("quality", $"'{at}.quality' must be one word of letters, digits, '-' or '_' (hd, high).");
+            }
+            foreach (var (field, messages) in entry.Errors)
+            {
+                body.Errors[$"{at}.{field}"] = [.. messages.Select(m => $"{at}: {m}")];
+            }
+            if (entry.Errors.Count > 0)
+            {
+                continue;
+            }
+            if (size is null && quality is null)
+            {
+                body.Error(at, $"'{at}' must name a size, a quality or both (an image matching no entry costs outputRate).");
+            }
+            else if (!seen.Add((size?.ToUpperInvariant() ?? "", quality?.ToUpperInvariant() ?? "")))
+            {
+                body.Error(at, $"'{at}' repeats the size and quality of an earlier entry.");
+            }
+            else
+            {
+                table.Add(new ImagePrice(size, quality, price!.Value));
+            }
+        }
+        return table.Count > 0 ? table : null;
+    }
+
+    [GeneratedRegex(@"^(?:[0-9]{1,5}x[0-9]{1,5}|auto|[0-9]{1,2}k)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ImageSizePattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,32}$")]
+    private static partial Regex ImageQualityPattern();
+
+    private static List<ImagePriceEntry>? Entries(IReadOnlyList<ImagePrice>? table) =>
+        table?.Select(p => new ImagePriceEntry(p.Size, p.Quality, p.Price)).ToList();
 
     private static async Task<bool> TrySaveAsync(AigneHubDbContext db, CancellationToken cancellationToken)
     {
@@ -252,5 +336,5 @@ public static class ModelRatesApi
 
     private static ModelRateResponse ToResponse(ModelRate r) => new(r.Id, r.Provider, r.Model, BillingModel.Word(r.Type),
         r.InputRate, r.OutputRate, r.CacheWriteRate, r.CacheReadRate,
-        r.UnitCosts, r.Metadata, r.Deprecated, r.CreatedAt, r.UpdatedAt, r.CharacterRate, r.SecondRate);
+        r.UnitCosts, r.Metadata, r.Deprecated, r.CreatedAt, r.UpdatedAt, r.CharacterRate, r.SecondRate, Entries(r.ImagePrices));
 }

@@ -16,7 +16,8 @@ public sealed record ModelRateResponse(
     [property: JsonConverter(typeof(DecimalString))] decimal? CacheReadRate,
     JsonObject? UnitCosts, JsonObject? Metadata, bool Deprecated, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     [property: JsonConverter(typeof(DecimalString))] decimal? CharacterRate = null,
-    [property: JsonConverter(typeof(DecimalString))] decimal? SecondRate = null);
+    [property: JsonConverter(typeof(DecimalString))] decimal? SecondRate = null,
+    List<ImagePriceEntry>? ImagePrices = null);
 
 public sealed record ModelRateHistoryResponse(
     Guid Id, Guid RateId, string Change, string Provider, string Model, string Type,
@@ -26,13 +27,15 @@ public sealed record ModelRateHistoryResponse(
     [property: JsonConverter(typeof(DecimalString))] decimal? CacheReadRate,
     JsonObject? UnitCosts, JsonObject? Metadata, bool Deprecated, Guid? ChangedBy, DateTimeOffset ChangedAt,
     [property: JsonConverter(typeof(DecimalString))] decimal? CharacterRate = null,
-    [property: JsonConverter(typeof(DecimalString))] decimal? SecondRate = null);
+    [property: JsonConverter(typeof(DecimalString))] decimal? SecondRate = null,
+    List<ImagePriceEntry>? ImagePrices = null);
 
 /// <summary>
 /// The body of a rate create (POST) or replacement (PUT). <see cref="InputRate"/> and <see cref="OutputRate"/> may be
 /// left out when <see cref="UnitCosts"/> and <see cref="Margin"/> are given: the Api then derives them
 /// (<c>unitCost × (1 + percent/100) / creditPrice</c>). An audio rate prices <see cref="CharacterRate"/> (speech) and
-/// <see cref="SecondRate"/> (transcription, translation); its input and output rates may be left out (0).
+/// <see cref="SecondRate"/> (transcription, translation); its input and output rates may be left out (0). An image
+/// rate may price images by size and quality (<see cref="ImagePriceEntry"/>); its output rate is the price of the rest.
 /// </summary>
 public sealed record ModelRateRequest(
     string? Provider, string? Model, string? Type,
@@ -42,7 +45,16 @@ public sealed record ModelRateRequest(
     [property: JsonConverter(typeof(DecimalString))] decimal? CacheReadRate,
     UnitCosts? UnitCosts, JsonObject? Metadata, bool? Deprecated, RateMargin? Margin = null,
     [property: JsonConverter(typeof(DecimalString))] decimal? CharacterRate = null,
-    [property: JsonConverter(typeof(DecimalString))] decimal? SecondRate = null);
+    [property: JsonConverter(typeof(DecimalString))] decimal? SecondRate = null,
+    List<ImagePriceEntry>? ImagePrices = null);
+
+/// <summary>
+/// One entry of an image rate's price table (<c>imagePrices</c>): credits per image of this size (<c>1024x1024</c>,
+/// <c>auto</c>, <c>2K</c>) and/or quality (<c>hd</c>, <c>high</c>…), at least one of the two. An image is priced by
+/// the most specific entry that matches it (size and quality, else size, else quality; case-insensitive), else the
+/// rate's <c>outputRate</c>; no two entries may name the same size and quality.
+/// </summary>
+public sealed record ImagePriceEntry(string? Size, string? Quality, [property: JsonConverter(typeof(DecimalString))] decimal Price);
 
 /// <summary>What the provider charges per unit, in money; stored on the rate as given.</summary>
 public sealed record UnitCosts(

@@ -33,6 +33,9 @@ public sealed class ModelRate
     /// <summary>Audio: credits per second of audio heard (transcription, translation).</summary>
     public decimal? SecondRate { get; set; }
 
+    /// <summary>Image: prices per image by size and/or quality; an image matching no entry costs <see cref="OutputRate"/>.</summary>
+    public IReadOnlyList<ImagePrice>? ImagePrices { get; set; }
+
     /// <summary>The provider's own price <c>{"input": "...", "output": "..."}</c> (decimal strings), for margins.</summary>
     public JsonObject? UnitCosts { get; set; }
 
@@ -80,6 +83,8 @@ public sealed class ModelRateHistory
 
     public decimal? SecondRate { get; set; }
 
+    public IReadOnlyList<ImagePrice>? ImagePrices { get; set; }
+
     public JsonObject? UnitCosts { get; set; }
 
     public JsonObject? Metadata { get; set; }
@@ -103,6 +108,7 @@ public sealed class ModelRateHistory
         CacheReadRate = rate.CacheReadRate,
         CharacterRate = rate.CharacterRate,
         SecondRate = rate.SecondRate,
+        ImagePrices = rate.ImagePrices,
         UnitCosts = rate.UnitCosts?.DeepClone().AsObject(),
         Metadata = rate.Metadata?.DeepClone().AsObject(),
         Deprecated = rate.Deprecated,
@@ -126,6 +132,7 @@ internal sealed class ModelRateConfiguration : IEntityTypeConfiguration<ModelRat
         builder.Property(r => r.CacheReadRate).HasColumnType(BillingModel.RateColumnType);
         builder.Property(r => r.CharacterRate).HasColumnType(BillingModel.RateColumnType);
         builder.Property(r => r.SecondRate).HasColumnType(BillingModel.RateColumnType);
+        builder.Property(r => r.ImagePrices).HasConversion(ImagePriceColumn.Converter, ImagePriceColumn.Comparer).HasColumnType("jsonb");
         builder.Property(r => r.UnitCosts).HasColumnType("jsonb");
         builder.Property(r => r.Metadata).HasColumnType("jsonb");
         builder.HasIndex(r => new { r.Provider, r.Model, r.Type }).IsUnique();
@@ -148,6 +155,7 @@ internal sealed class ModelRateHistoryConfiguration : IEntityTypeConfiguration<M
         builder.Property(r => r.CacheReadRate).HasColumnType(BillingModel.RateColumnType);
         builder.Property(r => r.CharacterRate).HasColumnType(BillingModel.RateColumnType);
         builder.Property(r => r.SecondRate).HasColumnType(BillingModel.RateColumnType);
+        builder.Property(r => r.ImagePrices).HasConversion(ImagePriceColumn.Converter, ImagePriceColumn.Comparer).HasColumnType("jsonb");
         builder.Property(r => r.UnitCosts).HasColumnType("jsonb");
         builder.Property(r => r.Metadata).HasColumnType("jsonb");
         builder.HasIndex(r => new { r.RateId, r.ChangedAt });

@@ -591,6 +591,10 @@ namespace AigneHub.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("deprecated");
 
+                    b.Property<string>("ImagePrices")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("image_prices");
+
                     b.Property<decimal>("InputRate")
                         .HasColumnType("numeric(38,18)")
                         .HasColumnName("input_rate");
@@ -679,6 +683,10 @@ namespace AigneHub.Data.Migrations
                     b.Property<bool>("Deprecated")
                         .HasColumnType("boolean")
                         .HasColumnName("deprecated");
+
+                    b.Property<string>("ImagePrices")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("image_prices");
 
                     b.Property<decimal>("InputRate")
                         .HasColumnType("numeric(38,18)")
