@@ -132,7 +132,7 @@ public sealed class GeminiAudioTests(GeminiAudioFixture hub) : IClassFixture<Gem
         const string input = "The train leaves at nine.";
         var before = hub.Gemini.Requests.Count;
 
-        using var response = await client.PostAsync("/api/v2/audio/speech", Json(new JsonObject
+        using var response = await client.PostAsync("/api/v2/audio/speech", ImageProvidersFixture.Json(new JsonObject
         {
             ["model"] = $"google/{Tts}", ["input"] = input, ["voice"] = "Puck", ["instructions"] = "Say cheerfully", ["response_format"] = "pcm",
         }));
@@ -152,7 +152,7 @@ public sealed class GeminiAudioTests(GeminiAudioFixture hub) : IClassFixture<Gem
         var (_, client, _) = await hub.MemberAsync(Tts);
         using var __ = client;
 
-        using var response = await client.PostAsync("/api/v2/audio/speech", Json(new JsonObject { ["model"] = $"google/{Tts}", ["input"] = "Hi.", ["voice"] = "Zephyr" }));
+        using var response = await client.PostAsync("/api/v2/audio/speech", ImageProvidersFixture.Json(new JsonObject { ["model"] = $"google/{Tts}", ["input"] = "Hi.", ["voice"] = "Zephyr" }));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("audio/wav", response.Content.Headers.ContentType?.MediaType);
@@ -171,7 +171,7 @@ public sealed class GeminiAudioTests(GeminiAudioFixture hub) : IClassFixture<Gem
         using var __ = client;
         var before = hub.Gemini.Requests.Count;
 
-        using var response = await client.PostAsync("/api/v2/audio/speech", Json(new JsonObject
+        using var response = await client.PostAsync("/api/v2/audio/speech", ImageProvidersFixture.Json(new JsonObject
         {
             ["model"] = $"google/{Tts}", ["input"] = "Not spoken.", ["voice"] = voice, ["response_format"] = format,
         }));
@@ -307,6 +307,4 @@ public sealed class GeminiAudioTests(GeminiAudioFixture hub) : IClassFixture<Gem
         }
         throw new TimeoutException($"{count} settled calls did not appear.");
     }
-
-    private static StringContent Json(JsonObject body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
 }
