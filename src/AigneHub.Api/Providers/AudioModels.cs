@@ -32,9 +32,10 @@ public sealed record SpeechRequest
 
 /// <summary>
 /// The provider's speech as it arrives: its content type and body. Disposing it ends the provider call (a caller
-/// that leaves stops the generation).
+/// that leaves stops the generation). <paramref name="response"/> is null when the audio was read whole (Gemini's
+/// base64 answer) and <paramref name="body"/> holds it.
 /// </summary>
-public sealed class SpeechAudio(HttpResponseMessage response, Stream body, string contentType) : IAsyncDisposable
+public sealed class SpeechAudio(HttpResponseMessage? response, Stream body, string contentType) : IAsyncDisposable
 {
     public string ContentType { get; } = contentType;
 
@@ -44,7 +45,7 @@ public sealed class SpeechAudio(HttpResponseMessage response, Stream body, strin
     public async ValueTask DisposeAsync()
     {
         await Body.DisposeAsync();
-        response.Dispose();
+        response?.Dispose();
     }
 }
 
@@ -79,6 +80,13 @@ public sealed record TranscriptionResponse(ReadOnlyMemory<byte> Body, string Con
 }
 
 /// <summary>
+/// Why a provider cannot serve an audio call as asked (a format it cannot give, a voice that is another provider's,
+/// an upload larger than its wire takes): <paramref name="Param"/> names the caller's field; <paramref name="TooLarge"/>
+/// makes it a 413 rather than a 400.
+/// </summary>
+public sealed record AudioRefusal(string Message, string? Param = null, bool TooLarge = false);
+
+/// <summary>
 /// A provider's audio API. Errors are thrown as <see cref="ProviderException"/>, before anything is returned when the
 /// provider refuses the call, so the gateway can still fail over.
 /// </summary>
@@ -88,4 +96,10 @@ public interface IAudioAdapter
     Task<SpeechAudio> SpeakAsync(ProviderEndpoint endpoint, SpeechRequest request, CancellationToken cancellationToken);
 
     Task<TranscriptionResponse> TranscribeAsync(ProviderEndpoint endpoint, TranscriptionRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Why this speech cannot be served as asked, or null. Asked before admission: a refusal reserves nothing.</summary>
+    AudioRefusal? Refusal(SpeechRequest request) => null;
+
+    /// <summary>Why this transcription or translation cannot be served as asked, or null. Asked before admission.</summary>
+    AudioRefusal? Refusal(TranscriptionRequest request) => null;
 }

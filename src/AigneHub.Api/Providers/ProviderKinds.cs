@@ -95,6 +95,7 @@ public static class ProviderKinds
     public static readonly ProviderKind Anthropic = new("anthropic", "Anthropic", ProviderProtocol.Anthropic, new("https://api.anthropic.com/v1/"));
     public static readonly ProviderKind Google = new("google", "Google Gemini", ProviderProtocol.Gemini, new("https://generativelanguage.googleapis.com/v1beta/"))
     {
+        Audio = AllAudio, // generateContent: TTS models speak, any audio-understanding model transcribes (GeminiAudioAdapter)
         Video = true,
     };
     public static readonly ProviderKind DeepSeek = new("deepseek", "DeepSeek", ProviderProtocol.OpenAI, new("https://api.deepseek.com/v1/"));

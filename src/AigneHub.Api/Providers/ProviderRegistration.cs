@@ -89,8 +89,8 @@ public static class ProviderRegistration
         Image<OpenAiImageAdapter>(services, ProviderProtocol.OpenAI);
         Image<GeminiImageAdapter>(services, ProviderProtocol.Gemini);
         Image<IdeogramImageAdapter>(services, ProviderProtocol.Ideogram);
-        services.TryAddSingleton<OpenAiAudioAdapter>();
-        services.TryAddKeyedSingleton<IAudioAdapter>(ProviderProtocol.OpenAI, (sp, _) => sp.GetRequiredService<OpenAiAudioAdapter>());
+        Audio<OpenAiAudioAdapter>(services, ProviderProtocol.OpenAI);
+        Audio<GeminiAudioAdapter>(services, ProviderProtocol.Gemini);
         Video<OpenAiVideoAdapter>(services, ProviderProtocol.OpenAI);
         Video<GeminiVideoAdapter>(services, ProviderProtocol.Gemini);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatPassthrough, OpenAiResponsesPassthrough>());
@@ -116,6 +116,12 @@ public static class ProviderRegistration
     {
         services.TryAddSingleton<T>();
         services.TryAddKeyedSingleton<IImageAdapter>(protocol, (sp, _) => sp.GetRequiredService<T>());
+    }
+
+    private static void Audio<T>(IServiceCollection services, ProviderProtocol protocol) where T : class, IAudioAdapter
+    {
+        services.TryAddSingleton<T>();
+        services.TryAddKeyedSingleton<IAudioAdapter>(protocol, (sp, _) => sp.GetRequiredService<T>());
     }
 
     private static void Video<T>(IServiceCollection services, ProviderProtocol protocol) where T : class, IVideoAdapter

@@ -7,7 +7,9 @@ namespace AigneHub.Tests.Fakes;
 /// <summary>
 /// A fake Gemini API (<c>/v1beta/models/{model}:generateContent</c>, <c>:streamGenerateContent?alt=sse</c>,
 /// <c>:batchEmbedContents</c>, Imagen's <c>:predict</c>, and image <c>generateContent</c> when
-/// <c>generationConfig.responseModalities</c> asks for <c>IMAGE</c>) on real Kestrel. Answers with the scripted <see cref="FakeReply"/>s, errors in
+/// <c>generationConfig.responseModalities</c> asks for <c>IMAGE</c>; speech when it asks for <c>AUDIO</c> of a TTS
+/// model, answered as base64 PCM <see cref="SpeechPcm"/>; a transcript, the reply's text, for a turn with audio
+/// <c>inlineData</c>) on real Kestrel. Answers with the scripted <see cref="FakeReply"/>s, errors in
 /// Google's own shape, and, like Gemini, answers a wrong <c>x-goog-api-key</c> with 400 "API key not valid".
 /// </summary>
 public sealed class FakeGemini : FakeProvider
@@ -63,7 +65,13 @@ public sealed class FakeGemini : FakeProvider
         var model = target[..separator];
         switch (target[(separator + 1)..])
         {
-            case "generateContent" when body["contents"] is JsonArray && AsksForImages(body):
+            case "generateContent" when body["contents"] is JsonArray && Asks(body, "AUDIO"):
+                await SpeechAsync(context, model, body, reply);
+                break;
+            case "generateContent" when body["contents"] is JsonArray contents && AudioInput(contents) is { } audio:
+                await TranscriptAsync(context, model, audio, reply);
+                break;
+            case "generateContent" when body["contents"] is JsonArray && Asks(body, "IMAGE"):
                 await FakeProviderHost.WriteJsonAsync(context, 200, ImageAnswer(model, reply));
                 break;
             case "predict" when body["instances"] is JsonArray { Count: 1 }:
@@ -92,8 +100,63 @@ public sealed class FakeGemini : FakeProvider
     /// (<c>imagen</c> or <c>gemini</c>), so a test can tell which images reached the caller.</summary>
     public static byte[] ImageBytes(string source, int index) => System.Text.Encoding.UTF8.GetBytes($"{source}-image-{index}");
 
-    private static bool AsksForImages(JsonObject body) =>
-        body["generationConfig"]?["responseModalities"] is JsonArray modalities && modalities.Any(m => (string?)m == "IMAGE");
+    private static bool Asks(JsonObject body, string modality) =>
+        body["generationConfig"]?["responseModalities"] is JsonArray modalities && modalities.Any(m => (string?)m == modality);
+
+    /// <summary>The PCM the fake speaks for <paramref name="text"/>: 480 bytes (10 ms at 24 kHz) a character, so a test
+    /// knows its length from its input.</summary>
+    public static byte[] SpeechPcm(string text) => [.. Enumerable.Range(0, text.Length * 480).Select(i => (byte)(i * 7 + text[i / 480]))];
+
+    /// <summary>A TTS model's answer (only <c>*-tts*</c> models speak, as on Gemini): the text part's speech as one
+    /// <c>inlineData</c> part of <c>audio/L16;codec=pcm;rate=24000</c> — the reply's <see cref="FakeReply.Audio"/>,
+    /// else <see cref="SpeechPcm"/> of the text sent.</summary>
+    private static Task SpeechAsync(HttpContext context, string model, JsonObject body, FakeReply reply)
+    {
+        var text = (string?)body["contents"]?[0]?["parts"]?[0]?["text"];
+        var voice = (string?)body["generationConfig"]?["speechConfig"]?["voiceConfig"]?["prebuiltVoiceConfig"]?["voiceName"];
+        if (!model.Contains("-tts", StringComparison.Ordinal) || string.IsNullOrEmpty(text) || string.IsNullOrEmpty(voice))
+        {
+            return WriteErrorAsync(context, 400, $"models/{model}: the AUDIO modality needs a TTS model, a text part and a prebuilt voice.");
+        }
+        var pcm = reply.Audio ?? SpeechPcm(text);
+        return FakeProviderHost.WriteJsonAsync(context, 200, new JsonObject
+        {
+            ["candidates"] = new JsonArray(new JsonObject
+            {
+                ["content"] = new JsonObject
+                {
+                    ["role"] = "model",
+                    ["parts"] = new JsonArray(new JsonObject
+                    {
+                        ["inlineData"] = new JsonObject { ["mimeType"] = "audio/L16;codec=pcm;rate=24000", ["data"] = Convert.ToBase64String(pcm) },
+                    }),
+                },
+                ["finishReason"] = "STOP",
+                ["index"] = 0,
+            }),
+            ["usageMetadata"] = new JsonObject { ["promptTokenCount"] = reply.InputTokens, ["candidatesTokenCount"] = reply.OutputTokens, ["totalTokenCount"] = reply.InputTokens + reply.OutputTokens },
+            ["modelVersion"] = model,
+        });
+    }
+
+    /// <summary>The first audio <c>inlineData</c> part of the turns, if any.</summary>
+    private static JsonObject? AudioInput(JsonArray contents) =>
+        contents.SelectMany(c => c?["parts"] as JsonArray ?? []).Select(p => p?["inlineData"] as JsonObject)
+            .FirstOrDefault(d => ((string?)d?["mimeType"])?.StartsWith("audio/", StringComparison.Ordinal) == true);
+
+    /// <summary>Audio understanding: the reply's text as the transcript (a 400 for data that is not base64), and usage.</summary>
+    private static Task TranscriptAsync(HttpContext context, string model, JsonObject audio, FakeReply reply)
+    {
+        try
+        {
+            _ = Convert.FromBase64String((string?)audio["data"] ?? "");
+        }
+        catch (FormatException)
+        {
+            return WriteErrorAsync(context, 400, "Invalid value at 'contents[0].parts[1].inline_data.data' (TYPE_BYTES), Base64 decoding failed.");
+        }
+        return FakeProviderHost.WriteJsonAsync(context, 200, Chunk(model, "gemini_fake_transcript", reply, reply.Text, withCalls: false, finish: true));
+    }
 
     /// <summary>Imagen's answer: <c>predictions[]</c> of <c>{bytesBase64Encoded, mimeType}</c>, <c>sampleCount</c> of
     /// them (Imagen's default is 4; more than 4 is its 400).</summary>

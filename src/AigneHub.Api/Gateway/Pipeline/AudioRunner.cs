@@ -93,7 +93,7 @@ public sealed class AudioRunner(GatewayPipeline pipeline, ProviderAdapters adapt
             }
             // The provider charges the whole input once it started speaking: so is the caller.
             return new AttemptResult { Characters = characters, CallerGone = callerGone || caller.Gone, ProviderCut = cut };
-        }, target => Unserved(target, AudioOperations.Speech));
+        }, refused: target => Refused(target, AudioOperations.Speech, adapter => adapter.Refusal(request)));
     }
 
     public Task TranscribeAsync(HttpContext context, ApiSurface surface, TranscriptionCall transcription, ITranscriptionAnswerWriter writer)
@@ -122,14 +122,18 @@ public sealed class AudioRunner(GatewayPipeline pipeline, ProviderAdapters adapt
                 UsageEstimated = seconds is null,
                 CallerGone = writer.Caller.Gone,
             };
-        }, target => Unserved(target, request.Operation));
+        }, refused: target => Refused(target, request.Operation, adapter => adapter.Refusal(request)));
     }
 
-    private string? Unserved(ModelTarget target, AudioOperations operation) =>
-        adapters.Audio(target.Kind, operation) is not null ? null : operation switch
-        {
-            AudioOperations.Speech => $"{target.Kind.DisplayName} does not generate speech.",
-            AudioOperations.Translation => $"{target.Kind.DisplayName} does not translate audio.",
-            _ => $"{target.Kind.DisplayName} does not transcribe audio.",
-        };
+    /// <summary>Why <paramref name="target"/> cannot serve the call: it lacks the operation, or its adapter refuses
+    /// the request as asked (asked before admission, so nothing is reserved).</summary>
+    private GatewayException? Refused(ModelTarget target, AudioOperations operation, Func<IAudioAdapter, AudioRefusal?> refusal) =>
+        adapters.Audio(target.Kind, operation) is { } adapter
+            ? refusal(adapter) is { } refused ? GatewayErrors.Refused(refused) : null
+            : GatewayErrors.Unserved(operation switch
+            {
+                AudioOperations.Speech => $"{target.Kind.DisplayName} does not generate speech.",
+                AudioOperations.Translation => $"{target.Kind.DisplayName} does not translate audio.",
+                _ => $"{target.Kind.DisplayName} does not transcribe audio.",
+            });
 }

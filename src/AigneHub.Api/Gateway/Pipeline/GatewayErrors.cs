@@ -18,6 +18,11 @@ public static class GatewayErrors
     public static GatewayException Unserved(string reason) =>
         new(400, "invalid_request_error", reason, "model", "model_not_supported");
 
+    /// <summary>The candidate offers the kind of call but not as asked (a format, a voice, an upload's size).</summary>
+    public static GatewayException Refused(AudioRefusal refusal) => refusal.TooLarge
+        ? new(413, "invalid_request_error", refusal.Message, refusal.Param, "request_too_large")
+        : new(400, "invalid_request_error", refusal.Message, refusal.Param ?? "model", "model_not_supported");
+
     public static GatewayException NoProviderAvailable(string requestedModel) =>
         new(503, "api_error", $"No provider is available for '{requestedModel}' right now.");
 

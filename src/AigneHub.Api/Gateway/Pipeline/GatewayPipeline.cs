@@ -72,8 +72,14 @@ public sealed partial class GatewayPipeline(
     /// <param name="unserved">Why a candidate cannot serve this kind of call at all (a provider without image
     /// generation, one that does not transcribe), or null when it can: such candidates are dropped before
     /// admission, and when none is left the call is a 400 with that reason — nothing reserved, no call recorded.</param>
+    public Task RunAsync(HttpContext context, CallContext call, CallEstimate estimate, IAnswerWriter writer,
+        Func<Attempt, CancellationToken, Task<AttemptResult>> attempt, Func<ModelTarget, string?> unserved) =>
+        RunAsync(context, call, estimate, writer, attempt, refused: target => unserved(target) is { } reason ? GatewayErrors.Unserved(reason) : null);
+
+    /// <param name="refused">As <c>unserved</c>, for refusals that need their own status or field (a 413 for an
+    /// upload one provider's wire cannot carry): the error of the first candidate when every one refuses.</param>
     public async Task RunAsync(HttpContext context, CallContext call, CallEstimate estimate, IAnswerWriter writer,
-        Func<Attempt, CancellationToken, Task<AttemptResult>> attempt, Func<ModelTarget, string?>? unserved = null)
+        Func<Attempt, CancellationToken, Task<AttemptResult>> attempt, Func<ModelTarget, GatewayException?>? refused = null)
     {
         var started = Stopwatch.GetTimestamp();
         var aborted = context.RequestAborted;
@@ -85,10 +91,10 @@ public sealed partial class GatewayPipeline(
         {
             throw GatewayErrors.NoSuchModel(call.RequestedModel);
         }
-        if (unserved is not null && candidates.Any(c => unserved(c) is not null))
+        if (refused is not null && candidates.Any(c => refused(c) is not null))
         {
-            var served = candidates.Where(c => unserved(c) is null).ToList();
-            candidates = served.Count > 0 ? served : throw GatewayErrors.Unserved(unserved(candidates[0])!);
+            var served = candidates.Where(c => refused(c) is null).ToList();
+            candidates = served.Count > 0 ? served : throw refused(candidates[0])!;
         }
 
         // :: Step 2: admission — rate limits, rates, credits — and the durable record, before any provider is called.

@@ -14,6 +14,7 @@ public sealed class GeminiAdapterRegistrationTests
 
         Assert.IsType<GeminiChatAdapter>(services.GetRequiredKeyedService<IChatAdapter>(ProviderProtocol.Gemini));
         Assert.IsType<GeminiEmbeddingAdapter>(services.GetRequiredKeyedService<IEmbeddingAdapter>(ProviderProtocol.Gemini));
+        Assert.IsType<GeminiAudioAdapter>(services.GetRequiredKeyedService<IAudioAdapter>(ProviderProtocol.Gemini));
         Assert.IsType<AnthropicChatAdapter>(services.GetRequiredKeyedService<IChatAdapter>(ProviderProtocol.Anthropic));
         Assert.Single(services.GetServices<ProviderHttp>());
     }
