@@ -137,5 +137,4 @@ public sealed class AnthropicBillingTests(ITestOutputHelper output)
         Assert.Equal(100 * 0.01m + 20 * 0.05m, second.Credits);
         Assert.Equal(["claude-rated", "claude-opus-9"], fake.Requests.Select(r => (string?)r.RequiredBody["model"]));
     }
-    }
 }
