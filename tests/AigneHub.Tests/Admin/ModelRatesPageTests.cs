@@ -54,6 +54,44 @@ public sealed class ModelRatesPageTests : AdminComponentTestBase
         Assert.Equal("0.01", (string?)sent["outputRate"]);
     }
 
+    private const string SpeechRateId = "55555555-5555-5555-5555-555555555555";
+
+    private const string SpeechRate = $$"""
+        {"id":"{{SpeechRateId}}","provider":"openai","model":"tts-1","type":"audio","inputRate":"0","outputRate":"0",
+         "cacheWriteRate":null,"cacheReadRate":null,"unitCosts":null,"metadata":null,"deprecated":false,
+         "createdAt":"2026-11-01T00:00:00Z","updatedAt":"2026-11-01T00:00:00Z","characterRate":"0.00015","secondRate":"0.006",
+         "imagePrices":null}
+        """;
+
+    /// <summary>A PUT replaces the whole rate: saving an audio rate from the form keeps its per-character and
+    /// per-second prices (the form does not show them; before, they were sent as absent and so removed).</summary>
+    [Fact]
+    public void Saving_an_audio_rate_keeps_its_character_and_second_prices()
+    {
+        Api.OnGet("/api/admin/model-rates", $"[{SpeechRate}]")
+            .On(HttpMethod.Put, $"/api/admin/model-rates/{SpeechRateId}", HttpStatusCode.OK, SpeechRate);
+        var page = Render<ModelRates>();
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=rates-grid] button")));
+        page.FindAll("[data-testid=rates-grid] button").First(b => b.TextContent.Trim() == "Edit").Click();
+        page.Find("[data-testid=rate-save]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains(Api.Requests, r => r.Method == HttpMethod.Put));
+        var sent = JsonNode.Parse(Api.Requests.Single(r => r.Method == HttpMethod.Put).Body!)!;
+        Assert.Equal(("0.00015", "0.006"), ((string?)sent["characterRate"], (string?)sent["secondRate"]));
+    }
+
+    [Fact]
+    public void A_bulk_margin_change_keeps_an_audio_rates_character_and_second_prices()
+    {
+        var rate = System.Text.Json.JsonSerializer.Deserialize<AigneHub.Contracts.Billing.ModelRateResponse>(
+            SpeechRate.Replace("\"unitCosts\":null", "\"unitCosts\":{\"input\":\"0.00001\",\"output\":null}"),
+            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+
+        var change = Assert.Single(ModelRates.PlanBulk([rate], 20m, 1m));
+
+        Assert.Equal((0.00015m, 0.006m), (change.Request.CharacterRate, change.Request.SecondRate));
+    }
+
     [Fact]
     public void A_price_row_without_a_size_or_a_quality_is_not_sent()
     {

@@ -205,11 +205,32 @@ public sealed class CallRecordingFaultTests
         fake.Enqueue(new FakeReply { InputTokens = 40, OutputTokens = 9 });
         fake.Enqueue(new FakeReply { InputTokens = 70, OutputTokens = 3 });
         using var client = host.Api.CreateClient(key);
+        // The answers end before their settlements run out of budget: each is awaited through the billing counters —
+        // the first kept, then the second dropped (the store is full).
+        long kept = 0, dropped = 0;
+        var scope = host.Api.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name is "aignehub.billing.settlements_kept" or "aignehub.billing.settlements_dropped" && ReferenceEquals(instrument.Meter.Scope, scope))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+            Interlocked.Add(ref instrument.Name.EndsWith("_kept", StringComparison.Ordinal) ? ref kept : ref dropped, value));
+        listener.Start();
         for (var n = 0; n < 2; n++)
         {
             using var response = await client.PostAsync("/api/v2/chat/completions", Json($$"""{"model":"{{Model}}","messages":[{"role":"user","content":"hi"}],"max_tokens":100}"""));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while ((n == 0 ? Interlocked.Read(ref kept) : Interlocked.Read(ref dropped)) < 1 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
         }
+        Assert.Equal((1L, 1L), (Interlocked.Read(ref kept), Interlocked.Read(ref dropped)));
 
         await host.ScalarAsync<int>("DELETE FROM aignehub.injected_outage");
         ModelCall? settled = null;
