@@ -37,6 +37,10 @@ internal sealed partial class CallRecorder(
 
     private static readonly TimeSpan BusyRetryAfter = TimeSpan.FromSeconds(2);
 
+    /// <summary>Settlements this process is making, per account: the answer ends for its caller before its settlement
+    /// commits, so a start of the same account refused meanwhile waits for them and is tried once more.</summary>
+    private readonly ConcurrentDictionary<Guid, int> _settling = new();
+
     /// <summary>First pause before a settlement is retried after a transient database error; doubles each time.</summary>
     private static readonly TimeSpan SettleRetryDelay = TimeSpan.FromMilliseconds(100);
 
@@ -137,6 +141,11 @@ internal sealed partial class CallRecorder(
         var id = Guid.CreateVersion7();
         var call = NewCall(id, context, first, estimate, billed ? worstCase : null, billed);
         var started = await starts.StartAsync(call, cancellationToken);
+        if (!started && billed && await SettledMeanwhileAsync(context.UserId!.Value, cancellationToken))
+        {
+            // Nothing was written by the refused start: the same command is tried again on the released balance.
+            started = await starts.StartAsync(call, cancellationToken);
+        }
         if (!started)
         {
             return Admission.Refuse(new Refusal(RefusalKind.InsufficientCredits,
@@ -229,6 +238,10 @@ internal sealed partial class CallRecorder(
         };
 
         var kept = false;
+        if (ticket.Account is { } settlingAccount)
+        {
+            _settling.AddOrUpdate(settlingAccount, 1, (_, n) => n + 1);
+        }
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(TimeSpan.FromSeconds(options.CurrentValue.SettleSeconds));
         try
@@ -259,12 +272,32 @@ internal sealed partial class CallRecorder(
             {
                 leases.Release(ticket.CallId);
             }
+            if (ticket.Account is { } settledAccount && _settling.AddOrUpdate(settledAccount, 0, (_, n) => n - 1) == 0)
+            {
+                _settling.TryRemove(KeyValuePair.Create(settledAccount, 0));
+            }
         }
 
         if (_tokenOwners.TryRemove(ticket.CallId, out var owner) && usage is { OutputTokens: > 0 })
         {
             await rateLimiter.AddTokensAsync(owner.User, owner.Key, usage.OutputTokens);
         }
+    }
+
+    /// <summary>Whether settlements of <paramref name="account"/> were in flight here; if so, waits (a millisecond at a
+    /// time, at most the settlement budget) until none is. Only a refused start of such an account pays this.</summary>
+    private async Task<bool> SettledMeanwhileAsync(Guid account, CancellationToken cancellationToken)
+    {
+        if (!_settling.ContainsKey(account))
+        {
+            return false;
+        }
+        var deadline = time.GetUtcNow().AddSeconds(options.CurrentValue.SettleSeconds);
+        while (_settling.ContainsKey(account) && time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(1), cancellationToken);
+        }
+        return true;
     }
 
     /// <summary>

@@ -142,7 +142,7 @@ public sealed class FaultyProviderTests
             }
         }
 
-        var calls = await stack.Host.CallsAsync(stack.Member);
+        var calls = await stack.Host.SettledCallsAsync(stack.Member, FaultCases.Count);
         var served = calls.Where(c => c.Status == ModelCallStatus.Success).ToList();
         Assert.Equal(FaultCases.Count, served.Count);
         Assert.All(served, c => Assert.Equal(("deepseek", Charge(13, 5)), (c.Provider, c.Credits)));

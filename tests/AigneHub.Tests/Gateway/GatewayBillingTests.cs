@@ -93,6 +93,52 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The answer ends before its settlement commits, yet a caller who makes one call after another (here on two
+    /// connections) on a balance that covers a single reservation is served every time: a start refused while this
+    /// Api is still settling the same account's calls waits for those settlements and is tried once more.
+    /// </summary>
+    [Fact]
+    public async Task Calls_one_after_another_on_a_balance_for_one_reservation_are_each_served()
+    {
+        var (host, fake, member, key) = await StartAsync();
+        await using var _ = host;
+        await using var __ = fake;
+        // Reservation = max_tokens × output rate = 50 × 0.1 = 5 of a balance of 9: one at a time fits, two do not.
+        const int maxTokens = 50;
+        const int actualTokens = 2;
+        const int calls = 6;
+        await host.GrantAsync(member, "9");
+        // Every settlement takes a while in the database, so the next call always starts while the last one settles.
+        await host.ScalarAsync<int>("""
+            CREATE FUNCTION aignehub.slow_settlement() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF OLD.status = 'processing' AND NEW.status <> 'processing' THEN PERFORM pg_sleep(0.3); END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER slow_settlement BEFORE UPDATE ON aignehub.model_calls FOR EACH ROW EXECUTE FUNCTION aignehub.slow_settlement();
+            SELECT 1;
+            """);
+        // Two clients, two connections, taken in turn (on one keep-alive connection the next request would wait for
+        // the previous one's handler, settlement included).
+        using var one = host.Api.CreateClient(key);
+        using var other = host.Api.CreateClient(key);
+        var body = $$"""{"model":"{{Model}}","max_tokens":{{maxTokens}},"messages":[{"role":"user","content":"hi"}]}""";
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < calls; i++)
+        {
+            fake.Enqueue(new FakeReply { OutputTokens = actualTokens });
+            using var response = await (i % 2 == 0 ? one : other).PostAsync("/api/v2/chat/completions", Json(body));
+            statuses.Add(response.StatusCode);
+        }
+        var records = await host.SettledCallsAsync(member, calls);
+
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Equal(calls, records.Count(c => c.Status == ModelCallStatus.Success));
+        Assert.Equal(9m - calls * actualTokens * 0.1m, (await host.AccountAsync(member)).Balance);
+    }
+
+    /// <summary>
     /// Issue 13's replica bound: three Apis on one database, 200 calls of one account spread over them. Each replica
     /// batches its own starts (group commit), and no replica holds any part of the balance in memory (no credit leases,
     /// see billing.md "Group commit"): the available balance is checked in Postgres under the account's row lock,
@@ -175,8 +221,8 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
         }
 
         var served = statuses.Count(s => s == HttpStatusCode.OK);
+        var records = await first.SettledCallsAsync(member, calls);
         var account = await first.AccountAsync(member);
-        var records = await first.CallsAsync(member);
         var charged = records.Where(c => c.Status == ModelCallStatus.Success).Sum(c => c.Credits);
         var debits = await first.DebitsAsync(member);
         output.WriteLine($"3 replicas: served {served} (per replica {string.Join("/", servedBy)}), refused {refusals}, reserved at peak {reservedAtPeak} of balance {balance}, final balance {account.Balance}, Σ debits {debits}, records {records.Count}");
@@ -239,8 +285,8 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
         var statuses = await Task.WhenAll(calls200);
 
         var served = statuses.Count(s => s == HttpStatusCode.OK);
+        var calls = await host.SettledCallsAsync(member, 200);
         var account = await host.AccountAsync(member);
-        var calls = await host.CallsAsync(member);
         var charged = calls.Where(c => c.Status == ModelCallStatus.Success).Sum(c => c.Credits);
         var debits = await host.DebitsAsync(member);
         output.WriteLine($"served {served}, refused {statuses.Count(s => s == HttpStatusCode.PaymentRequired)}, final balance {account.Balance}, reserved {account.Reserved}, Σ debits {debits}, Σ call credits {charged}, records {calls.Count}");

@@ -70,6 +70,29 @@ public class ApiFactory : WebApplicationFactory<AigneHub.Api.ApiAssembly>
 
     public string DatabaseConnectionString => Settings["ConnectionStrings:aignehub"]!;
 
+    /// <summary>Waits until no call of this database is processing: a served answer ends for its caller before its
+    /// settlement commits, so a test that reads usage right after its calls waits for this first.</summary>
+    public async Task WaitForSettlementsAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(DatabaseConnectionString);
+        await connection.OpenAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM aignehub.model_calls WHERE status = 'processing'", connection);
+            var processing = (long)(await count.ExecuteScalarAsync())!;
+            if (processing == 0)
+            {
+                return;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new Xunit.Sdk.XunitException($"{processing} calls still processing after 15 s");
+            }
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Pass to a second instance (<c>f.Settings["ConnectionStrings:redis"] = first.RedisConnectionString</c>)
     /// so that the two replicas share Redis state (throttles, replay marks) and not only the database.</summary>
     public string RedisConnectionString => Settings["ConnectionStrings:redis"]!;

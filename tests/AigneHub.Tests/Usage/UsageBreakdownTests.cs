@@ -36,6 +36,7 @@ public sealed class UsageBreakdownTests
         await ChatAsync(first);
         await ChatAsync(laptop);
         await ChatAsync(laptop);
+        await api.WaitForSettlementsAsync();
 
         var mine = await AdminClient.ReadAsync(await first.GetAsync("/api/v2/usage/breakdown?by=key"));
         var rows = mine["rows"]!.AsArray();
