@@ -457,6 +457,12 @@ public static class BillingSql
     public static async Task<bool[]> SettleCallsAsync(NpgsqlDataSource db, IReadOnlyList<SettleCallCommand> calls, CancellationToken cancellationToken)
     {
         await using var batch = db.CreateBatch();
+        // The batch's call rows first, all of them, before any account row: the stale-call cleanup takes a call row
+        // (SKIP LOCKED) and then its account, so a batch holding an account while it waits for a later call's row
+        // would deadlock with it.
+        var lockRows = new NpgsqlBatchCommand($"SELECT count(*)::int FROM (SELECT 1 FROM {S}.model_calls WHERE id = ANY(@ids) ORDER BY id FOR UPDATE) locked");
+        lockRows.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. calls.Select(c => c.Id)]));
+        batch.BatchCommands.Add(lockRows);
         foreach (var call in calls)
         {
             var command = new NpgsqlBatchCommand(SettleSql);
@@ -465,6 +471,7 @@ public static class BillingSql
         }
         var settled = new bool[calls.Count];
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken); // past the row locks
         for (var i = 0; i < settled.Length; i++)
         {
             await reader.ReadAsync(cancellationToken);
