@@ -111,19 +111,7 @@ internal sealed class BillingHost : IAsyncDisposable
     }
 
     /// <summary>The user's one call, once it is no longer processing (the settlement runs after the response ends).</summary>
-    public async Task<ModelCall> WaitForSettledAsync(Guid userId)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            var calls = await CallsAsync(userId);
-            if (calls.Count == 1 && calls[0].Status != ModelCallStatus.Processing)
-            {
-                return calls[0];
-            }
-            await Task.Delay(50);
-        }
-        throw new Xunit.Sdk.XunitException("the call was not settled within 10 s");
-    }
+    public async Task<ModelCall> WaitForSettledAsync(Guid userId) => Assert.Single(await SettledCallsAsync(userId));
 
     /// <summary>The user's calls once there are at least <paramref name="count"/> and none is processing (a served
     /// answer ends for its caller before its settlement commits).</summary>

@@ -84,27 +84,12 @@ public sealed class CachedPromptBillingTests(ITestOutputHelper output)
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, text);
 
-        var call = await SettledAsync(host, member);
+        var call = await host.WaitForSettledAsync(member);
         output.WriteLine($"{scenario} stream={stream}: charged {call.Credits}, expected {expected}");
         Assert.Equal(ModelCallStatus.Success, call.Status);
         Assert.False(call.Estimated);
         Assert.Equal(expected, call.Credits);
         Assert.Equal(expected, await host.DebitsAsync(member));
         Assert.Equal(1000m - expected, (await host.AccountAsync(member)).Balance);
-    }
-
-    private static async Task<ModelCall> SettledAsync(BillingHost host, Guid member)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            var calls = await host.CallsAsync(member);
-            if (calls.Count == 1 && calls[0].Status != ModelCallStatus.Processing)
-            {
-                return calls[0];
-            }
-            Assert.True(DateTime.UtcNow < deadline, "the call was not settled");
-            await Task.Delay(50);
-        }
     }
 }

@@ -184,24 +184,20 @@ public sealed class GeminiAudioAdapter(ProviderHttp http) : IAudioAdapter
 
     private static (string MimeType, byte[] Data) ReadAudio(ProviderEndpoint endpoint, JsonNode answer)
     {
-        var candidate = (answer["candidates"] as JsonArray)?.FirstOrDefault();
-        foreach (var part in candidate?["content"]?["parts"] as JsonArray ?? [])
+        foreach (var (mimeType, data) in GeminiMapping.InlineData(answer))
         {
-            if (part?["inlineData"] is JsonObject inline && ProviderHttp.StringOf(inline["data"]) is { Length: > 0 } data)
+            try
             {
-                try
-                {
-                    return (ProviderHttp.StringOf(inline["mimeType"]) ?? "", Convert.FromBase64String(data));
-                }
-                catch (FormatException ex)
-                {
-                    throw new ProviderException(endpoint.Provider, ProviderErrorClass.Unavailable, 200, $"{endpoint.Provider} sent audio that is not base64.", ex);
-                }
+                return (mimeType ?? "", Convert.FromBase64String(data));
+            }
+            catch (FormatException ex)
+            {
+                throw new ProviderException(endpoint.Provider, ProviderErrorClass.Unavailable, 200, $"{endpoint.Provider} sent audio that is not base64.", ex);
             }
         }
-        var reason = ProviderHttp.StringOf(answer["promptFeedback"]?["blockReason"]) ?? ProviderHttp.StringOf(candidate?["finishReason"]);
+        var reason = GeminiMapping.BlockedReason(answer);
         throw new ProviderException(endpoint.Provider, ProviderErrorClass.BadRequest, 200,
-            reason is { Length: > 0 } and not "STOP" ? $"{endpoint.Provider} made no speech: {reason}." : $"{endpoint.Provider} made no speech.");
+            reason is { Length: > 0 } ? $"{endpoint.Provider} made no speech: {reason}." : $"{endpoint.Provider} made no speech.");
     }
 
     /// <summary>The <c>rate=</c> parameter of <c>audio/L16;codec=pcm;rate=24000</c>.</summary>

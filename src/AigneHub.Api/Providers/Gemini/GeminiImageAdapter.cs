@@ -106,23 +106,8 @@ public sealed class GeminiImageAdapter(ProviderHttp http) : IImageAdapter
     }
 
     /// <summary>Every <c>inlineData</c> part of every candidate; a blocked prompt says why in <c>promptFeedback</c>.</summary>
-    private static (List<GeneratedImage> Images, string? Filtered) ReadCandidates(JsonNode answer)
-    {
-        var images = new List<GeneratedImage>();
-        foreach (var candidate in answer["candidates"] as JsonArray ?? [])
-        {
-            foreach (var part in candidate?["content"]?["parts"] as JsonArray ?? [])
-            {
-                if (part?["inlineData"] is JsonObject inline && ProviderHttp.StringOf(inline["data"]) is { Length: > 0 } data)
-                {
-                    images.Add(new GeneratedImage(null, data, null, ProviderHttp.StringOf(inline["mimeType"]) ?? "image/png"));
-                }
-            }
-        }
-        var reason = ProviderHttp.StringOf(answer["promptFeedback"]?["blockReason"])
-            ?? (answer["candidates"] as JsonArray)?.Select(c => ProviderHttp.StringOf(c?["finishReason"])).FirstOrDefault(r => r is not null and not "STOP");
-        return (images, reason);
-    }
+    private static (List<GeneratedImage> Images, string? Filtered) ReadCandidates(JsonNode answer) =>
+        ([.. GeminiMapping.InlineData(answer).Select(d => new GeneratedImage(null, d.Data, null, d.MimeType ?? "image/png"))], GeminiMapping.BlockedReason(answer));
 
     private enum ImageFamily { None, Imagen, Gemini }
 

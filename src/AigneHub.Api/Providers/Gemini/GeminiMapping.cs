@@ -348,4 +348,25 @@ internal static class GeminiMapping
     private static bool IsThought(JsonNode part) => part["thought"] is JsonValue value && value.TryGetValue<bool>(out var thought) && thought;
 
     private static int Int(JsonNode? node) => node is JsonValue value && value.TryGetValue<int>(out var n) ? n : 0;
+
+    /// <summary>Every <c>inlineData</c> part of the answer's candidates, in order (generated images or speech).</summary>
+    internal static IEnumerable<(string? MimeType, string Data)> InlineData(JsonNode answer)
+    {
+        foreach (var candidate in answer["candidates"] as JsonArray ?? [])
+        {
+            foreach (var part in candidate?["content"]?["parts"] as JsonArray ?? [])
+            {
+                if (part?["inlineData"] is JsonObject inline && ProviderHttp.StringOf(inline["data"]) is { Length: > 0 } data)
+                {
+                    yield return (ProviderHttp.StringOf(inline["mimeType"]), data);
+                }
+            }
+        }
+    }
+
+    /// <summary>Why an answer holds less than asked: the prompt's <c>blockReason</c>, else the first candidate
+    /// <c>finishReason</c> that is not <c>STOP</c>; null when neither says.</summary>
+    internal static string? BlockedReason(JsonNode answer) =>
+        ProviderHttp.StringOf(answer["promptFeedback"]?["blockReason"])
+        ?? (answer["candidates"] as JsonArray)?.Select(c => ProviderHttp.StringOf(c?["finishReason"])).FirstOrDefault(r => r is not null and not "STOP");
 }

@@ -65,7 +65,7 @@ public sealed class ResponsesBillingTests
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, text);
 
-        var call = await SettledAsync(host, member);
+        var call = await host.WaitForSettledAsync(member);
         Assert.Equal(ModelCallStatus.Success, call.Status);
         Assert.False(call.Estimated);
         Assert.Equal(expected, call.Credits);
@@ -117,19 +117,4 @@ public sealed class ResponsesBillingTests
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private static async Task<ModelCall> SettledAsync(BillingHost host, Guid member)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            var calls = await host.CallsAsync(member);
-            if (calls.Count == 1 && calls[0].Status != ModelCallStatus.Processing)
-            {
-                return calls[0];
-            }
-            Assert.True(DateTime.UtcNow < deadline, "the call was not settled");
-            await Task.Delay(50);
-        }
-    }
 }
