@@ -3,11 +3,11 @@ using System.Globalization;
 namespace AigneHub.Bench;
 
 /// <summary><c>./bench/run.sh [--repeats N] [--duration S] [--fsync on|off] [--ttft MS] [--slow-streams N]
-/// [--soak MINUTES] [--analytics ROWS] [--label TEXT]</c>. The last three are extra scenarios, off unless asked for.</summary>
+/// [--soak MINUTES] [--soak-connections N] [--analytics ROWS] [--label TEXT]</c>. The last three are extra scenarios, off unless asked for.</summary>
 internal sealed record BenchOptions(int Repeats, int Duration, bool Fsync, int TimeToFirstTokenMs, int SlowStreams, int SoakMinutes, long AnalyticsRows,
-    string? Label = null)
+    string? Label = null, int SoakConnections = 4)
 {
-    public const string Usage = "Options: --repeats N (2), --duration S (10), --fsync on|off (on), --ttft MS (0), --slow-streams N (off), --soak MINUTES (off), --analytics ROWS (off), --label TEXT (a line on top of the results, e.g. \"noisy smoke run\").";
+    public const string Usage = "Options: --repeats N (2), --duration S (10), --fsync on|off (on), --ttft MS (0), --slow-streams N (off), --soak MINUTES (off), --soak-connections N (4; 32 saturates the Api, for a profile), --analytics ROWS (off), --label TEXT (a line on top of the results, e.g. \"noisy smoke run\").";
 
     public static BenchOptions? Parse(string[] args, out string? error)
     {
@@ -30,6 +30,7 @@ internal sealed record BenchOptions(int Repeats, int Duration, bool Fsync, int T
                     "--ttft" => o with { TimeToFirstTokenMs = (int)Number(0, 10_000) },
                     "--slow-streams" => o with { SlowStreams = (int)Number(1, 5_000) },
                     "--soak" => o with { SoakMinutes = (int)Number(1, 24 * 60) },
+                    "--soak-connections" => o with { SoakConnections = (int)Number(1, 1_024) },
                     "--analytics" => o with { AnalyticsRows = Number(1_000, 100_000_000) },
                     "--label" when value is not null => o with { Label = value },
                     _ => throw new FormatException($"Unknown argument '{args[i]}'."),
@@ -50,6 +51,7 @@ internal sealed record BenchOptions(int Repeats, int Duration, bool Fsync, int T
         + (TimeToFirstTokenMs > 0 ? $" --ttft {TimeToFirstTokenMs}" : "")
         + (SlowStreams > 0 ? $" --slow-streams {SlowStreams}" : "")
         + (SoakMinutes > 0 ? $" --soak {SoakMinutes}" : "")
+        + (SoakMinutes > 0 && SoakConnections != 4 ? $" --soak-connections {SoakConnections}" : "")
         + (AnalyticsRows > 0 ? $" --analytics {AnalyticsRows}" : "")
         + (Label is null ? "" : $" --label '{Label}'");
 }

@@ -57,7 +57,7 @@ try
     }
     if (options.SoakMinutes > 0)
     {
-        findings.AddRange(await Scenarios.SoakAsync(folder, governed, options.SoakMinutes));
+        findings.AddRange(await Scenarios.SoakAsync(folder, governed, options.SoakMinutes, options.SoakConnections));
     }
     if (options.AnalyticsRows > 0)
     {

@@ -41,14 +41,14 @@ internal static class Scenarios
         ];
     }
 
-    /// <summary>A soak at moderate load (4 connections, json, the 32 accounts in turn) for <paramref name="minutes"/>,
+    /// <summary>A soak at moderate load (<paramref name="connections"/>, 4 unless asked, json, the 32 accounts in turn) for <paramref name="minutes"/>,
     /// the governed Api's RSS sampled every 10 s. Flat: the last sample within 10% of the first.</summary>
-    public static async Task<IReadOnlyList<Finding>> SoakAsync(RunFolder folder, Gateway governed, int minutes)
+    public static async Task<IReadOnlyList<Finding>> SoakAsync(RunFolder folder, Gateway governed, int minutes, int connections)
     {
-        Console.WriteLine($"== soak, {minutes} min");
+        Console.WriteLine($"== soak, {minutes} min, {connections} connections, governed Api pid {governed.Api.Process.Id}");
         var target = new Target(Target.Governed, governed.Api.BaseUrl, "/api/v2/chat/completions", governed.Api.Process, governed);
         var prefix = "soak-";
-        var load = Wrk.RunAsync(folder.TempRoot, "soak", target.BaseUrl, target.Path, target.Body(false), target.Keys(Gateway.Accounts), prefix, 4, minutes * 60);
+        var load = Wrk.RunAsync(folder.TempRoot, "soak", target.BaseUrl, target.Path, target.Body(false), target.Keys(Gateway.Accounts), prefix, connections, minutes * 60);
         var samples = new List<double>();
         while (!load.IsCompleted)
         {
@@ -60,12 +60,12 @@ internal static class Scenarios
         }
         var wrk = await load;
         var records = await Records.ReadAsync(governed.Database, prefix, Hub.ServedCallCharge);
-        var hold = records.Hold(wrk.Requests, wrk.Non2xx, 4, billing: true);
+        var hold = records.Hold(wrk.Requests, wrk.Non2xx, connections, billing: true);
         var (first, last, max) = samples.Count == 0 ? (double.NaN, double.NaN, double.NaN) : (samples[0], samples[^1], samples.Max());
         Console.WriteLine($"   {wrk.RequestsPerSecond:0} req/s, RSS first {first:0} last {last:0} max {max:0} MiB, records {(hold ? "ok" : "WRONG")}");
         return
         [
-            new($"soak {minutes} min (4 connections, {wrk.RequestsPerSecond:0} req/s, {wrk.Requests} requests, records {(hold ? "ok" : "wrong")}): Api RSS",
+            new($"soak {minutes} min ({connections} connections, {wrk.RequestsPerSecond:0} req/s, {wrk.Requests} requests, records {(hold ? "ok" : "wrong")}): Api RSS",
                 $"first {first:0} MiB, last {last:0} MiB, max {max:0} MiB ({samples.Count} samples, every 10 s)", "flat (last within 10% of first)",
                 samples.Count < 2 ? null : last <= first * 1.10 && hold),
         ];
