@@ -33,6 +33,9 @@ public static class BillingExtensions
         services.AddSingleton<CallSettlements>();
         services.AddSingleton<PendingSettlements>();
         services.AddHostedService(sp => sp.GetRequiredService<PendingSettlements>());
+        // After PendingSettlements, so that it stops first: the settlements still running may keep some for the last try.
+        services.AddSingleton<DetachedSettlements>();
+        services.AddHostedService(sp => sp.GetRequiredService<DetachedSettlements>());
         // The credits, rates and usage routes answer with the shared wire contracts' source-generated metadata.
         services.ConfigureHttpJsonOptions(o =>
         {

@@ -93,6 +93,74 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Issue 13: the settlement does not hold the caller's connection either. Kestrel reads the next request on a
+    /// keep-alive connection only once the previous request's handler has returned; a handler that waited for its
+    /// settlement made every next request on that connection wait for the database too. Here the first call's
+    /// settlement is held off by a lock on its account row, and a second call — another member's, on the same
+    /// connection — is served meanwhile; the first is charged once the lock goes.
+    /// </summary>
+    [Fact]
+    public async Task The_next_request_on_a_connection_is_served_while_the_last_ones_settlement_waits()
+    {
+        await using var fake = await FakeOpenAI.StartAsync();
+        await using var host = await BillingHost.StartAsync(f => f.Settings["AigneHub:Billing:SettleSeconds"] = "120");
+        using var owner = host.Owner;
+        await GatewayFixture.AddProviderAsync(owner, "openai", fake.BaseUrl, "sk-test-billing-0123456789", "gpt-4o-mini");
+        await host.AddRateAsync(new(AigneHub.Api.Providers.ProviderKinds.OpenAI, null, fake.BaseUrl, "gpt-4o-mini", AigneHub.Data.ModelType.Chat), "0", "0.1");
+        var (first, firstKey) = await owner.CreateMemberAsync();
+        var (second, secondKey) = await owner.CreateMemberAsync();
+        await host.GrantAsync(first, "1000"); // the reservation: DefaultMaxOutputTokens (4096) × 0.1
+        await host.GrantAsync(second, "1000");
+        const int firstTokens = 3;
+        const int secondTokens = 7;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        fake.Enqueue(new FakeReply { OutputTokens = firstTokens, Hold = gate.Task });
+        fake.Enqueue(new FakeReply { OutputTokens = secondTokens });
+        // One client, so one pooled keep-alive connection; each request says whose call it is.
+        using var client = host.Api.CreateClient(bearer: null);
+        HttpRequestMessage Chat(string key) => new(HttpMethod.Post, "/api/v2/chat/completions")
+        {
+            Content = Json($$"""{"model":"{{Model}}","messages":[{"role":"user","content":"hi"}]}"""),
+            Headers = { Authorization = new("Bearer", key) },
+        };
+
+        var firstCall = client.SendAsync(Chat(firstKey));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (fake.Requests.Count < 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        await using var locker = new Npgsql.NpgsqlConnection(host.Api.DatabaseConnectionString);
+        await locker.OpenAsync();
+        await using var hold = await locker.BeginTransactionAsync();
+        await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM aignehub.credit_accounts WHERE user_id = @u FOR UPDATE", locker, hold))
+        {
+            lockRow.Parameters.AddWithValue("u", first);
+            Assert.Equal(1, await lockRow.ExecuteScalarAsync());
+        }
+        gate.SetResult();
+        using var firstResponse = await firstCall.WaitAsync(TimeSpan.FromSeconds(30));
+        await firstResponse.Content.ReadAsStringAsync();
+
+        // Same connection, the first settlement still waiting for the lock.
+        var secondCall = client.SendAsync(Chat(secondKey));
+        var servedMeanwhile = await Task.WhenAny(secondCall, Task.Delay(TimeSpan.FromSeconds(15))) == secondCall;
+        var firstWhileLocked = (await host.CallsAsync(first)).Single().Status;
+        await hold.RollbackAsync();
+        using var secondResponse = await secondCall.WaitAsync(TimeSpan.FromSeconds(30));
+        var firstSettled = await host.WaitForSettledAsync(first);
+        var secondSettled = await host.WaitForSettledAsync(second);
+
+        Assert.True(servedMeanwhile, "the second request on the connection waited for the first one's settlement");
+        Assert.Equal(HttpStatusCode.OK, firstResponse.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, secondResponse.StatusCode);
+        Assert.Equal(ModelCallStatus.Processing, firstWhileLocked);
+        Assert.Equal(firstTokens * 0.1m, firstSettled.Credits);
+        Assert.Equal(secondTokens * 0.1m, secondSettled.Credits);
+        Assert.Equal(2, fake.Requests.Count);
+    }
+
+    /// <summary>
     /// The answer ends before its settlement commits, yet a caller who makes one call after another (here on two
     /// connections) on a balance that covers a single reservation is served every time: a start refused while this
     /// Api is still settling the same account's calls waits for those settlements and is tried once more.

@@ -80,6 +80,66 @@ public sealed class GracefulShutdownTests
             await host.DebitsAsync(streamer));
     }
 
+    /// <summary>
+    /// Issue 13: a served call's request ends before its settlement has committed (the settlement runs on, detached).
+    /// Stopping the Api waits for such a settlement: here it is held off by a lock on the account row when the Api is
+    /// asked to stop, the host is still stopping while the lock is held, and once the lock goes the call is charged
+    /// and the host stops.
+    /// </summary>
+    [Fact]
+    public async Task Stopping_waits_for_a_settlement_that_runs_after_its_request()
+    {
+        await using var fake = await FakeOpenAI.StartAsync();
+        await using var host = await BillingHost.StartAsync<ApiFactory>(f =>
+        {
+            f.Settings["AigneHub:Gateway:ShutdownDrainSeconds"] = "1";
+            f.Settings["AigneHub:Billing:SettleSeconds"] = "120";
+        });
+        Guid member;
+        string key;
+        using (var owner = host.Owner)
+        {
+            await GatewayFixture.AddProviderAsync(owner, "openai", fake.BaseUrl, "sk-test-shutdown-0123456789", "gpt-4o-mini");
+            (member, key) = await owner.CreateMemberAsync();
+        }
+        await host.AddRateAsync(new(AigneHub.Api.Providers.ProviderKinds.OpenAI, null, fake.BaseUrl, "gpt-4o-mini", AigneHub.Data.ModelType.Chat), "0", "0.1");
+        await host.GrantAsync(member, "1000");
+        const int outputTokens = 4;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        fake.Enqueue(new FakeReply { OutputTokens = outputTokens, Hold = gate.Task });
+        using var client = host.Api.CreateClient(key);
+        var call = client.PostAsync("/api/v2/chat/completions", Json($$"""{"model":"{{Model}}","messages":[{"role":"user","content":"hi"}]}"""));
+        for (var i = 0; i < 600 && fake.Requests.Count < 1; i++)
+        {
+            await Task.Delay(50);
+        }
+        await using var locker = new Npgsql.NpgsqlConnection(host.Api.DatabaseConnectionString);
+        await locker.OpenAsync();
+        await using var hold = await locker.BeginTransactionAsync();
+        await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM aignehub.credit_accounts WHERE user_id = @u FOR UPDATE", locker, hold))
+        {
+            lockRow.Parameters.AddWithValue("u", member);
+            Assert.Equal(1, await lockRow.ExecuteScalarAsync());
+        }
+        gate.SetResult();
+        using var response = await call.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var lifetime = host.Api.Services.GetRequiredService<IHostApplicationLifetime>();
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStopped = lifetime.ApplicationStopped.Register(() => stopped.TrySetResult());
+        lifetime.StopApplication();
+        // The drain (1 s) is over and nothing else is running: only the held settlement keeps the host up.
+        var stoppedWhileHeld = await Task.WhenAny(stopped.Task, Task.Delay(TimeSpan.FromSeconds(4))) == stopped.Task;
+        await hold.RollbackAsync();
+        await stopped.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.False(stoppedWhileHeld, "the host stopped while a settlement was still running");
+        Assert.Equal("success", await host.ScalarAsync<string>("SELECT status FROM aignehub.model_calls WHERE user_id = @u", ("u", member)));
+        Assert.Equal(outputTokens * 0.1m, await host.ScalarAsync<decimal>("SELECT credits FROM aignehub.model_calls WHERE user_id = @u", ("u", member)));
+        Assert.Equal(outputTokens * 0.1m, await host.DebitsAsync(member));
+    }
+
     [Fact]
     public async Task The_host_waits_the_drain_the_settlement_budget_and_the_kept_settlements_last_try()
     {

@@ -20,6 +20,7 @@ public sealed partial class GatewayPipeline(
     ICredentialPool credentials,
     IModelHealthTracker health,
     ICallRecorder recorder,
+    DetachedSettlements detached,
     ProviderHttp http,
     GatewayTelemetry telemetry,
     GatewayShutdown shutdown,
@@ -312,15 +313,19 @@ public sealed partial class GatewayPipeline(
                 Attempts = Math.Max(attempts, 1),
             };
             Record(call, result);
+            // Not the caller's token: the settlement outlives the caller's connection (the recorder bounds the wait).
             if (refusal is null && caller.Committed)
             {
-                // The answer is whole and nothing more will be written: end it for the caller now, so the settlement's
-                // commit is not on the caller's latency (the request itself still lasts until the settlement is
-                // taken, so a graceful shutdown waits for it).
+                // The answer is whole and nothing more will be written: end it for the caller now, and let the request
+                // end without waiting for the settlement's commit, which is then on no caller's latency — not this
+                // one's, nor the next request's on the same keep-alive connection (the host waits for it at shutdown).
                 await caller.CompleteAsync();
+                detached.Track(recorder.CompleteAsync(ticket, result, CancellationToken.None));
             }
-            // Not the caller's token: the settlement outlives the caller's connection (the recorder bounds the wait).
-            await recorder.CompleteAsync(ticket, result, CancellationToken.None);
+            else
+            {
+                await recorder.CompleteAsync(ticket, result, CancellationToken.None);
+            }
         }
 
         if (refusal is not null)
