@@ -246,7 +246,7 @@ internal sealed partial class CallRecorder(
         budget.CancelAfter(TimeSpan.FromSeconds(options.CurrentValue.SettleSeconds));
         try
         {
-            if (!await SettleWithRetriesAsync(command, ticket.Account, budget.Token))
+            if (!await SettleWithRetriesAsync(command, budget.Token))
             {
                 // Someone settled it first (the stale-call cleanup after a long stall, or our own earlier attempt
                 // whose answer was lost with its connection): the guard kept it single.
@@ -306,14 +306,14 @@ internal sealed partial class CallRecorder(
     /// Retrying is safe: a failed statement changed nothing, and one that did commit before its answer was lost is
     /// refused by the <c>status = 'processing'</c> guard.
     /// </summary>
-    private async Task<bool> SettleWithRetriesAsync(SettleCallCommand command, Guid? account, CancellationToken cancellationToken)
+    private async Task<bool> SettleWithRetriesAsync(SettleCallCommand command, CancellationToken cancellationToken)
     {
         var delay = SettleRetryDelay;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await settlements.SettleAsync(command, account, cancellationToken);
+                return await settlements.SettleAsync(command, cancellationToken);
             }
             catch (Exception ex) when (PendingSettlements.Retryable(ex) && !cancellationToken.IsCancellationRequested)
             {

@@ -195,6 +195,78 @@ public static class BillingSql
         SELECT count(*)::int FROM c
         """;
 
+    // Many settlements in ONE statement (group commit; see CallSettlements in the Api): each call's record is updated
+    // under the same `status = 'processing'` guard as SettleSql, and each account is then touched ONCE for the whole
+    // batch — its charges summed, its reservations released, its grants walked once for the sum. One walk for the sum
+    // consumes exactly what the same settlements one after another would: each walk takes a prefix of the same order,
+    // and the remaining total after them is the same (BillingSqlTests holds both). Lock order: the call rows (the
+    // UPDATE of `c`), all of them before any account row (`per_account` aggregates all of `c` first; the stale-call
+    // cleanup takes a call row, then its account), then the accounts in user_id order (`locked`, read in full by
+    // the InitPlan of `acct` before any account row is updated — the order start batches take them in), then grants.
+    // A call id given twice is settled once (its first occurrence).
+    private static readonly string SettleBatchSql = $"""
+        WITH input AS (
+            SELECT DISTINCT ON (t.id) t.* FROM unnest(@ids, @statuses, @providers, @models, @credentials, @prompts, @completions,
+                @cache_writes, @cache_reads, @images, @videos, @characters, @audios, @credits, @estimated, @durations,
+                @gateway_ttfbs, @provider_ttfbs, @attempts, @status_codes, @errors, @entries, @nows)
+                WITH ORDINALITY AS t(id, status, provider, model, credential_id, prompt_tokens, completion_tokens,
+                    cache_creation_tokens, cache_read_tokens, images, video_seconds, characters, audio_seconds, credits,
+                    estimated, duration_ms, gateway_ttfb_ms, provider_ttfb_ms, attempts, status_code, error_reason, entry, at, ord)
+            ORDER BY t.id, t.ord),
+        c AS (
+            UPDATE {S}.model_calls m SET status = i.status, provider = coalesce(i.provider, m.provider), model = coalesce(i.model, m.model),
+                credential_id = i.credential_id, prompt_tokens = i.prompt_tokens, completion_tokens = i.completion_tokens,
+                cache_creation_tokens = i.cache_creation_tokens, cache_read_tokens = i.cache_read_tokens, images = i.images,
+                video_seconds = i.video_seconds, characters = i.characters, audio_seconds = i.audio_seconds, credits = i.credits,
+                estimated = i.estimated, duration_ms = i.duration_ms, gateway_ttfb_ms = i.gateway_ttfb_ms,
+                provider_ttfb_ms = i.provider_ttfb_ms, attempts = i.attempts, status_code = i.status_code,
+                error_reason = i.error_reason, completed_at = i.at
+            FROM input i
+            WHERE m.id = i.id AND m.status = 'processing'
+            RETURNING m.id, m.user_id, m.reserved_credits, m.billed, i.credits, i.entry, i.at),
+        per_account AS MATERIALIZED (
+            SELECT user_id, sum(CASE WHEN billed THEN credits ELSE 0 END) AS charge, sum(reserved_credits) AS released, max(at) AS at
+            FROM c WHERE user_id IS NOT NULL
+            GROUP BY user_id
+            HAVING sum(reserved_credits) <> 0 OR sum(CASE WHEN billed THEN credits ELSE 0 END) > 0),
+        locked AS MATERIALIZED (
+            SELECT a.user_id FROM {S}.credit_accounts a
+            WHERE a.user_id IN (SELECT user_id FROM per_account)
+            ORDER BY a.user_id
+            FOR UPDATE OF a),
+        acct AS (
+            UPDATE {S}.credit_accounts a SET balance = a.balance - p.charge, reserved = a.reserved - p.released, updated_at = p.at
+            FROM per_account p
+            WHERE a.user_id = p.user_id AND (SELECT count(*) FROM locked) >= 0
+            RETURNING a.user_id, a.balance + p.charge AS balance_before, p.charge),
+        held AS MATERIALIZED (
+            SELECT g.id, g.user_id, g.remaining, g.expires_at, g.category, g.created_at
+            FROM {S}.credit_grants g JOIN acct ON g.user_id = acct.user_id
+            WHERE acct.charge > 0 AND g.remaining > 0
+            ORDER BY g.user_id, g.expires_at NULLS LAST, g.category = 'paid', g.created_at, g.id
+            FOR UPDATE OF g),
+        walk AS (
+            SELECT h.id, h.remaining,
+                sum(h.remaining) OVER (PARTITION BY h.user_id ORDER BY h.expires_at NULLS LAST, h.category = 'paid', h.created_at, h.id) - h.remaining AS taken_before,
+                acct.charge + greatest(0, sum(h.remaining) OVER (PARTITION BY h.user_id) - acct.balance_before) AS target
+            FROM held h JOIN acct ON acct.user_id = h.user_id),
+        consumed AS (
+            UPDATE {S}.credit_grants g SET remaining = w.remaining - least(w.remaining, w.target - w.taken_before)
+            FROM walk w WHERE g.id = w.id AND w.taken_before < w.target
+            RETURNING g.id),
+        debit AS (
+            INSERT INTO {S}.credit_ledger (id, user_id, amount, kind, model_call_id, created_at)
+            SELECT c.entry, c.user_id, -c.credits, 'debit', c.id, c.at FROM c
+            WHERE c.billed AND c.credits > 0 AND c.user_id IS NOT NULL
+            RETURNING id),
+        meter AS (
+            INSERT INTO {S}.meter_events (model_call_id, user_id, credits, created_at, next_attempt_at, attempts)
+            SELECT c.id, c.user_id, c.credits, c.at, c.at, 0 FROM c
+            WHERE c.billed AND c.credits > 0 AND c.user_id IS NOT NULL
+            RETURNING model_call_id)
+        SELECT id FROM c
+        """;
+
     // The batch is picked in a MATERIALIZED CTE: as an IN (subquery) the planner may rescan a LIMIT … SKIP LOCKED
     // subquery per outer row and take far more than the batch (a test caught exactly that).
     private static readonly string ExpireStaleSql = $"""
@@ -451,32 +523,100 @@ public static class BillingSql
         return (int)(await cmd.ExecuteScalarAsync(cancellationToken))! == 1;
     }
 
-    /// <summary>Many settlements in ONE transaction and one round trip (a batch of <see cref="SettleSql"/>, in the
-    /// given order: the caller orders them by account). All or nothing; an outcome per call, as
-    /// <see cref="SettleCallAsync"/> returns it.</summary>
+    /// <summary>Many settlements in ONE statement, one round trip and one commit (<c>SettleBatchSql</c>): each call as
+    /// <see cref="SettleCallAsync"/> would settle it, each account touched once. All or nothing; an outcome per call, in
+    /// order, as <see cref="SettleCallAsync"/> returns it (a call given twice: settled by its first occurrence).</summary>
     public static async Task<bool[]> SettleCallsAsync(NpgsqlDataSource db, IReadOnlyList<SettleCallCommand> calls, CancellationToken cancellationToken)
     {
-        await using var batch = db.CreateBatch();
-        // The batch's call rows first, all of them, before any account row: the stale-call cleanup takes a call row
-        // (SKIP LOCKED) and then its account, so a batch holding an account while it waits for a later call's row
-        // would deadlock with it.
-        var lockRows = new NpgsqlBatchCommand($"SELECT count(*)::int FROM (SELECT 1 FROM {S}.model_calls WHERE id = ANY(@ids) ORDER BY id FOR UPDATE) locked");
-        lockRows.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. calls.Select(c => c.Id)]));
-        batch.BatchCommands.Add(lockRows);
-        foreach (var call in calls)
+        var n = calls.Count;
+        var ids = new Guid[n];
+        var statuses = new string[n];
+        var providers = new string?[n];
+        var models = new string?[n];
+        var credentials = new Guid?[n];
+        var prompts = new int[n];
+        var completions = new int[n];
+        var cacheWrites = new int[n];
+        var cacheReads = new int[n];
+        var images = new int[n];
+        var videos = new decimal?[n];
+        var characters = new int[n];
+        var audios = new decimal?[n];
+        var credits = new decimal[n];
+        var estimated = new bool[n];
+        var durations = new int?[n];
+        var gatewayTtfbs = new int?[n];
+        var providerTtfbs = new int?[n];
+        var attempts = new int[n];
+        var statusCodes = new int?[n];
+        var errors = new string?[n];
+        var entries = new Guid[n];
+        var nows = new DateTimeOffset[n];
+        for (var i = 0; i < n; i++)
         {
-            var command = new NpgsqlBatchCommand(SettleSql);
-            AddSettleParameters(command.Parameters, call);
-            batch.BatchCommands.Add(command);
+            var c = calls[i];
+            ids[i] = c.Id;
+            statuses[i] = BillingModel.Word(c.Status);
+            providers[i] = c.Provider;
+            models[i] = c.Model;
+            credentials[i] = c.CredentialId;
+            prompts[i] = c.PromptTokens;
+            completions[i] = c.CompletionTokens;
+            cacheWrites[i] = c.CacheCreationTokens;
+            cacheReads[i] = c.CacheReadTokens;
+            images[i] = c.Images;
+            videos[i] = c.VideoSeconds;
+            characters[i] = c.Characters;
+            audios[i] = c.AudioSeconds;
+            credits[i] = c.Credits;
+            estimated[i] = c.Estimated;
+            durations[i] = c.DurationMs;
+            gatewayTtfbs[i] = c.GatewayTtfbMs;
+            providerTtfbs[i] = c.ProviderTtfbMs;
+            attempts[i] = c.Attempts;
+            statusCodes[i] = c.StatusCode;
+            errors[i] = ErrorReason(c);
+            entries[i] = Guid.CreateVersion7();
+            nows[i] = c.CompletedAt;
         }
-        var settled = new bool[calls.Count];
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        await reader.NextResultAsync(cancellationToken); // past the row locks
-        for (var i = 0; i < settled.Length; i++)
+        await using var cmd = db.CreateCommand(SettleBatchSql);
+        var p = cmd.Parameters;
+        p.Add(new NpgsqlParameter<Guid[]>("ids", ids));
+        p.Add(Array("statuses", statuses!, NpgsqlDbType.Varchar));
+        p.Add(Array("providers", providers, NpgsqlDbType.Varchar));
+        p.Add(Array("models", models, NpgsqlDbType.Varchar));
+        p.Add(new NpgsqlParameter<Guid?[]>("credentials", credentials));
+        p.Add(new NpgsqlParameter<int[]>("prompts", prompts));
+        p.Add(new NpgsqlParameter<int[]>("completions", completions));
+        p.Add(new NpgsqlParameter<int[]>("cache_writes", cacheWrites));
+        p.Add(new NpgsqlParameter<int[]>("cache_reads", cacheReads));
+        p.Add(new NpgsqlParameter<int[]>("images", images));
+        p.Add(new NpgsqlParameter<decimal?[]>("videos", videos));
+        p.Add(new NpgsqlParameter<int[]>("characters", characters));
+        p.Add(new NpgsqlParameter<decimal?[]>("audios", audios));
+        p.Add(new NpgsqlParameter<decimal[]>("credits", credits));
+        p.Add(new NpgsqlParameter<bool[]>("estimated", estimated));
+        p.Add(new NpgsqlParameter<int?[]>("durations", durations));
+        p.Add(new NpgsqlParameter<int?[]>("gateway_ttfbs", gatewayTtfbs));
+        p.Add(new NpgsqlParameter<int?[]>("provider_ttfbs", providerTtfbs));
+        p.Add(new NpgsqlParameter<int[]>("attempts", attempts));
+        p.Add(new NpgsqlParameter<int?[]>("status_codes", statusCodes));
+        p.Add(Array("errors", errors, NpgsqlDbType.Varchar));
+        p.Add(new NpgsqlParameter<Guid[]>("entries", entries));
+        p.Add(new NpgsqlParameter<DateTimeOffset[]>("nows", nows));
+        var written = new HashSet<Guid>(n);
+        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken))
         {
-            await reader.ReadAsync(cancellationToken);
-            settled[i] = reader.GetInt32(0) == 1;
-            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                written.Add(reader.GetGuid(0));
+            }
+        }
+        var settled = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            // Remove: a second occurrence of the same id was not settled by this statement.
+            settled[i] = written.Remove(ids[i]);
         }
         return settled;
     }
@@ -503,7 +643,7 @@ public static class BillingSql
         p.Add(Nullable("provider_ttfb", call.ProviderTtfbMs, NpgsqlDbType.Integer));
         p.Add(new NpgsqlParameter<int>("attempts", call.Attempts));
         p.Add(Nullable("status_code", call.StatusCode, NpgsqlDbType.Integer));
-        p.Add(Nullable("error", call.ErrorReason is { Length: > 2000 } e ? e[..2000] : call.ErrorReason, NpgsqlDbType.Varchar));
+        p.Add(Nullable("error", ErrorReason(call), NpgsqlDbType.Varchar));
         p.Add(new NpgsqlParameter<Guid>("entry", Guid.CreateVersion7()));
         p.Add(new NpgsqlParameter<DateTimeOffset>("now", call.CompletedAt));
     }
@@ -652,6 +792,9 @@ public static class BillingSql
         cmd.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
         return await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    /// <summary>The error reason as stored: at most the column's 2,000 characters.</summary>
+    private static string? ErrorReason(SettleCallCommand call) => call.ErrorReason is { Length: > 2000 } e ? e[..2000] : call.ErrorReason;
 
     private static NpgsqlParameter Nullable(string name, object? value, NpgsqlDbType type) =>
         new(name, type) { Value = value ?? DBNull.Value };

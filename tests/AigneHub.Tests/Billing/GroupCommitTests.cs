@@ -139,10 +139,10 @@ public sealed class GroupCommitTests
         long xidsBefore;
         await using (var blocker = await LockAccountAsync(host, user))
         {
-            var first = settlements.SettleAsync(commands[0], user, CancellationToken.None);
+            var first = settlements.SettleAsync(commands[0], CancellationToken.None);
             await WaitForLockWaiterAsync(host);
             xidsBefore = await TransactionIdAsync(host);
-            var rest = commands.Skip(1).Append(commands[0]).Select(c => settlements.SettleAsync(c, user, CancellationToken.None)).ToList();
+            var rest = commands.Skip(1).Append(commands[0]).Select(c => settlements.SettleAsync(c, CancellationToken.None)).ToList();
             await blocker.DisposeAsync();
             outcomes = await Task.WhenAll(rest.Prepend(first));
         }
@@ -158,6 +158,69 @@ public sealed class GroupCommitTests
         Assert.All(recorded, c => Assert.Equal(ModelCallStatus.Success, c.Status));
         Assert.Equal(charges.Sum(), recorded.Sum(c => c.Credits));
         Assert.True(transactions <= 10, $"{transactions} transactions for 21 settlements");
+    }
+
+    /// <summary>
+    /// The batch statement touches each account once for the sum of its calls' charges; the grants it consumes must be
+    /// exactly what the calls one after another would consume: soonest-expiring first, promotional before paid at equal
+    /// expiry, then oldest — and a debt (an earlier charge that found too little) taken first. Two accounts in one
+    /// batch, a call given twice, and a call already settled.
+    /// </summary>
+    [Fact]
+    public async Task One_settlement_statement_for_many_calls_consumes_each_accounts_grants_in_order()
+    {
+        await using var host = await BillingHost.StartAsync();
+        var a = await host.CreateUserAsync();
+        var b = await host.CreateUserAsync();
+        var soon = DateTimeOffset.UtcNow.AddDays(1);
+        var aSoon = await host.GrantAsync(a, 5m, GrantCategory.Promotional, soon);
+        var aPaid = await host.GrantAsync(a, 10m, GrantCategory.Paid, null);
+        var aPromo = await host.GrantAsync(a, 3m, GrantCategory.Promotional, null);
+        var bPaid = await host.GrantAsync(b, 4m, GrantCategory.Paid, null);
+        var bLater = await host.GrantAsync(b, 6m, GrantCategory.Paid, null);
+        // b owes 1 already: its balance is one less than its grants hold (an earlier charge found too little).
+        await host.ScalarAsync<int>("UPDATE aignehub.credit_accounts SET balance = balance - 1 WHERE user_id = @u RETURNING 1", ("u", b));
+        var starts = host.Api.Services.GetRequiredService<CallStarts>();
+        var aCalls = new[] { Call(a, 2m), Call(a, 2m), Call(a, 2m) };
+        var bCalls = new[] { Call(b, 1m), Call(b, 1m) };
+        foreach (var call in aCalls.Concat(bCalls))
+        {
+            Assert.True(await starts.StartAsync(call, CancellationToken.None));
+        }
+        var database = host.Api.Services.GetRequiredService<NpgsqlDataSource>();
+        Assert.True(await BillingSql.SettleCallAsync(database, Settle(bCalls[1].Id, 0m), CancellationToken.None));
+
+        // a: 4 + 3 + 2 = 9; b: 2.5 (its second call was settled above, free, and is sent again here with a charge).
+        var batch = new[]
+        {
+            Settle(aCalls[0].Id, 4m), Settle(bCalls[0].Id, 2.5m), Settle(aCalls[1].Id, 3m), Settle(aCalls[0].Id, 1m),
+            Settle(bCalls[1].Id, 7m), Settle(aCalls[2].Id, 2m),
+        };
+        var outcomes = await BillingSql.SettleCallsAsync(database, batch, CancellationToken.None);
+
+        Assert.Equal([true, true, true, false, false, true], outcomes);
+        // a: 9 taken from the soon-expiring 5, then the promotional 3 (before paid at equal expiry), then 1 of the paid 10.
+        Assert.Equal(0m, await host.GrantRemainingAsync(aSoon.Id));
+        Assert.Equal(0m, await host.GrantRemainingAsync(aPromo.Id));
+        Assert.Equal(9m, await host.GrantRemainingAsync(aPaid.Id));
+        var aAccount = await host.AccountAsync(a);
+        Assert.Equal(18m - 9m, aAccount.Balance);
+        Assert.Equal(0m, aAccount.Reserved);
+        // b: the debt of 1, then the charge of 2.5: 3.5 taken, all from the older paid grant.
+        Assert.Equal(4m - 1m - 2.5m, await host.GrantRemainingAsync(bPaid.Id));
+        Assert.Equal(6m, await host.GrantRemainingAsync(bLater.Id));
+        var bAccount = await host.AccountAsync(b);
+        Assert.Equal(10m - 1m - 2.5m, bAccount.Balance);
+        Assert.Equal(0m, bAccount.Reserved);
+        Assert.Equal(9m, await host.DebitsAsync(a));
+        Assert.Equal(2.5m, await host.DebitsAsync(b));
+        Assert.Equal(4L, await host.ScalarAsync<long>("SELECT count(*) FROM aignehub.meter_events WHERE user_id = @a OR user_id = @b", ("a", a), ("b", b)));
+        var credits = (await host.CallsAsync(a)).Concat(await host.CallsAsync(b)).ToDictionary(c => c.Id, c => c.Credits);
+        Assert.Equal(4m, credits[aCalls[0].Id]);
+        Assert.Equal(3m, credits[aCalls[1].Id]);
+        Assert.Equal(2m, credits[aCalls[2].Id]);
+        Assert.Equal(2.5m, credits[bCalls[0].Id]);
+        Assert.Equal(0m, credits[bCalls[1].Id]);
     }
 
     private static bool[] Sequential(decimal[] reserves, decimal available)
