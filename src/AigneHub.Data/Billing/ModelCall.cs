@@ -143,7 +143,9 @@ internal sealed class ModelCallConfiguration : IEntityTypeConfiguration<ModelCal
         builder.Property(c => c.RequestId).HasMaxLength(200);
         builder.Property(c => c.TraceId).HasMaxLength(64);
         builder.HasIndex(c => new { c.UserId, c.CreatedAt });
-        builder.HasIndex(c => new { c.Status, c.CreatedAt });
+        // The calls still processing, for the stale-call cleanup: a partial index, so a settlement (which ends the
+        // call's `processing`) adds no entry to it, and it holds only the calls in flight, not every call ever made.
+        builder.HasIndex(c => c.CreatedAt).HasFilter("status = 'processing'").HasDatabaseName("ix_model_calls_processing");
         builder.HasIndex(c => new { c.AppId, c.CreatedAt });
         // Everyone's call log and export, newest first, and the trends' recent part across users.
         builder.HasIndex(c => new { c.CreatedAt, c.Id });

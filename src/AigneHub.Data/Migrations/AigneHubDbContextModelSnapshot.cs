@@ -549,14 +549,15 @@ namespace AigneHub.Data.Migrations
                     b.HasIndex("CompletedAt")
                         .HasDatabaseName("ix_model_calls_completed_at");
 
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_model_calls_processing")
+                        .HasFilter("status = 'processing'");
+
                     b.HasIndex("AppId", "CreatedAt")
                         .HasDatabaseName("ix_model_calls_app_id_created_at");
 
                     b.HasIndex("CreatedAt", "Id")
                         .HasDatabaseName("ix_model_calls_created_at_id");
-
-                    b.HasIndex("Status", "CreatedAt")
-                        .HasDatabaseName("ix_model_calls_status_created_at");
 
                     b.HasIndex("UserId", "CreatedAt")
                         .HasDatabaseName("ix_model_calls_user_id_created_at");
