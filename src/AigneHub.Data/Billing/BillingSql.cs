@@ -139,72 +139,22 @@ public static class BillingSql
         SELECT id FROM inserted
         """;
 
-    // Grant consumption, spliced into the settlement after `acct` (the account row is locked by then, so every writer
-    // of a user's grants is serialised on that row and cannot deadlock on the grant rows). `held` re-reads the grants
+    // The settlement, of one call or of many in ONE statement (group commit; see CallSettlements in the Api): each
+    // call's record is updated under the `status = 'processing'` guard (whoever settles first wins; a call id given
+    // twice is settled by its first occurrence), and each account is then touched ONCE — its charges summed, its
+    // reservations released, its grants walked once for the sum. The walk takes the charge plus any debt (Σ remaining
+    // − balance: an earlier charge that found too little to consume) in order — soonest-expiring first, promotional
+    // before paid at equal expiry, then oldest. One walk for the sum consumes exactly what the same settlements one
+    // after another would: each walk takes a prefix of the same order, and what is left after them is the same,
+    // max(0, min(Σ remaining, balance) − Σ charges) (GroupCommitTests computes it by hand). `held` re-reads the grants
     // FOR UPDATE, which in READ COMMITTED returns the latest committed versions even though this statement's snapshot
     // predates the lock wait — a plain read would walk stale `remaining` values after a concurrent settlement.
-    // The walk takes @credits plus any debt (Σ remaining − balance: an earlier charge that found too little to
-    // consume) in order — soonest-expiring first, promotional before paid at equal expiry, then oldest.
-    private static readonly string ConsumeGrantsCtes = $"""
-        held AS MATERIALIZED (
-                SELECT g.id, g.remaining, g.expires_at, g.category, g.created_at
-                FROM {S}.credit_grants g JOIN acct ON g.user_id = acct.user_id
-                WHERE acct.charged AND g.remaining > 0
-                ORDER BY g.expires_at NULLS LAST, g.category = 'paid', g.created_at, g.id
-                FOR UPDATE OF g),
-            walk AS (
-                SELECT h.id, h.remaining,
-                    sum(h.remaining) OVER (ORDER BY h.expires_at NULLS LAST, h.category = 'paid', h.created_at, h.id) - h.remaining AS taken_before,
-                    @credits + greatest(0, sum(h.remaining) OVER () - acct.balance_before) AS target
-                FROM held h CROSS JOIN acct),
-            consumed AS (
-                UPDATE {S}.credit_grants g SET remaining = w.remaining - least(w.remaining, w.target - w.taken_before)
-                FROM walk w WHERE g.id = w.id AND w.taken_before < w.target
-                RETURNING g.id),
-        """;
-
+    // Lock order: the call rows (the UPDATE of `c`), all of them before any account row (`per_account` aggregates all
+    // of `c` first; the stale-call cleanup takes a call row, then its account), then the accounts in user_id order
+    // (`locked`, read in full by the InitPlan of `acct` before any account row is updated — the order start batches
+    // take them in, so batches of several replicas cannot deadlock), then their grants (every writer of a user's
+    // grants holds the account row first, so none deadlocks on the grant rows).
     private static readonly string SettleSql = $"""
-        WITH c AS (
-            UPDATE {S}.model_calls SET status = @status, provider = coalesce(@provider, provider), model = coalesce(@model, model),
-                credential_id = @credential, prompt_tokens = @prompt, completion_tokens = @completion,
-                cache_creation_tokens = @cache_write, cache_read_tokens = @cache_read, images = @images,
-                video_seconds = @video, characters = @characters, audio_seconds = @audio, credits = @credits, estimated = @estimated, duration_ms = @duration,
-                gateway_ttfb_ms = @gateway_ttfb, provider_ttfb_ms = @provider_ttfb, attempts = @attempts,
-                status_code = @status_code, error_reason = @error, completed_at = @now
-            WHERE id = @id AND status = 'processing'
-            RETURNING id, user_id, reserved_credits, billed),
-        acct AS (
-            UPDATE {S}.credit_accounts a
-            SET balance = a.balance - CASE WHEN c.billed THEN @credits ELSE 0 END,
-                reserved = a.reserved - c.reserved_credits, updated_at = @now
-            FROM c
-            WHERE a.user_id = c.user_id AND (c.reserved_credits <> 0 OR (c.billed AND @credits > 0))
-            RETURNING a.user_id, a.balance + CASE WHEN c.billed THEN @credits ELSE 0 END AS balance_before,
-                c.billed AND @credits > 0 AS charged),
-        {ConsumeGrantsCtes}
-        debit AS (
-            INSERT INTO {S}.credit_ledger (id, user_id, amount, kind, model_call_id, created_at)
-            SELECT @entry, c.user_id, -@credits, 'debit', c.id, @now FROM c
-            WHERE c.billed AND @credits > 0 AND c.user_id IS NOT NULL
-            RETURNING id),
-        meter AS (
-            INSERT INTO {S}.meter_events (model_call_id, user_id, credits, created_at, next_attempt_at, attempts)
-            SELECT c.id, c.user_id, @credits, @now, @now, 0 FROM c
-            WHERE c.billed AND @credits > 0 AND c.user_id IS NOT NULL
-            RETURNING model_call_id)
-        SELECT count(*)::int FROM c
-        """;
-
-    // Many settlements in ONE statement (group commit; see CallSettlements in the Api): each call's record is updated
-    // under the same `status = 'processing'` guard as SettleSql, and each account is then touched ONCE for the whole
-    // batch — its charges summed, its reservations released, its grants walked once for the sum. One walk for the sum
-    // consumes exactly what the same settlements one after another would: each walk takes a prefix of the same order,
-    // and the remaining total after them is the same (BillingSqlTests holds both). Lock order: the call rows (the
-    // UPDATE of `c`), all of them before any account row (`per_account` aggregates all of `c` first; the stale-call
-    // cleanup takes a call row, then its account), then the accounts in user_id order (`locked`, read in full by
-    // the InitPlan of `acct` before any account row is updated — the order start batches take them in), then grants.
-    // A call id given twice is settled once (its first occurrence).
-    private static readonly string SettleBatchSql = $"""
         WITH input AS (
             SELECT DISTINCT ON (t.id) t.* FROM unnest(@ids, @statuses, @providers, @models, @credentials, @prompts, @completions,
                 @cache_writes, @cache_reads, @images, @videos, @characters, @audios, @credits, @estimated, @durations,
@@ -291,7 +241,7 @@ public static class BillingSql
 
     // Grant expiry, per account: the accounts with a due grant are locked first (SKIP LOCKED, so replicas take
     // disjoint accounts and never wait on each other or on a settlement), then all their grants FOR UPDATE (latest
-    // versions, see ConsumeGrantsCtes) — the same lock order as a settlement. Outstanding debt is absorbed first, in
+    // versions, see SettleSql) — the same lock order as a settlement. Outstanding debt is absorbed first, in
     // consumption order (due grants come first: they expire soonest); what is left of each due grant lapses: an
     // `expiry` ledger entry and the balance lowered by it. `expired_at IS NULL` is re-checked on the locked row and
     // ux_credit_ledger_expiry backs it, so a grant expires once whatever replays or races.
@@ -516,14 +466,10 @@ public static class BillingSql
 
     /// <summary>Settles a processing call: the record, the reservation, and for a billed charge the ledger debit and
     /// the meter event, all in one statement. Returns false if the call was already settled (by anyone).</summary>
-    public static async Task<bool> SettleCallAsync(NpgsqlDataSource db, SettleCallCommand call, CancellationToken cancellationToken)
-    {
-        await using var cmd = db.CreateCommand(SettleSql);
-        AddSettleParameters(cmd.Parameters, call);
-        return (int)(await cmd.ExecuteScalarAsync(cancellationToken))! == 1;
-    }
+    public static async Task<bool> SettleCallAsync(NpgsqlDataSource db, SettleCallCommand call, CancellationToken cancellationToken) =>
+        (await SettleCallsAsync(db, [call], cancellationToken))[0];
 
-    /// <summary>Many settlements in ONE statement, one round trip and one commit (<c>SettleBatchSql</c>): each call as
+    /// <summary>Many settlements in ONE statement, one round trip and one commit (<c>SettleSql</c>): each call as
     /// <see cref="SettleCallAsync"/> would settle it, each account touched once. All or nothing; an outcome per call, in
     /// order, as <see cref="SettleCallAsync"/> returns it (a call given twice: settled by its first occurrence).</summary>
     public static async Task<bool[]> SettleCallsAsync(NpgsqlDataSource db, IReadOnlyList<SettleCallCommand> calls, CancellationToken cancellationToken)
@@ -579,7 +525,7 @@ public static class BillingSql
             entries[i] = Guid.CreateVersion7();
             nows[i] = c.CompletedAt;
         }
-        await using var cmd = db.CreateCommand(SettleBatchSql);
+        await using var cmd = db.CreateCommand(SettleSql);
         var p = cmd.Parameters;
         p.Add(new NpgsqlParameter<Guid[]>("ids", ids));
         p.Add(Array("statuses", statuses!, NpgsqlDbType.Varchar));
@@ -619,33 +565,6 @@ public static class BillingSql
             settled[i] = written.Remove(ids[i]);
         }
         return settled;
-    }
-
-    private static void AddSettleParameters(NpgsqlParameterCollection p, SettleCallCommand call)
-    {
-        p.Add(new NpgsqlParameter<Guid>("id", call.Id));
-        p.Add(new NpgsqlParameter<string>("status", BillingModel.Word(call.Status)));
-        p.Add(Nullable("provider", call.Provider, NpgsqlDbType.Varchar));
-        p.Add(Nullable("model", call.Model, NpgsqlDbType.Varchar));
-        p.Add(Nullable("credential", call.CredentialId, NpgsqlDbType.Uuid));
-        p.Add(new NpgsqlParameter<int>("prompt", call.PromptTokens));
-        p.Add(new NpgsqlParameter<int>("completion", call.CompletionTokens));
-        p.Add(new NpgsqlParameter<int>("cache_write", call.CacheCreationTokens));
-        p.Add(new NpgsqlParameter<int>("cache_read", call.CacheReadTokens));
-        p.Add(new NpgsqlParameter<int>("images", call.Images));
-        p.Add(Nullable("video", call.VideoSeconds, NpgsqlDbType.Numeric));
-        p.Add(new NpgsqlParameter<int>("characters", call.Characters));
-        p.Add(Nullable("audio", call.AudioSeconds, NpgsqlDbType.Numeric));
-        p.Add(new NpgsqlParameter<decimal>("credits", call.Credits));
-        p.Add(new NpgsqlParameter<bool>("estimated", call.Estimated));
-        p.Add(Nullable("duration", call.DurationMs, NpgsqlDbType.Integer));
-        p.Add(Nullable("gateway_ttfb", call.GatewayTtfbMs, NpgsqlDbType.Integer));
-        p.Add(Nullable("provider_ttfb", call.ProviderTtfbMs, NpgsqlDbType.Integer));
-        p.Add(new NpgsqlParameter<int>("attempts", call.Attempts));
-        p.Add(Nullable("status_code", call.StatusCode, NpgsqlDbType.Integer));
-        p.Add(Nullable("error", ErrorReason(call), NpgsqlDbType.Varchar));
-        p.Add(new NpgsqlParameter<Guid>("entry", Guid.CreateVersion7()));
-        p.Add(new NpgsqlParameter<DateTimeOffset>("now", call.CompletedAt));
     }
 
     /// <summary>Fails calls processing since before <paramref name="cutoff"/> and releases their reservations,
