@@ -108,7 +108,9 @@ public sealed class ResponsesBillingTests
             Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
         }
 
-        // The Worker's retention job deletes settled calls older than the cutoff; a cutoff in the future takes this one.
+        // The Worker's retention job deletes settled calls older than the cutoff; a cutoff in the future takes this one
+        // (once it is settled: the settlement may still be committing after the answer).
+        await host.Api.WaitForSettlementsAsync();
         var database = host.Api.Services.GetRequiredService<NpgsqlDataSource>();
         Assert.True(await BillingSql.DeleteCallsBeforeAsync(database, DateTimeOffset.UtcNow.AddDays(1), 100, CancellationToken.None) >= 1);
 
