@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,6 +38,7 @@ public static class DatabaseExtensions
             settings.MaxAutoPrepare = Math.Max(settings.MaxAutoPrepare, 32);
             settings.AutoPrepareMinUsages = 2;
             dataSource.EnableDynamicJson();
+            dataSource.ConfigureTracing(tracing => tracing.ConfigureBatchFilter(IsTracedBatch));
         });
         builder.Services.AddDbContextPool<AigneHubDbContext>((services, options) =>
             ConfigureContext(options, services.GetRequiredService<NpgsqlDataSource>()));
@@ -48,6 +50,26 @@ public static class DatabaseExtensions
             settings.DisableRetry = true;
         });
         return builder;
+    }
+
+    /// <summary>The most text a traced batch may have. A batch's span carries all of its commands' text joined into one
+    /// string: a settlement batch (up to 64 settlements of ~2,400 characters) made a large-object-heap string per batch
+    /// and most of the Api's memory growth under load (bench/README.md). Such batches are not traced (the calls they
+    /// settle are, and their metrics count them); EF Core's few-statement batches still are.</summary>
+    internal const int MaxTracedBatchText = 16_384;
+
+    internal static bool IsTracedBatch(NpgsqlBatch batch)
+    {
+        var length = 0;
+        foreach (var command in batch.BatchCommands)
+        {
+            length += command.CommandText.Length;
+            if (length > MaxTracedBatchText)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>The context's options, the same at run time and at design time (migrations are generated from them):
@@ -64,6 +86,10 @@ public static class DatabaseExtensions
                 .MigrationsHistoryTable("__EFMigrationsHistory", AigneHubDbContext.Schema)
                 .EnableRetryOnFailure(MaxRetries, MaxRetryDelay, errorCodesToAdd: null))
             .UseSnakeCaseNamingConvention()
+            // Migrate's own "model changed without a migration" check builds a second, design-time model, the
+            // snapshot's model and a diff of the two at every start: ~3 MiB of the Api's idle RSS (bench/README.md).
+            // The same check runs in the tests instead (MigrationsTests), where a missing migration fails the build.
+            .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning))
             .ReplaceService<IHistoryRepository, MigrationsHistory>();
 
     internal const int MaxRetries = 2;

@@ -4,6 +4,7 @@ using AigneHub.Data.Identity;
 using AigneHub.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace AigneHub.Tests.Api;
 
@@ -26,5 +27,16 @@ public sealed class ApiHostTests
         var owner = Assert.Single(owners);
         Assert.Single(owner.AccessKeys);
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+    }
+
+    [Fact]
+    public async Task Api_does_not_load_the_data_protection_key_ring_at_start()
+    {
+        await using var api = await ApiFactory.StartAsync();
+
+        // Nothing in the Api protects data; the key ring's start-up prefetch (XML, a key written to disk) only cost
+        // memory (IdentityExtensions.AddIdentityServices removes it).
+        Assert.DoesNotContain(api.Services.GetServices<IHostedService>(),
+            s => s.GetType().Assembly == typeof(Microsoft.AspNetCore.DataProtection.DataProtectionOptions).Assembly);
     }
 }
