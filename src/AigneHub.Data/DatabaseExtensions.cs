@@ -38,7 +38,6 @@ public static class DatabaseExtensions
             settings.MaxAutoPrepare = Math.Max(settings.MaxAutoPrepare, 32);
             settings.AutoPrepareMinUsages = 2;
             dataSource.EnableDynamicJson();
-            dataSource.ConfigureTracing(tracing => tracing.ConfigureBatchFilter(IsTracedBatch));
         });
         builder.Services.AddDbContextPool<AigneHubDbContext>((services, options) =>
             ConfigureContext(options, services.GetRequiredService<NpgsqlDataSource>()));
@@ -50,26 +49,6 @@ public static class DatabaseExtensions
             settings.DisableRetry = true;
         });
         return builder;
-    }
-
-    /// <summary>The most text a traced batch may have. A batch's span carries all of its commands' text joined into one
-    /// string: a settlement batch (up to 64 settlements of ~2,400 characters) made a large-object-heap string per batch
-    /// and most of the Api's memory growth under load (bench/README.md). Such batches are not traced (the calls they
-    /// settle are, and their metrics count them); EF Core's few-statement batches still are.</summary>
-    internal const int MaxTracedBatchText = 16_384;
-
-    internal static bool IsTracedBatch(NpgsqlBatch batch)
-    {
-        var length = 0;
-        foreach (var command in batch.BatchCommands)
-        {
-            length += command.CommandText.Length;
-            if (length > MaxTracedBatchText)
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     /// <summary>The context's options, the same at run time and at design time (migrations are generated from them):

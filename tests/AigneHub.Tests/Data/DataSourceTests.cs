@@ -58,27 +58,6 @@ public sealed class DataSourceTests
     }
 
     [Fact]
-    public void A_batch_is_traced_unless_its_joined_text_would_be_a_large_object()
-    {
-        // A span carries the batch's commands' text joined: a settlement batch (up to 64 statements of ~2,400
-        // characters) is not traced; EF Core's few-statement batches are.
-        static NpgsqlBatch Batch(int commands, int length)
-        {
-            var batch = new NpgsqlBatch();
-            for (var i = 0; i < commands; i++)
-            {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(new string('x', length)));
-            }
-            return batch;
-        }
-
-        Assert.True(DatabaseExtensions.IsTracedBatch(Batch(3, 300)));
-        Assert.True(DatabaseExtensions.IsTracedBatch(Batch(1, DatabaseExtensions.MaxTracedBatchText)));
-        Assert.False(DatabaseExtensions.IsTracedBatch(Batch(64, 2_400)));
-        Assert.False(DatabaseExtensions.IsTracedBatch(Batch(2, DatabaseExtensions.MaxTracedBatchText / 2 + 1)));
-    }
-
-    [Fact]
     public async Task The_pool_bound_is_configurable_and_a_bad_value_stops_the_start_naming_its_key()
     {
         var servers = await TestServers.GetAsync();
