@@ -35,6 +35,11 @@ public sealed class BillingOptions
     /// taken by then is kept in memory and retried until it is (<see cref="PendingSettlements"/>); the request ends.</summary>
     public int SettleSeconds { get; set; } = 5;
 
+    /// <summary>The most settlements of served calls that run on after their requests have ended
+    /// (<see cref="DetachedSettlements"/>). At the bound a request waits for its own settlement, so callers cannot
+    /// outrun the ledger: the backlog is bounded. 0: every request waits for its settlement.</summary>
+    public int MaxDetachedSettlements { get; set; } = 1_024;
+
     /// <summary>The most settlements one Api keeps while the database is away; beyond them a call is left to the
     /// Worker's stale-call cleanup (failed, uncharged).</summary>
     public int PendingSettlementCapacity { get; set; } = 100_000;
@@ -91,6 +96,10 @@ internal sealed class ValidateBillingOptions : IValidateOptions<BillingOptions>,
         if (options.SettleSeconds is < 1 or > 300)
         {
             problems.Add($"{BillingOptions.Section}:SettleSeconds must be between 1 and 300.");
+        }
+        if (options.MaxDetachedSettlements is < 0 or > 1_000_000)
+        {
+            problems.Add($"{BillingOptions.Section}:MaxDetachedSettlements must be between 0 and 1000000.");
         }
         if (options.PendingSettlementCapacity is < 0 or > 10_000_000)
         {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace AigneHub.Api.Billing;
 
 /// <summary>
@@ -6,12 +8,16 @@ namespace AigneHub.Api.Billing;
 /// reads the next request on a connection only after the last one's handler has returned, so a handler that waited for
 /// its settlement put the database's commit on the next caller's latency. The settlement itself is unchanged (the
 /// recorder bounds it with <see cref="BillingOptions.SettleSeconds"/> and keeps what the database does not take).
+/// <para>They are bounded (<see cref="BillingOptions.MaxDetachedSettlements"/>): at the bound <see cref="HasRoom"/> is false
+/// and the request waits for its settlement, as every request once did — the natural back-pressure of a
+/// connection that cannot send its next request before its last one's settlement is taken — so a backlog of
+/// settlements cannot grow without bound while the database falls behind.</para>
 /// <para>At shutdown the host waits for them: Kestrel's drain stops first (it is registered after the app's hosted
 /// services, so it stops before them), then this waits for the settlements still running (each bounded by its
 /// budget, so this fits the host's <c>ShutdownTimeout</c>), then <see cref="PendingSettlements"/> (registered before
 /// this, so stopped after it) gives the kept ones their last try.</para>
 /// </summary>
-public sealed partial class DetachedSettlements(ILogger<DetachedSettlements> logger) : IHostedService
+public sealed partial class DetachedSettlements(IOptionsMonitor<BillingOptions> options, ILogger<DetachedSettlements> logger) : IHostedService
 {
     private readonly Lock _gate = new();
     private int _running;
@@ -20,7 +26,12 @@ public sealed partial class DetachedSettlements(ILogger<DetachedSettlements> log
     /// <summary>Settlements running now.</summary>
     public int Running => Volatile.Read(ref _running);
 
-    /// <summary>Lets <paramref name="settlement"/> run on after the request; the host waits for it at shutdown.</summary>
+    /// <summary>Whether a settlement may run on after its request: false at the bound, and the request then waits for
+    /// its settlement itself.</summary>
+    public bool HasRoom => Running < options.CurrentValue.MaxDetachedSettlements;
+
+    /// <summary>Lets <paramref name="settlement"/> run on after the request; the host waits for it at shutdown. Call
+    /// only when <see cref="HasRoom"/> said so (the bound is a soft one: concurrent callers may pass it by a few).</summary>
     public void Track(ValueTask settlement)
     {
         if (settlement.IsCompletedSuccessfully)

@@ -98,12 +98,24 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
     /// settlement made every next request on that connection wait for the database too. Here the first call's
     /// settlement is held off by a lock on its account row, and a second call — another member's, on the same
     /// connection — is served meanwhile; the first is charged once the lock goes.
+    /// <para>The settlements running after their requests are bounded (<c>AigneHub:Billing:MaxDetachedSettlements</c>):
+    /// at the bound a request waits for its own settlement, as every request did before, so callers cannot outrun the
+    /// ledger. With the bound at 0 the second request waits for the first one's settlement.</para>
     /// </summary>
-    [Fact]
-    public async Task The_next_request_on_a_connection_is_served_while_the_last_ones_settlement_waits()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(0)]
+    public async Task The_next_request_on_a_connection_is_served_while_the_last_ones_settlement_waits(int? bound)
     {
         await using var fake = await FakeOpenAI.StartAsync();
-        await using var host = await BillingHost.StartAsync(f => f.Settings["AigneHub:Billing:SettleSeconds"] = "120");
+        await using var host = await BillingHost.StartAsync(f =>
+        {
+            f.Settings["AigneHub:Billing:SettleSeconds"] = "120";
+            if (bound is { } b)
+            {
+                f.Settings["AigneHub:Billing:MaxDetachedSettlements"] = b.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        });
         using var owner = host.Owner;
         await GatewayFixture.AddProviderAsync(owner, "openai", fake.BaseUrl, "sk-test-billing-0123456789", "gpt-4o-mini");
         await host.AddRateAsync(new(AigneHub.Api.Providers.ProviderKinds.OpenAI, null, fake.BaseUrl, "gpt-4o-mini", AigneHub.Data.ModelType.Chat), "0", "0.1");
@@ -144,14 +156,16 @@ public sealed class GatewayBillingTests(ITestOutputHelper output)
 
         // Same connection, the first settlement still waiting for the lock.
         var secondCall = client.SendAsync(Chat(secondKey));
-        var servedMeanwhile = await Task.WhenAny(secondCall, Task.Delay(TimeSpan.FromSeconds(15))) == secondCall;
+        var servedMeanwhile = await Task.WhenAny(secondCall, Task.Delay(TimeSpan.FromSeconds(bound == 0 ? 3 : 15))) == secondCall;
         var firstWhileLocked = (await host.CallsAsync(first)).Single().Status;
         await hold.RollbackAsync();
         using var secondResponse = await secondCall.WaitAsync(TimeSpan.FromSeconds(30));
         var firstSettled = await host.WaitForSettledAsync(first);
         var secondSettled = await host.WaitForSettledAsync(second);
 
-        Assert.True(servedMeanwhile, "the second request on the connection waited for the first one's settlement");
+        Assert.True(servedMeanwhile == (bound != 0), bound == 0
+            ? "the second request was served while the first one's settlement was held, beyond the bound"
+            : "the second request on the connection waited for the first one's settlement");
         Assert.Equal(HttpStatusCode.OK, firstResponse.StatusCode);
         Assert.Equal(HttpStatusCode.OK, secondResponse.StatusCode);
         Assert.Equal(ModelCallStatus.Processing, firstWhileLocked);

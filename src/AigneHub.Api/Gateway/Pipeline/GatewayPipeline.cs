@@ -316,10 +316,14 @@ public sealed partial class GatewayPipeline(
             // Not the caller's token: the settlement outlives the caller's connection (the recorder bounds the wait).
             if (refusal is null && caller.Committed)
             {
-                // The answer is whole and nothing more will be written: end it for the caller now, and let the request
-                // end without waiting for the settlement's commit, which is then on no caller's latency — not this
-                // one's, nor the next request's on the same keep-alive connection (the host waits for it at shutdown).
+                // The answer is whole and nothing more will be written: end it for the caller now, and (within the
+                // bound) let the request end without waiting for the settlement's commit, which is then on no caller's
+                // latency — not this one's, nor the next request's on the same keep-alive connection (the host waits
+                // for it at shutdown).
                 await caller.CompleteAsync();
+            }
+            if (refusal is null && caller.Committed && detached.HasRoom)
+            {
                 detached.Track(recorder.CompleteAsync(ticket, result, CancellationToken.None));
             }
             else
