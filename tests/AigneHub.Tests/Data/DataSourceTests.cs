@@ -26,6 +26,7 @@ public sealed class DataSourceTests
         var settings = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
         Assert.Equal(40, settings.MaxPoolSize);
         Assert.True(settings.MaxAutoPrepare > 0, "the billing statements are prepared automatically");
+        Assert.True(settings.NoResetOnClose, "a returned connection is not reset (no code keeps session state)");
 
         await using var scope = api.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AigneHubDbContext>();
@@ -33,6 +34,26 @@ public sealed class DataSourceTests
 #pragma warning disable EF1001
         Assert.Same(dataSource, db.GetService<IDbContextOptions>().FindExtension<NpgsqlOptionsExtension>()!.DataSource);
 #pragma warning restore EF1001
+    }
+
+    /// <summary>
+    /// Connections go back to the pool without Npgsql's session reset (DatabaseExtensions), which is right only while
+    /// no statement leaves state on its session for the next user of the connection. Any that would is named here.
+    /// </summary>
+    [Fact]
+    public void No_statement_leaves_session_state_on_a_pooled_connection()
+    {
+        var sessionState = new System.Text.RegularExpressions.Regex(
+            @"pg_(try_)?advisory_lock(_shared)?\s*\(|\bLISTEN\s|CREATE\s+(TEMP|TEMPORARY)\b|set_config\s*\([^)]*,\s*false\s*\)|""\s*SET\s+(?!LOCAL\b)(SESSION\s+)?[a-z_]+\s*(=|TO\b)",
+            System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        var offenders = Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (File: f, Line: i + 1, Text: line)))
+            .Where(l => !l.Text.TrimStart().StartsWith("//", StringComparison.Ordinal) && sessionState.IsMatch(l.Text))
+            .Select(l => $"{Path.GetRelativePath(RepositoryPaths.Root, l.File)}:{l.Line}: {l.Text.Trim()}")
+            .ToList();
+        Assert.True(offenders.Count == 0, "session state on a pooled connection: " + string.Join("; ", offenders));
     }
 
     [Fact]
