@@ -5,8 +5,9 @@ namespace AigneHub.Api.Billing;
 /// <summary>
 /// Group commit: money statements that arrive while one is being written wait and go together as the next batch —
 /// ONE round trip and one commit — and every waiter is released when that commit is durable, so each caller still
-/// learns its outcome only once it is on disk. A lone statement (no one else waiting) runs alone, so a quiet gateway
-/// pays nothing for this. One loop per process, so a process has at most one batch of each kind at the database.
+/// learns its outcome only once it is on disk. A lone statement (nothing at the database, nothing queued) runs alone
+/// at once on its caller's own flow, so a quiet gateway pays nothing for this. One loop per process and a gate around
+/// the database, so a process has at most one statement of each kind there at a time.
 /// <para>A caller that leaves before its statement is taken into a batch is dropped (nothing written). Once taken, the
 /// statement runs with the batch; whether its caller may stop waiting is the kind's choice
 /// (<see cref="CallerMayLeave"/>): a start's caller waits for the outcome whatever its token says (a record written
@@ -17,10 +18,15 @@ namespace AigneHub.Api.Billing;
 /// </summary>
 internal abstract partial class GroupCommit<TItem> : IAsyncDisposable
 {
-    private readonly Channel<Entry> _queue = Channel.CreateUnbounded<Entry>(new UnboundedChannelOptions { SingleReader = true });
+    // Not SingleReader: that channel cannot count what it holds, and SubmitAsync asks whether anything is queued.
+    private readonly Channel<Entry> _queue = Channel.CreateUnbounded<Entry>();
     private readonly int _maxBatch;
     private readonly ILogger _logger;
     private readonly Task _loop;
+
+    // Held while a statement of this kind is at the database (the loop's batch, or one run alone by its caller), so a
+    // process has at most one of each kind there at a time.
+    private readonly SemaphoreSlim _gate = new(1, 1);
 
     protected GroupCommit(int maxBatch, ILogger logger)
     {
@@ -41,6 +47,24 @@ internal abstract partial class GroupCommit<TItem> : IAsyncDisposable
     /// <summary>Runs <paramref name="item"/>'s statement in the next batch; its outcome once committed.</summary>
     protected async Task<bool> SubmitAsync(TItem item, CancellationToken cancellationToken)
     {
+        if (_queue.Reader.Count == 0 && _gate.Wait(0))
+        {
+            // Nothing at the database and nothing queued: the statement runs alone at once, on its caller's own flow,
+            // not handed to the loop and back (two thread-pool hops on a quiet gateway). Whatever arrives meanwhile
+            // queues, and the loop takes it as the next batch once this one is done.
+            Task<bool> alone;
+            try
+            {
+                cancellationToken.ThrowIfCancellationRequested(); // as a queued caller that left before being taken
+                alone = RunAloneHoldingGateAsync(item);
+            }
+            catch
+            {
+                _gate.Release();
+                throw;
+            }
+            return CallerMayLeave ? await alone.WaitAsync(cancellationToken) : await alone;
+        }
         var entry = new Entry(item, cancellationToken);
         if (!_queue.Writer.TryWrite(entry))
         {
@@ -50,29 +74,54 @@ internal abstract partial class GroupCommit<TItem> : IAsyncDisposable
         return CallerMayLeave ? await entry.Done.Task.WaitAsync(cancellationToken) : await entry.Done.Task;
     }
 
+    private async Task<bool> RunAloneHoldingGateAsync(TItem item)
+    {
+        try
+        {
+            return await RunAloneAsync(item);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     private async Task RunAsync()
     {
         var batch = new List<Entry>(_maxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
-            batch.Clear();
-            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var entry))
+            await _gate.WaitAsync();
+            try
             {
-                if (entry.CancellationToken.IsCancellationRequested)
-                {
-                    entry.Done.TrySetCanceled(entry.CancellationToken);
-                    continue;
-                }
-                batch.Add(entry);
+                await RunNextBatchAsync(batch);
             }
-            if (batch.Count == 1)
+            finally
             {
-                await CompleteAloneAsync(batch[0]);
+                _gate.Release();
             }
-            else if (batch.Count > 1)
+        }
+    }
+
+    private async Task RunNextBatchAsync(List<Entry> batch)
+    {
+        batch.Clear();
+        while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var entry))
+        {
+            if (entry.CancellationToken.IsCancellationRequested)
             {
-                await CompleteBatchAsync(batch);
+                entry.Done.TrySetCanceled(entry.CancellationToken);
+                continue;
             }
+            batch.Add(entry);
+        }
+        if (batch.Count == 1)
+        {
+            await CompleteAloneAsync(batch[0]);
+        }
+        else if (batch.Count > 1)
+        {
+            await CompleteBatchAsync(batch);
         }
     }
 
