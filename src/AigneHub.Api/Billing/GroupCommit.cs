@@ -47,22 +47,13 @@ internal abstract partial class GroupCommit<TItem> : IAsyncDisposable
     /// <summary>Runs <paramref name="item"/>'s statement in the next batch; its outcome once committed.</summary>
     protected async Task<bool> SubmitAsync(TItem item, CancellationToken cancellationToken)
     {
-        if (_queue.Reader.Count == 0 && _gate.Wait(0))
+        // Nothing at the database and nothing queued: the statement runs alone at once, on its caller's own flow, not
+        // handed to the loop and back (two thread-pool hops on a quiet gateway). Whatever arrives meanwhile queues, and
+        // the loop takes it as the next batch once this one is done. A caller that has already left queues as well,
+        // and is dropped there.
+        if (_queue.Reader.Count == 0 && !cancellationToken.IsCancellationRequested && _gate.Wait(0))
         {
-            // Nothing at the database and nothing queued: the statement runs alone at once, on its caller's own flow,
-            // not handed to the loop and back (two thread-pool hops on a quiet gateway). Whatever arrives meanwhile
-            // queues, and the loop takes it as the next batch once this one is done.
-            Task<bool> alone;
-            try
-            {
-                cancellationToken.ThrowIfCancellationRequested(); // as a queued caller that left before being taken
-                alone = RunAloneHoldingGateAsync(item);
-            }
-            catch
-            {
-                _gate.Release();
-                throw;
-            }
+            var alone = RunAloneHoldingGateAsync(item);
             return CallerMayLeave ? await alone.WaitAsync(cancellationToken) : await alone;
         }
         var entry = new Entry(item, cancellationToken);
